@@ -1,0 +1,185 @@
+#include "model/checkpoint.h"
+
+#include <sys/stat.h>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+#include "model/json_checks.h"
+
+namespace dc {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// A shard name from the index must be a plain file name in the checkpoint folder (no escaping it).
+bool plain_file_name(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos &&
+         s.find('\0') == std::string::npos;
+}
+
+// Reads model.safetensors.index.json: tensor name -> shard file name.
+std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
+  json j = parse_json_checked(read_file(index_path), index_path);
+  if (!j.is_object()) throw_error("{}: expected a JSON object, got {}", index_path, json_type_name(j));
+  auto wm = j.find("weight_map");
+  if (wm == j.end()) throw_error("{}: missing 'weight_map'", index_path);
+  if (!wm->is_object())
+    throw_error("{}: 'weight_map' must be an object, got {}", index_path, json_type_name(*wm));
+  if (wm->empty()) throw_error("{}: 'weight_map' is empty", index_path);
+  std::map<std::string, std::string> out;
+  for (const auto& [name, file] : wm->items()) {
+    if (!file.is_string())
+      throw_error("{}: 'weight_map' entry for '{}' must be a file name string, got {}", index_path,
+                  printable(name), json_type_name(file));
+    const auto& f = file.get_ref<const std::string&>();
+    if (!plain_file_name(f))
+      throw_error("{}: shard '{}' for tensor '{}' must be a file name inside the checkpoint folder",
+                  index_path, printable(f), printable(name));
+    out[name] = f;
+  }
+  return out;
+}
+
+}  // namespace
+
+Checkpoint Checkpoint::open(const std::string& dir) {
+  Checkpoint ck;
+  ck.dir_ = dir;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw_error("{}: not a checkpoint folder (expected a directory with config.json and safetensors)", dir);
+  ck.config_ = load_model_config(join(dir, "config.json"));
+
+  const std::string single = join(dir, "model.safetensors");
+  const std::string index = join(dir, "model.safetensors.index.json");
+  if (is_regular_file(single)) {
+    // Like transformers, a single model.safetensors takes precedence over an index.
+    ck.files_.push_back(std::make_unique<SafetensorsFile>(single));
+    for (const auto& [name, view] : ck.files_.back()->tensors()) {
+      ck.tensors_.emplace(name, view);
+      ck.owner_.emplace(name, ck.files_.back().get());
+    }
+  } else if (is_regular_file(index)) {
+    const auto weight_map = read_weight_map(index);
+    std::map<std::string, std::vector<std::string>> by_shard;  // shard -> tensor names the index assigns it
+    for (const auto& [name, shard] : weight_map) by_shard[shard].push_back(name);
+    for (const auto& [shard, names] : by_shard) {
+      const std::string path = join(dir, shard);
+      if (!is_regular_file(path))
+        throw_error("{}: shard '{}' (holding '{}') does not exist", index, printable(shard),
+                    printable(names[0]));
+      ck.files_.push_back(std::make_unique<SafetensorsFile>(path));
+      const SafetensorsFile* f = ck.files_.back().get();
+      for (const auto& name : names) {
+        if (!f->has(name))
+          throw_error("{}: tensor '{}' listed in model.safetensors.index.json is missing from this shard",
+                      path, printable(name));
+        ck.tensors_.emplace(name, f->get(name));
+        ck.owner_.emplace(name, f);
+      }
+      for (const auto& [name, view] : f->tensors()) {
+        auto it = weight_map.find(name);
+        if (it == weight_map.end() || it->second != shard)
+          throw_error("{}: tensor '{}' is not assigned to this shard by model.safetensors.index.json", path,
+                      printable(name));
+      }
+    }
+  } else {
+    throw_error("{}: no model.safetensors or model.safetensors.index.json", dir);
+  }
+  validate_dream_tensors(ck);
+  return ck;
+}
+
+const TensorView& Checkpoint::get(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw_error("{}: missing tensor '{}'", dir_, printable(name));
+  return it->second;
+}
+
+const std::string& Checkpoint::file_of(const std::string& name) const {
+  auto it = owner_.find(name);
+  if (it == owner_.end()) throw_error("{}: missing tensor '{}'", dir_, printable(name));
+  return it->second->path();
+}
+
+std::vector<std::string> Checkpoint::names() const {
+  std::vector<std::string> out;
+  out.reserve(tensors_.size());
+  for (const auto& kv : tensors_) out.push_back(kv.first);
+  return out;
+}
+
+uint64_t Checkpoint::total_bytes() const {
+  uint64_t n = 0;
+  for (const auto& kv : tensors_) n += kv.second.nbytes();
+  return n;
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> dream_tensor_shapes(const ModelConfig& c) {
+  const int64_t C = c.hidden_size, V = c.vocab_size, F = c.intermediate_size;
+  const int64_t Q = c.num_attention_heads * c.head_dim, KV = c.num_key_value_heads * c.head_dim;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  out.push_back({"model.embed_tokens.weight", {V, C}});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    out.push_back({p + "input_layernorm.weight", {C}});
+    out.push_back({p + "self_attn.q_proj.weight", {Q, C}});
+    out.push_back({p + "self_attn.q_proj.bias", {Q}});
+    out.push_back({p + "self_attn.k_proj.weight", {KV, C}});
+    out.push_back({p + "self_attn.k_proj.bias", {KV}});
+    out.push_back({p + "self_attn.v_proj.weight", {KV, C}});
+    out.push_back({p + "self_attn.v_proj.bias", {KV}});
+    out.push_back({p + "self_attn.o_proj.weight", {C, Q}});
+    out.push_back({p + "post_attention_layernorm.weight", {C}});
+    out.push_back({p + "mlp.gate_proj.weight", {F, C}});
+    out.push_back({p + "mlp.up_proj.weight", {F, C}});
+    out.push_back({p + "mlp.down_proj.weight", {C, F}});
+  }
+  out.push_back({"model.norm.weight", {C}});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {V, C}});
+  return out;
+}
+
+void validate_dream_tensors(const Checkpoint& ck) {
+  const ModelConfig& c = ck.config();
+  auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorView& t = ck.get(name);  // throws "DIR: missing tensor 'NAME'"
+    if (t.shape != shape)
+      throw_error("{}: tensor '{}' has shape {} but config.json implies {}", ck.file_of(name), name,
+                  shape_string(t.shape), shape_string(shape));
+    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+      throw_error("{}: tensor '{}' has dtype {}; weights must be F32, F16 or BF16", ck.file_of(name), name,
+                  dtype_name(t.dtype));
+  };
+  for (const auto& [name, shape] : dream_tensor_shapes(c)) check(name, shape);
+  if (c.tie_word_embeddings && ck.has("lm_head.weight"))
+    check("lm_head.weight", {c.vocab_size, c.hidden_size});
+}
+
+std::vector<std::string> unexpected_dream_tensors(const Checkpoint& ck) {
+  std::set<std::string> expected;
+  for (const auto& kv : dream_tensor_shapes(ck.config())) expected.insert(kv.first);
+  expected.insert("lm_head.weight");
+  std::vector<std::string> out;
+  for (const auto& name : ck.names())
+    if (!expected.count(name)) out.push_back(name);
+  return out;
+}
+
+}  // namespace dc

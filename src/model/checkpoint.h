@@ -1,0 +1,69 @@
+// A Hugging Face checkpoint folder: `config.json` plus either one `model.safetensors` or a
+// `model.safetensors.index.json` whose `weight_map` names the shard holding each tensor (SPEC §1, §10).
+//
+// Opening maps every shard (no eager reads: a 15 GB BF16 checkpoint costs address space, and pages are
+// faulted in as the forward pass touches them) and validates: every header (see safetensors.h), the index
+// (a JSON object with an object `weight_map` of tensor -> shard file name; shard names are plain file names
+// inside the folder), every tensor the index lists is present in its shard, no shard holds a tensor the
+// index does not list or assigns elsewhere. Weights stay in their stored dtype (BF16 for the 7B models);
+// consumers convert to fp32 as they accumulate. Views live as long as the Checkpoint.
+//
+// validate_dream_tensors() then checks the tensor set against the config: every Dream tensor present, with
+// the shape the config implies and a float dtype (F32, F16, BF16). Policy for the rest:
+//  * lm_head.weight is required unless tie_word_embeddings; when tied and present anyway it must still have
+//    shape [V, C] (the model ignores it and uses embed_tokens).
+//  * embed_tokens / lm_head must have exactly config.vocab_size rows (7B: 152064), which may exceed the
+//    tokenizer's size (151667 tokens incl. specials); rows past the tokenizer are padding the model never
+//    emits in practice; masking them out is the sampler's choice, not the loader's.
+//  * tensors the Dream model does not use (e.g. legacy `rotary_emb.inv_freq` buffers) are accepted and
+//    ignored; unexpected_dream_tensors() lists them so tools can show them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+
+namespace dc {
+
+class Checkpoint {
+ public:
+  // Opens `dir` (config.json + model.safetensors, or + model.safetensors.index.json and shards), validates
+  // the files and then the tensor set (validate_dream_tensors). Throws dc::Error naming the offending file.
+  static Checkpoint open(const std::string& dir);
+
+  const ModelConfig& config() const { return config_; }
+  const std::string& dir() const { return dir_; }
+  bool has(const std::string& name) const { return tensors_.count(name) != 0; }
+  // Throws dc::Error "DIR: missing tensor 'NAME'".
+  const TensorView& get(const std::string& name) const;
+  std::vector<std::string> names() const;  // sorted
+  // The shard file (path) that holds `name`; throws like get().
+  const std::string& file_of(const std::string& name) const;
+  const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+  uint64_t total_bytes() const;  // sum of tensor bytes over all shards
+
+ private:
+  std::string dir_;
+  ModelConfig config_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, TensorView> tensors_;
+  std::map<std::string, const SafetensorsFile*> owner_;
+};
+
+// Every tensor a Dream model with `cfg` needs, with its expected shape (PyTorch order, [out, in]).
+// lm_head.weight is included only when the embeddings are untied.
+std::vector<std::pair<std::string, std::vector<int64_t>>> dream_tensor_shapes(const ModelConfig& cfg);
+
+// Checks the checkpoint's tensors against dream_tensor_shapes(config) (policy above). Throws dc::Error naming
+// the folder and the first missing tensor or the first shape / dtype mismatch.
+void validate_dream_tensors(const Checkpoint& ckpt);
+
+// Tensors present in the checkpoint that a Dream model does not use (sorted).
+std::vector<std::string> unexpected_dream_tensors(const Checkpoint& ckpt);
+
+}  // namespace dc
