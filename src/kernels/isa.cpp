@@ -1,0 +1,84 @@
+// Run-time choice of the instruction set: CPU feature detection, DC_ISA, force_isa().
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "kernels/ops.h"
+
+namespace dc::kernels {
+
+namespace {
+
+Isa detect() {
+  __builtin_cpu_init();
+  // libgcc also checks (via xgetbv) that the OS saves the wide registers.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+    return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+    return Isa::Avx2;
+  return Isa::Scalar;
+}
+
+// DC_ISA=scalar|avx2|avx512 lowers the detected ISA; an unknown or unsupported value is reported once on
+// stderr and ignored (this runs before any error boundary exists).
+Isa initial_isa() {
+  const Isa best = detected_isa();
+  const char* env = std::getenv("DC_ISA");
+  if (!env || !*env) return best;
+  for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (std::strcmp(env, isa_name(i)) != 0) continue;
+    if (i > best) {
+      std::fprintf(stderr, "diffucoder: DC_ISA=%s is not supported by this CPU; using %s\n", env,
+                   isa_name(best));
+      return best;
+    }
+    return i;
+  }
+  std::fprintf(stderr, "diffucoder: DC_ISA=%s is not one of scalar, avx2, avx512; using %s\n", env,
+               isa_name(best));
+  return best;
+}
+
+std::atomic<int>& active_slot() {
+  static std::atomic<int> slot{int(initial_isa())};
+  return slot;
+}
+
+}  // namespace
+
+Isa detected_isa() {
+  static const Isa isa = detect();
+  return isa;
+}
+
+bool has_avx512_bf16() {
+  static const bool has = detected_isa() == Isa::Avx512 && __builtin_cpu_supports("avx512bf16");
+  return has;
+}
+
+Isa active_isa() {
+  return Isa(active_slot().load(std::memory_order_relaxed));
+}
+
+void force_isa(Isa isa) {
+  DC_ASSERT(isa <= detected_isa(), "force_isa: the CPU does not support that instruction set");
+  active_slot().store(int(isa), std::memory_order_relaxed);
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar:
+      return "scalar";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+}  // namespace dc::kernels

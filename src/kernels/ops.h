@@ -1,0 +1,100 @@
+// Compute kernels used by the models: linear layers (GEMM against pre-packed weights), RMSNorm, RoPE,
+// bidirectional GQA attention, SwiGLU, residual add and row softmax. All activations are fp32 row-major.
+// Kernels know nothing about models: callers pass pointers and sizes only.
+//
+// Every op has a scalar reference in kernels/ref/ (the test oracle) and AVX2 / AVX-512 (+AVX512-BF16)
+// versions in kernels/cpu/, chosen at run time from the CPU's features (or DC_ISA=scalar|avx2|avx512, or
+// force_isa()). Multi-threaded ops split work with dc::global_pool() in a deterministic static partition,
+// so the same inputs and thread count always give bit-identical outputs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/dtype.h"
+#include "core/tensor.h"
+
+namespace dc::kernels {
+
+// Instruction sets, ordered: a CPU that runs one runs all below it. Avx512 means avx512f/bw/vl/dq; it uses
+// avx512_bf16 (vdpbf16ps) for BF16 weights when has_avx512_bf16().
+enum class Isa : uint8_t { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+Isa detected_isa();      // the best the CPU (and OS) supports
+bool has_avx512_bf16();  // the CPU supports vdpbf16ps
+Isa active_isa();        // detected_isa(), lowered by DC_ISA or force_isa()
+// Selects the kernels used from now on (tests, benchmarks). Must not exceed detected_isa(). Weights packed
+// earlier keep the layout they were packed for and still run their own kernel (see PackedWeight).
+void force_isa(Isa isa);
+const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
+
+// A weight matrix W [N, K] (PyTorch Linear layout, y = x W^T) prepared for one ISA. Holds either a packed
+// copy (column panels, see kernels/cpu/gemm.h) or a zero-copy view of the original data when no packing is
+// needed (the scalar path: the view must then outlive this object). Cheap to copy (shared storage).
+class PackedWeight {
+ public:
+  // How the data is laid out; each layout has exactly one GEMM kernel.
+  enum class Layout : uint8_t {
+    None,        // empty
+    View,        // the original [N, K] tensor, any of F32/F16/BF16 (scalar path)
+    Avx512Bf16,  // bf16 pairs of K interleaved, 32-column panels (vdpbf16ps); from BF16 weights
+    Avx512F32,   // fp32, 32-column panels; from F32 or F16 weights (F16 widened exactly)
+    Avx2Panel,   // original element type (F32/F16/BF16), 16-column panels, widened to fp32 in the kernel
+  };
+
+  PackedWeight() = default;
+  // Packs w (2-D, F32/F16/BF16) for active_isa(). Throws dc::Error for another rank or element type.
+  static PackedWeight pack(const TensorView& w);
+  static PackedWeight pack(const TensorView& w, Isa isa);
+
+  int64_t rows() const { return n_; }      // N (output features)
+  int64_t cols() const { return k_; }      // K (input features)
+  DType dtype() const { return dtype_; }   // element type of the source tensor
+  size_t bytes() const { return bytes_; }  // bytes of the packed copy (or of the viewed tensor)
+  Layout layout() const { return layout_; }
+  bool empty() const { return layout_ == Layout::None; }
+  const void* data() const { return data_; }  // layout-specific; see kernels/cpu/gemm.h
+
+ private:
+  Layout layout_ = Layout::None;
+  DType dtype_ = DType::F32;
+  int64_t n_ = 0, k_ = 0;
+  size_t bytes_ = 0;
+  const void* data_ = nullptr;
+  std::shared_ptr<void> storage_;  // owns data_ unless layout_ == View
+};
+
+// y[M, N] = x[M, K] * W^T (+ bias[N] if non-null); x, y fp32 row-major with row strides K and N.
+// Threads: global pool. M == 0 does nothing.
+void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M);
+// The same with explicit row strides (ldx >= K, ldy >= N), e.g. to write into a slice of a wider buffer.
+void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeight& w, const float* bias,
+            int64_t M);
+
+// y[M, C] = x * rsqrt(mean(x^2) + eps) * weight  (fp32 math; weight F32 or BF16 (or F16) [C] view).
+// y may alias x.
+void rmsnorm(float* y, const float* x, const TensorView& weight, int64_t M, int64_t C, float eps);
+
+// Rotate-half (NeoX) RoPE in place on x[M, H, D] (row stride H*D) at positions pos[M]: pairs (j, j + D/2),
+// angle pos * theta^(-2j/D), computed in fp32 like HF (cos/sin of fp32 inv_freq * pos). D must be even.
+void rope(float* x, const int32_t* pos, int64_t M, int64_t H, int64_t D, double theta);
+
+// Bidirectional (non-causal) scaled dot-product attention with GQA, one sequence:
+// q[Nq, H, D], k[Nk, Hkv, D], v[Nk, Hkv, D] -> out[Nq, H, D]; scale 1/sqrt(D); query head h uses KV head
+// h / (H/Hkv). key_valid[Nk] (nullable): keys with 0 are excluded. query_valid[Nq] (nullable): rows with 0
+// get zeros (never NaN). A row whose every key is excluded also gets zeros. Threads over heads x query
+// blocks. out must not alias q, k or v.
+void attention(float* out, const float* q, const float* k, const float* v, int64_t Nq, int64_t Nk, int64_t H,
+               int64_t Hkv, int64_t D, const uint8_t* key_valid, const uint8_t* query_valid);
+
+// out[i] = silu(gate[i]) * up[i]  (n values; out may alias gate or up).
+void swiglu(float* out, const float* gate, const float* up, int64_t n);
+
+// y += x (n values).
+void add_inplace(float* y, const float* x, int64_t n);
+
+// In-place softmax of each row of x[M, N].
+void softmax_rows(float* x, int64_t M, int64_t N);
+
+}  // namespace dc::kernels

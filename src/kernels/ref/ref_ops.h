@@ -1,0 +1,28 @@
+// Scalar reference implementations: plain loops, fp32 inputs and outputs, double accumulation where a sum
+// is long. They are the oracle the optimised kernels are tested against and the Scalar-ISA path. Same
+// contracts as kernels/ops.h; single-threaded except ref::linear, which may use the pool over rows.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace dc::kernels::ref {
+
+// Element i of a 1-D or 2-D F32/F16/BF16 tensor, widened to fp32.
+float load_element(const TensorView& t, int64_t i);
+
+// y[M, N] (row stride ldy) = x[M, K] (row stride ldx) * W^T + bias; W [N, K] F32/F16/BF16.
+void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const TensorView& w, const float* bias,
+            int64_t M);
+void rmsnorm(float* y, const float* x, const TensorView& weight, int64_t M, int64_t C, float eps);
+// The fp32 cos/sin HF uses for position pos and frequency index j < D/2.
+void rope_cos_sin(int32_t pos, int64_t j, int64_t D, double theta, float* cos_out, float* sin_out);
+void rope(float* x, const int32_t* pos, int64_t M, int64_t H, int64_t D, double theta);
+void attention(float* out, const float* q, const float* k, const float* v, int64_t Nq, int64_t Nk, int64_t H,
+               int64_t Hkv, int64_t D, const uint8_t* key_valid, const uint8_t* query_valid);
+void swiglu(float* out, const float* gate, const float* up, int64_t n);
+void add_inplace(float* y, const float* x, int64_t n);
+void softmax_rows(float* x, int64_t M, int64_t N);
+
+}  // namespace dc::kernels::ref
