@@ -1,0 +1,196 @@
+// The Dream forward pass; see dream_model.h. Buffer shapes use B canvases of N positions, a query slice of
+// S = end - begin positions, M = B*S rows, C hidden, H/Hkv query/KV heads of D, F FFN width, V vocabulary.
+#include "model/dream_model.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/ops.h"
+
+namespace dc {
+
+namespace k = kernels;
+
+void DreamKvCache::resize(const ModelConfig& cfg, int64_t b, int64_t n) {
+  const size_t L = size_t(cfg.num_hidden_layers);
+  const size_t per_layer = size_t(b * n * cfg.num_key_value_heads * cfg.head_dim);
+  if (batch == b && length == n && k.size() == L && (L == 0 || k[0].size() == per_layer)) return;
+  batch = b;
+  length = n;
+  k.assign(L, std::vector<float>(per_layer));
+  v.assign(L, std::vector<float>(per_layer));
+}
+
+std::vector<int32_t> dream_positions(const CanvasBatch& batch) {
+  const int64_t B = batch.batch, N = batch.length;
+  std::vector<int32_t> pos(size_t(B * N));
+  for (int64_t b = 0; b < B; ++b) {
+    int32_t seen = 0;
+    for (int64_t i = 0; i < N; ++i) {
+      const bool valid = batch.valid.empty() || batch.valid[size_t(b * N + i)] != 0;
+      if (valid) ++seen;
+      pos[size_t(b * N + i)] = valid ? seen - 1 : 1;
+    }
+  }
+  return pos;
+}
+
+DreamModel::DreamModel(const std::string& dir) : DreamModel(Checkpoint::open(dir)) {}
+
+DreamModel::DreamModel(Checkpoint ckpt) : ckpt_(std::move(ckpt)), w_(load_dream_weights(ckpt_)) {}
+
+void DreamModel::check_batch(const CanvasBatch& batch) const {
+  const int64_t B = batch.batch, N = batch.length, V = vocab_size();
+  if (B <= 0 || N <= 0) throw_error("dream model: empty batch ({} canvases of length {})", B, N);
+  if (int64_t(batch.tokens.size()) != B * N)
+    throw_error("dream model: {} tokens for {} canvases of length {} (expected {})", batch.tokens.size(), B,
+                N, B * N);
+  if (!batch.valid.empty() && int64_t(batch.valid.size()) != B * N)
+    throw_error("dream model: padding mask has {} entries, expected {}", batch.valid.size(), B * N);
+  for (int64_t j = 0; j < B * N; ++j) {
+    const int32_t t = batch.tokens[size_t(j)];
+    if (t < 0 || t >= V)
+      throw_error("dream model: token id {} at canvas {} position {} is outside the vocabulary [0, {})", t,
+                  j / N, j % N, V);
+  }
+}
+
+void DreamModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, DreamKvCache& cache,
+                         DreamActivations& acts, bool keep_activations) {
+  check_batch(batch);
+  const ModelConfig& c = config();
+  const int64_t B = batch.batch, N = batch.length;
+  if (begin < 0 || end > N || begin >= end)
+    throw_error("dream model: query slice [{}, {}) is not inside a canvas of length {}", begin, end, N);
+  const int64_t S = end - begin, M = B * S;
+  const int64_t C = c.hidden_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads, D = c.head_dim;
+  const int64_t F = c.intermediate_size, HD = H * D, KD = Hkv * D, QKV = HD + 2 * KD;
+  const float eps = float(c.rms_norm_eps);
+  cache.resize(c, B, N);
+
+  // Slice bookkeeping: positions (M), the padding mask (B, N).
+  acts.batch = B;
+  acts.begin = begin;
+  acts.end = end;
+  const std::vector<int32_t> all_pos = dream_positions(batch);
+  acts.pos.resize(size_t(M));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < S; ++i) acts.pos[size_t(b * S + i)] = all_pos[size_t(b * N + begin + i)];
+  const bool padded = !batch.valid.empty();
+  acts.valid.assign(size_t(B * N), 1);
+  if (padded) std::memcpy(acts.valid.data(), batch.valid.data(), size_t(B * N));
+
+  // h (M, C): the residual stream, starting as the token embeddings (widened to fp32).
+  std::vector<float>& h = acts.hidden;
+  h.resize(size_t(M * C));
+  global_pool().parallel_for(
+      M,
+      [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t tok = batch.tokens[size_t((r / S) * N + begin + r % S)];
+          float* dst = h.data() + r * C;
+          const TensorView& e = w_.embed;
+          if (e.dtype == DType::F32) {
+            std::memcpy(dst, e.f32() + tok * C, size_t(C) * 4);
+          } else if (e.dtype == DType::BF16) {
+            for (int64_t j = 0; j < C; ++j) dst[j] = bf16_to_f32(e.u16()[tok * C + j]);
+          } else {
+            for (int64_t j = 0; j < C; ++j) dst[j] = f16_to_f32(e.u16()[tok * C + j]);
+          }
+        }
+      },
+      16);
+
+  acts.layers.resize(keep_activations ? size_t(c.num_hidden_layers) : 1);
+  std::vector<float> proj(size_t(M * C));  // (M, C) o_proj / down_proj output before the residual add
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const DreamLayerWeights& lw = w_.layers[size_t(l)];
+    DreamLayerActivations& a = acts.layers[keep_activations ? size_t(l) : 0];
+    float* kc = cache.k[size_t(l)].data();  // (B, N, KD)
+    float* vc = cache.v[size_t(l)].data();  // (B, N, KD)
+    a.x.resize(size_t(M * C));
+    a.qkv.resize(size_t(M * QKV));
+    a.q.resize(size_t(M * HD));
+    a.att.resize(size_t(M * HD));
+    a.x2.resize(size_t(M * C));
+    a.gate.resize(size_t(M * F));
+    a.up.resize(size_t(M * F));
+    a.act.resize(size_t(M * F));
+    if (keep_activations) a.h_in = h;
+
+    // Attention block: x = RMSNorm(h); [q | k | v] = x Wqkv^T + b; RoPE on q and k; h += o_proj(attn).
+    k::rmsnorm(a.x.data(), h.data(), lw.input_norm, M, C, eps);
+    k::linear(a.qkv.data(), a.x.data(), lw.qkv, lw.qkv_bias.data(), M);
+    // Split: q rows to a.q (M, HD); k and v rows to the cache at (canvas, begin + i).
+    global_pool().parallel_for(
+        M,
+        [&](int64_t r0, int64_t r1, int) {
+          for (int64_t r = r0; r < r1; ++r) {
+            const float* src = a.qkv.data() + r * QKV;
+            const int64_t slot = (r / S) * N + begin + r % S;
+            std::memcpy(a.q.data() + r * HD, src, size_t(HD) * 4);
+            std::memcpy(kc + slot * KD, src + HD, size_t(KD) * 4);
+            std::memcpy(vc + slot * KD, src + HD + KD, size_t(KD) * 4);
+          }
+        },
+        16);
+    k::rope(a.q.data(), acts.pos.data(), M, H, D, c.rope_theta);
+    for (int64_t b = 0; b < B; ++b)
+      k::rope(kc + (b * N + begin) * KD, acts.pos.data() + b * S, S, Hkv, D, c.rope_theta);
+    for (int64_t b = 0; b < B; ++b) {
+      const uint8_t* kv_valid = padded ? acts.valid.data() + b * N : nullptr;
+      const uint8_t* q_valid = padded ? acts.valid.data() + b * N + begin : nullptr;
+      k::attention(a.att.data() + b * S * HD, a.q.data() + b * S * HD, kc + b * N * KD, vc + b * N * KD, S, N,
+                   H, Hkv, D, kv_valid, q_valid);
+    }
+    k::linear(proj.data(), a.att.data(), lw.o, nullptr, M);
+    k::add_inplace(h.data(), proj.data(), M * C);
+    if (keep_activations) a.h_mid = h;
+
+    // MLP block: x2 = RMSNorm(h); h += down(silu(gate(x2)) * up(x2)).
+    k::rmsnorm(a.x2.data(), h.data(), lw.post_norm, M, C, eps);
+    k::linear(a.gate.data(), a.x2.data(), lw.gate, nullptr, M);
+    k::linear(a.up.data(), a.x2.data(), lw.up, nullptr, M);
+    k::swiglu(a.act.data(), a.gate.data(), a.up.data(), M * F);
+    k::linear(proj.data(), a.act.data(), lw.down, nullptr, M);
+    k::add_inplace(h.data(), proj.data(), M * C);
+  }
+}
+
+void DreamModel::head(const DreamActivations& acts, std::span<const int64_t> rows, float* logits) {
+  const int64_t C = config().hidden_size, R = int64_t(rows.size());
+  const int64_t M = int64_t(acts.hidden.size()) / C;
+  head_x_.resize(size_t(R * C));
+  for (int64_t r = 0; r < R; ++r) {
+    DC_ASSERT(rows[size_t(r)] >= 0 && rows[size_t(r)] < M, "head row outside the forward pass's slice");
+    std::memcpy(head_x_.data() + r * C, acts.hidden.data() + rows[size_t(r)] * C, size_t(C) * 4);
+  }
+  // (R, C) -> model.norm -> (R, V) logits.
+  k::rmsnorm(head_x_.data(), head_x_.data(), w_.final_norm, R, C, float(config().rms_norm_eps));
+  k::linear(logits, head_x_.data(), w_.lm_head, nullptr, R);
+}
+
+void DreamModel::raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows, float* logits) {
+  for (int64_t r : raw_rows)
+    if (r < 0 || r >= batch.batch * batch.length)
+      throw_error("dream model: raw row {} is outside a batch of {} x {} rows", r, batch.batch, batch.length);
+  forward(batch, 0, batch.length, cache_, acts_);
+  head(acts_, raw_rows, logits);
+}
+
+void DreamModel::predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) {
+  // Shifted logits: position p is predicted by raw row p-1 (SPEC §1), so position 0 cannot be requested.
+  std::vector<int64_t> rows(wanted.size());
+  for (size_t r = 0; r < wanted.size(); ++r) {
+    const PredictionRef& w = wanted[r];
+    if (w.row < 0 || w.row >= batch.batch || w.position < 1 || w.position >= batch.length)
+      throw_error("dream model: cannot predict canvas {} position {} (batch of {} canvases, positions 1..{})",
+                  w.row, w.position, batch.batch, batch.length - 1);
+    rows[r] = int64_t(w.row) * batch.length + w.position - 1;
+  }
+  forward(batch, 0, batch.length, cache_, acts_);
+  head(acts_, rows, logits);
+}
+
+}  // namespace dc
