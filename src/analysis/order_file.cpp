@@ -1,0 +1,109 @@
+// Parsing of `generate --json` lines into decoding orders (order_file.h).
+#include "analysis/order_file.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+
+namespace dc::analysis {
+namespace {
+
+int64_t integer_at(const nlohmann::json& v, const std::string& what, const char* field) {
+  if (!v.is_number_integer()) throw_error("{}: '{}' must hold integers, found {}", what, field, v.dump());
+  return v.get<int64_t>();
+}
+
+}  // namespace
+
+GenerationRecord parse_generation(const nlohmann::json& line, const std::string& what) {
+  if (!line.is_object()) throw_error("{}: expected a JSON object per line", what);
+  const auto prompt = line.find("prompt_tokens");
+  if (prompt == line.end() || !prompt->is_array()) throw_error("{}: missing array 'prompt_tokens'", what);
+  const auto order = line.find("order");
+  if (order == line.end() || !order->is_array()) {
+    throw_error("{}: missing array 'order' (print generations with `generate --json`)", what);
+  }
+
+  GenerationRecord r;
+  DecodeOrder& o = r.sample.order;
+  o.prompt_length = int64_t(prompt->size());
+  int64_t max_position = -1;
+  for (const auto& c : *order) {
+    if (!c.is_array() || c.size() < 2) {
+      throw_error("{}: each 'order' entry must be [step, position, token], found {}", what, c.dump());
+    }
+    Commit commit;
+    commit.step = integer_at(c[0], what, "order");
+    commit.position = integer_at(c[1], what, "order");
+    max_position = std::max(max_position, commit.position);
+    o.commits.push_back(commit);
+  }
+
+  // Generated length: the canvas minus the prompt when the canvas starts with it, else the canvas itself.
+  const auto tokens = line.find("tokens");
+  if (tokens != line.end()) {
+    if (!tokens->is_array()) throw_error("{}: 'tokens' must be an array", what);
+    const int64_t n = int64_t(tokens->size());
+    bool has_prompt = n >= o.prompt_length;
+    for (int64_t i = 0; has_prompt && i < o.prompt_length; ++i)
+      has_prompt = (*tokens)[size_t(i)] == (*prompt)[size_t(i)];
+    o.generated_length = has_prompt ? n - o.prompt_length : n;
+  } else {
+    o.generated_length = max_position + 1;
+  }
+
+  const auto conf = line.find("first_step_confidence");
+  if (conf != line.end()) {
+    if (!conf->is_array()) throw_error("{}: 'first_step_confidence' must be an array of numbers", what);
+    for (const auto& v : *conf) {
+      if (!v.is_number()) throw_error("{}: 'first_step_confidence' must be an array of numbers", what);
+      r.sample.first_step_confidence.push_back(v.get<double>());
+    }
+  }
+  const auto stats = line.find("stats");
+  if (stats != line.end() && stats->is_object()) {
+    const auto t = stats->find("temperature");
+    if (t != stats->end() && t->is_number()) r.temperature = t->get<double>();
+  }
+  // Validate now so the message names the line.
+  order_events(o, what.c_str());
+  return r;
+}
+
+std::vector<GenerationRecord> read_generations(const std::string& path) {
+  const std::string text = read_file(path);
+  std::vector<GenerationRecord> out;
+  size_t begin = 0;
+  int64_t line_no = 0;
+  while (begin < text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    ++line_no;
+    const std::string_view line(text.data() + begin, end - begin);
+    begin = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string what = fmt::format("{}:{}", path, line_no);
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) throw_error("{}: not valid JSON", what);
+    out.push_back(parse_generation(j, what));
+  }
+  if (out.empty()) throw_error("{}: no generations in the file (expected `generate --json` lines)", path);
+  return out;
+}
+
+RunSummary summarize_generations(const std::string& path, int max_local_k, int max_global_k) {
+  const std::vector<GenerationRecord> records = read_generations(path);
+  std::vector<Sample> samples;
+  std::optional<double> temperature = records.front().temperature;
+  for (const GenerationRecord& r : records) {
+    samples.push_back(r.sample);
+    if (r.temperature != temperature) temperature.reset();
+  }
+  const std::string label =
+      temperature ? fmt::format("T={}", *temperature) : std::filesystem::path(path).filename().string();
+  return summarize(label, temperature, samples, max_local_k, max_global_k);
+}
+
+}  // namespace dc::analysis

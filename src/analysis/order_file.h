@@ -1,0 +1,37 @@
+// Reading saved generations back for analysis: the JSON lines `diffucoder generate --json` prints,
+//   {"prompt_tokens": [ids], "tokens": [canvas ids], "text": "...",
+//    "order": [[step, position, token], ...], "stats": {...}}
+// where position counts from the first generated slot. Used fields: `order` (required), the prompt length
+// from `prompt_tokens` (required), the generated length from `tokens` (the canvas, with or without the
+// prompt in front; absent: largest committed position + 1), `stats.temperature` (optional) and
+// `first_step_confidence` (optional array by generated position, the entropy-sink input).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/summary.h"
+
+namespace dc::analysis {
+
+// One parsed line. `what` ("FILE:LINE") prefixes every error message.
+struct GenerationRecord {
+  Sample sample;
+  std::optional<double> temperature;
+};
+
+// Throws dc::Error("WHAT: ...") for a line that is not a generation record or whose order is malformed.
+GenerationRecord parse_generation(const nlohmann::json& line, const std::string& what);
+
+// Every non-blank line of a JSON-lines file. Throws dc::Error naming FILE:LINE for the first bad line, and
+// for a file without any record.
+std::vector<GenerationRecord> read_generations(const std::string& path);
+
+// One run per file (`diffucoder analyze --order FILE`): labelled "T=<t>" when every line carries the same
+// stats.temperature, else by the file name.
+RunSummary summarize_generations(const std::string& path, int max_local_k = 9, int max_global_k = 4);
+
+}  // namespace dc::analysis
