@@ -1,0 +1,398 @@
+// Starting one sandboxed process: clone() with the namespace flags, the child's set-up, the uid/gid maps
+// written by the supervisor. See spawn.h for the order of the child's steps and why they are raw calls.
+#include "sandbox/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "core/error.h"
+#include "sandbox/seccomp_filter.h"
+
+namespace dc::sandbox::detail {
+namespace {
+
+enum Step : int {
+  kStepFds = 1,
+  kStepSync,
+  kStepSetsid,
+  kStepMountPrivate,
+  kStepReadonly,
+  kStepTmpfs,
+  kStepProc,
+  kStepGroups,
+  kStepGid,
+  kStepUid,
+  kStepDeathSignal,
+  kStepScratch,
+  kStepFiles,
+  kStepChdir,
+  kStepRlimit,
+  kStepNoNewPrivs,
+  kStepSeccomp,
+  kStepExec,
+};
+
+const char* step_name(int step) {
+  switch (step) {
+    case kStepFds:
+      return "setting up file descriptors";
+    case kStepSync:
+      return "waiting for the uid/gid maps";
+    case kStepSetsid:
+      return "setsid";
+    case kStepMountPrivate:
+      return "making mounts private";
+    case kStepReadonly:
+      return "remounting / read-only";
+    case kStepTmpfs:
+      return "mounting the private /tmp";
+    case kStepProc:
+      return "mounting /proc";
+    case kStepGroups:
+      return "dropping supplementary groups";
+    case kStepGid:
+      return "setresgid";
+    case kStepUid:
+      return "setresuid";
+    case kStepDeathSignal:
+      return "PR_SET_PDEATHSIG";
+    case kStepScratch:
+      return "creating the scratch directory";
+    case kStepFiles:
+      return "writing the scratch files";
+    case kStepChdir:
+      return "entering the scratch directory";
+    case kStepRlimit:
+      return "setting rlimits";
+    case kStepNoNewPrivs:
+      return "PR_SET_NO_NEW_PRIVS";
+    case kStepSeccomp:
+      return "loading the seccomp filter";
+    case kStepExec:
+      return "execve";
+  }
+  return "unknown step";
+}
+
+// Fixed fd numbers in the child: 0..2 std streams, 3 the channel, 4 the error pipe, 5 the sync pipe.
+constexpr int kErrorFd = 4, kSyncFd = 5;
+
+struct ChildFile {
+  std::string path;  // absolute path inside the namespaces
+  const std::string* data;
+};
+
+struct RLimit {
+  int resource;
+  rlimit value;
+};
+
+// Everything the child reads, prepared by the parent before clone().
+struct ChildArgs {
+  const SpawnSpec* spec;
+  std::vector<char*> argv, envp;  // null-terminated
+  std::vector<ChildFile> files;
+  std::vector<RLimit> rlimits;
+  std::string tmpfs_options;
+  const char* workdir;
+  sock_fprog prog{};
+  bool use_seccomp;
+  int stdin_r, stdout_w, stderr_w, channel_w, error_w, sync_r;
+  pid_t parent;
+  bool set_ids;       // change uid/gid before execve
+  unsigned uid, gid;  // in the child's user namespace (or the host's without namespaces)
+};
+
+[[noreturn]] void fail(int fd, int step) {
+  int msg[2] = {step, errno};
+  ssize_t ignored = write(fd, msg, sizeof msg);
+  (void)ignored;
+  _exit(127);
+}
+
+int dup_high(int fd) {
+  return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
+}
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+
+// The child. Only raw system calls from here on (see spawn.h).
+int child_main(void* raw) {
+  const ChildArgs& a = *static_cast<const ChildArgs*>(raw);
+  const SpawnSpec& s = *a.spec;
+  int efd = a.error_w;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Signal mask and ignored signals survive execve: start the program from the defaults.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  }
+
+  // fds: move everything we keep above 63 first, so that no dup2 target clobbers a source.
+  int in = dup_high(a.stdin_r), out = dup_high(a.stdout_w), err = dup_high(a.stderr_w);
+  int chan = dup_high(a.channel_w), ep = dup_high(a.error_w), sync = dup_high(a.sync_r);
+  if (in < 0 || out < 0 || err < 0 || ep < 0 || sync < 0 || (a.channel_w >= 0 && chan < 0))
+    fail(efd, kStepFds);
+  if (dup2(ep, kErrorFd) < 0) fail(efd, kStepFds);
+  efd = kErrorFd;
+  if (fcntl(kErrorFd, F_SETFD, FD_CLOEXEC) < 0) fail(efd, kStepFds);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(sync, kSyncFd) < 0) fail(efd, kStepFds);
+  if (chan >= 0 ? dup2(chan, 3) < 0 : (close(3), false)) fail(efd, kStepFds);
+  if (close_range(kSyncFd + 1, ~0u, 0) < 0) fail(efd, kStepFds);
+
+  // With namespaces the supervisor writes our uid/gid maps, then one byte (EOF: it gave up or died).
+  char go = 0;
+  ssize_t got;
+  do {
+    got = read(kSyncFd, &go, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1) fail(efd, kStepSync);
+  close(kSyncFd);
+
+  if (setsid() < 0) fail(efd, kStepSetsid);
+
+  if (s.namespaces) {
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) fail(efd, kStepMountPrivate);
+    mount_attr ro{};
+    ro.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID;
+    if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0) fail(efd, kStepReadonly);
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, a.tmpfs_options.c_str()) < 0)
+      fail(efd, kStepTmpfs);
+    // We are pid 1 of the new pid namespace, so this /proc shows only the sandbox.
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) < 0) {
+      fail(efd, kStepProc);
+    }
+  }
+
+  if (a.set_ids) {
+    // setgroups is refused (EPERM) when the map writer had to deny it (unprivileged supervisor); then the
+    // groups are the supervisor's own, which is fine.
+    if (syscall(SYS_setgroups, 0, nullptr) < 0 && errno != EPERM) fail(efd, kStepGroups);
+    if (syscall(SYS_setresgid, a.gid, a.gid, a.gid) < 0) fail(efd, kStepGid);
+    if (syscall(SYS_setresuid, a.uid, a.uid, a.uid) < 0) fail(efd, kStepUid);
+  }
+  // A credential change clears the parent-death signal: set it again, then make sure the parent did not
+  // die in between (without a pid namespace; as pid 1 our parent is outside and getppid() is 0).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(efd, kStepDeathSignal);
+  if (!s.namespaces && getppid() != a.parent) _exit(127);
+
+  if (s.namespaces) {
+    if (mkdir(a.workdir, 0700) < 0) fail(efd, kStepScratch);
+    for (const ChildFile& f : a.files) {
+      int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) fail(efd, kStepFiles);
+      if (!write_all(fd, f.data->data(), f.data->size())) fail(efd, kStepFiles);
+      close(fd);
+    }
+  }
+  if (chdir(a.workdir) < 0) fail(efd, kStepChdir);
+
+  for (const RLimit& r : a.rlimits) {
+    if (setrlimit(r.resource, &r.value) < 0) fail(efd, kStepRlimit);
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(efd, kStepNoNewPrivs);
+  if (a.use_seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &a.prog) < 0) fail(efd, kStepSeccomp);
+  if (s.probe) _exit(0);
+  execve(a.argv[0], a.argv.data(), a.envp.data());
+  fail(efd, kStepExec);
+}
+
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) throw_error("sandbox: pipe2 failed: {}", strerror(errno));
+    r = fds[0];
+    w = fds[1];
+  }
+  ~Pipe() { close_both(); }
+  void close_both() {
+    if (r >= 0) close(r);
+    if (w >= 0) close(w);
+    r = w = -1;
+  }
+  int take_r() { return std::exchange(r, -1); }
+  int take_w() { return std::exchange(w, -1); }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+};
+
+void close_fd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+bool write_proc(pid_t pid, const char* name, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text.data(), text.size()) == ssize_t(text.size());
+  close(fd);
+  return ok;
+}
+
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+rlimit lim(uint64_t soft, uint64_t hard) {
+  return rlimit{rlim_t(soft), rlim_t(hard)};
+}
+
+}  // namespace
+
+Spawned spawn(const SpawnSpec& spec) {
+  DC_ASSERT(!spec.argv.empty() && spec.argv[0].size() > 0 && spec.argv[0][0] == '/');
+  const bool root = geteuid() == 0;
+  const Limits& L = spec.limits;
+
+  ChildArgs a;
+  a.spec = &spec;
+  for (const std::string& s : spec.argv) a.argv.push_back(const_cast<char*>(s.c_str()));
+  a.argv.push_back(nullptr);
+  for (const std::string& s : spec.env) a.envp.push_back(const_cast<char*>(s.c_str()));
+  a.envp.push_back(nullptr);
+  uint64_t files_total = 0;
+  for (const auto& [name, data] : spec.files) {
+    a.files.push_back({std::string(kNamespaceScratch) + "/" + name, &data});
+    files_total += data.size();
+  }
+  a.workdir = spec.namespaces ? kNamespaceScratch : spec.host_scratch.c_str();
+  const uint64_t tmpfs_bytes = 4 * L.file_bytes + files_total + (1u << 20);
+  a.tmpfs_options = "size=" + std::to_string(tmpfs_bytes) +
+                    ",nr_inodes=4096,mode=0755,uid=" + std::to_string(kSandboxUid) +
+                    ",gid=" + std::to_string(kSandboxUid);
+
+  // RLIMIT_NPROC counts tasks of the real uid. Inside our user namespace that uid is ours alone; without
+  // one it is shared (nobody, or the caller's own uid), so it is only set where it is meaningful.
+  const uint64_t cpu = uint64_t(std::max(1.0, spec.cpu_seconds + 0.999));
+  a.rlimits = {{RLIMIT_AS, lim(L.memory_bytes, L.memory_bytes)},
+               {RLIMIT_CPU, lim(cpu, cpu + 1)},
+               {RLIMIT_FSIZE, lim(L.file_bytes, L.file_bytes)},
+               {RLIMIT_NOFILE, lim(uint64_t(L.open_files), uint64_t(L.open_files))},
+               {RLIMIT_CORE, lim(0, 0)}};
+  if (spec.namespaces || root) {
+    // max_processes == 0: fork is refused by seccomp; the limit then only bounds threads.
+    const uint64_t tasks = L.max_processes > 0 ? uint64_t(L.max_processes) + 1 : 32;
+    a.rlimits.push_back({RLIMIT_NPROC, lim(tasks, tasks)});
+  }
+
+  a.use_seccomp = spec.seccomp;
+  if (spec.seccomp) {
+    const std::vector<sock_filter>& prog = seccomp_program(L.max_processes > 0);
+    a.prog.len = static_cast<unsigned short>(prog.size());
+    a.prog.filter = const_cast<sock_filter*>(prog.data());
+  }
+  a.parent = getpid();
+  if (spec.namespaces) {
+    a.set_ids = true;
+    a.uid = a.gid = kSandboxUid;
+  } else {
+    a.set_ids = root;
+    a.uid = a.gid = kNobody;
+  }
+
+  Pipe in, out, err, chan, errp, sync;
+  if (!spec.channel) chan.close_both();
+  a.stdin_r = in.r;
+  a.stdout_w = out.w;
+  a.stderr_w = err.w;
+  a.channel_w = chan.w;
+  a.error_w = errp.w;
+  a.sync_r = sync.r;
+
+  const size_t stack_size = 256 << 10;
+  std::unique_ptr<char[]> stack(new char[stack_size]);
+  int flags = SIGCHLD;
+  if (spec.namespaces) {
+    flags |= CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+  }
+  pid_t pid = clone(child_main, stack.get() + stack_size, flags, &a);
+  if (pid < 0) throw_error("sandbox: clone failed: {}", strerror(errno));
+  close_fd(in.r);
+  close_fd(out.w);
+  close_fd(err.w);
+  close_fd(chan.w);
+  close_fd(errp.w);
+  close_fd(sync.r);
+
+  auto abandon = [&](const std::string& why) -> Spawned {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw_error("sandbox: {}", why);
+  };
+
+  if (spec.namespaces) {
+    // Inside: uid/gid kSandboxUid. Outside: nobody when we are root (never root itself), else ourselves
+    // (an unprivileged writer may only map its own ids, and must deny setgroups first).
+    const unsigned outer_uid = root ? kNobody : geteuid(), outer_gid = root ? kNobody : getegid();
+    bool ok = root || write_proc(pid, "setgroups", "deny");
+    ok = ok && write_proc(pid, "uid_map", fmt::format("{} {} 1\n", kSandboxUid, outer_uid));
+    ok = ok && write_proc(pid, "gid_map", fmt::format("{} {} 1\n", kSandboxUid, outer_gid));
+    if (!ok) abandon(fmt::format("cannot write the uid/gid maps of the user namespace: {}", strerror(errno)));
+  }
+  if (write(sync.w, "g", 1) != 1) abandon("cannot release the child");
+  close_fd(sync.w);
+
+  // The error pipe closes on a successful execve (O_CLOEXEC); otherwise it carries (step, errno).
+  int msg[2] = {0, 0};
+  ssize_t got;
+  do {
+    got = read(errp.r, msg, sizeof msg);
+  } while (got < 0 && errno == EINTR);
+  if (got != 0) {
+    if (got == ssize_t(sizeof msg))
+      abandon(fmt::format("set-up failed at {}: {}", step_name(msg[0]), strerror(msg[1])));
+    abandon("set-up failed (the child died)");
+  }
+
+  Spawned r;
+  r.pid = pid;
+  r.pidfd = int(syscall(SYS_pidfd_open, pid, 0));
+  if (r.pidfd < 0) abandon(fmt::format("pidfd_open failed: {}", strerror(errno)));
+  fcntl(r.pidfd, F_SETFD, FD_CLOEXEC);
+  r.stdin_w = in.take_w();
+  r.stdout_r = out.take_r();
+  r.stderr_r = err.take_r();
+  r.channel_r = chan.take_r();
+  for (int fd : {r.stdin_w, r.stdout_r, r.stderr_r, r.channel_r}) {
+    if (fd >= 0) set_nonblocking(fd);
+  }
+  r.layers.process_group = true;
+  r.layers.rlimits = true;
+  r.layers.seccomp = spec.seccomp;
+  r.layers.user_ns = r.layers.net_ns = r.layers.pid_ns = r.layers.mount_ns = r.layers.readonly_root =
+      spec.namespaces;
+  return r;
+}
+
+}  // namespace dc::sandbox::detail
