@@ -1,0 +1,62 @@
+#include "decode/params.h"
+
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "core/error.h"
+
+namespace dc {
+namespace {
+
+constexpr std::array<std::pair<Alg, std::string_view>, 6> kAlgNames = {{
+    {Alg::Origin, "origin"},
+    {Alg::MaskgitPlus, "maskgit_plus"},
+    {Alg::TopkMargin, "topk_margin"},
+    {Alg::Entropy, "entropy"},
+    {Alg::LowConfidence, "low_confidence"},
+    {Alg::Random, "random"},
+}};
+
+}  // namespace
+
+std::string_view alg_name(Alg alg) {
+  for (const auto& [a, name] : kAlgNames) {
+    if (a == alg) return name;
+  }
+  DC_ASSERT(false, "unknown Alg value");
+  return "";
+}
+
+Alg parse_alg(std::string_view name) {
+  for (const auto& [a, n] : kAlgNames) {
+    if (n == name) return a;
+  }
+  throw_error(
+      "unknown decoding algorithm '{}' (expected origin, maskgit_plus, topk_margin, entropy, low_confidence "
+      "or random)",
+      name);
+}
+
+void validate(const GenerationParams& p) {
+  if (p.max_new_tokens < 0) throw_error("max_new_tokens must be >= 0, got {}", p.max_new_tokens);
+  if (p.steps < 1) throw_error("steps must be >= 1, got {}", p.steps);
+  if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
+    throw_error("temperature must be a finite number >= 0, got {}", p.temperature);
+  if (!(p.top_p > 0) || std::isnan(p.top_p)) throw_error("top_p must be > 0 (>= 1 disables it), got {}", p.top_p);
+  if (p.top_k < 0) throw_error("top_k must be >= 0 (0 disables it), got {}", p.top_k);
+  if (!(p.alg_temp >= 0) || !std::isfinite(p.alg_temp))
+    throw_error("alg_temp must be a finite number >= 0, got {}", p.alg_temp);
+  if (!(p.eps > 0 && p.eps < 1)) throw_error("eps must lie strictly between 0 and 1, got {}", p.eps);
+  if (p.block_length < 0) throw_error("block_length must be >= 0 (0 = one block), got {}", p.block_length);
+  if (p.block_length > 0 && p.max_new_tokens > 0) {
+    if (p.max_new_tokens % p.block_length != 0)
+      throw_error("block_length {} does not divide max_new_tokens {}", p.block_length, p.max_new_tokens);
+    const int blocks = p.max_new_tokens / p.block_length;
+    if (p.steps % blocks != 0)
+      throw_error("steps {} is not a multiple of the number of blocks {} (max_new_tokens / block_length)",
+                  p.steps, blocks);
+  }
+}
+
+}  // namespace dc

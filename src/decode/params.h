@@ -1,0 +1,50 @@
+// Parameters of the diffusion samplers (SPEC §3) and their validation. The defaults follow Dream's
+// `diffusion_generate` except `alg` (entropy, the DiffuCoder setting) and `steps` (equal to max_new_tokens).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dc {
+
+// Remasking rule: which masked positions are committed at each step (SPEC §3, step 3 and 5).
+enum class Alg {
+  Origin,         // every masked position revealed independently with probability 1 - s/t
+  MaskgitPlus,    // confidence = p(chosen token)
+  TopkMargin,     // confidence = p_top1 - p_top2
+  Entropy,        // confidence = sum p log(p + 1e-10) (negative entropy)
+  LowConfidence,  // LLaDA: confidence = softmax(raw logits)[chosen token]
+  Random,         // confidence = uniform(0, 1)
+};
+
+// "origin", "maskgit_plus", "topk_margin", "entropy", "low_confidence", "random".
+std::string_view alg_name(Alg alg);
+// Parses one of the names above; throws dc::Error naming the accepted values otherwise.
+Alg parse_alg(std::string_view name);
+
+struct GenerationParams {
+  int max_new_tokens = 256;  // L: masks appended after the prompt; the whole canvas is always filled
+  int steps = 256;           // denoising steps (model calls) over the whole generation
+  Alg alg = Alg::Entropy;
+  float temperature = 0;  // 0: greedy argmax; > 0: logits / temperature, then sample
+  float top_p = 1;        // nucleus filter; >= 1 disables it
+  int top_k = 0;          // keep the k largest logits; 0 disables it
+  float alg_temp = 0;     // 0: commit the k most confident; > 0: draw k from softmax(confidence / alg_temp)
+  float eps = 1e-3f;      // last point of the time grid linspace(1, eps, steps + 1)
+  int block_length = 0;   // > 0: semi-autoregressive blocks (LLaDA schedule); 0: one Dream-style pass
+  uint64_t seed = 0;      // every random draw derives from it (one stream per batch row)
+  int32_t pad_token_id = 0;   // written into left-padding slots (the model never attends to them)
+  bool keep_history = false;  // store the canvas after every step in GenerationResult::history
+};
+
+// Checks the parameters; throws dc::Error with one line naming the offending field. Decisions where
+// Dream's reference accepts degenerate values:
+//  * steps < 1 is rejected (the reference would return the canvas still full of masks);
+//  * steps > max_new_tokens is accepted (those steps commit 0 tokens, the last step commits the rest);
+//  * max_new_tokens == 0 is accepted and generates nothing;
+//  * block_length > 0 must divide max_new_tokens and the number of blocks must divide steps (as LLaDA);
+//  * temperature, alg_temp >= 0; top_p > 0; top_k >= 0; 0 < eps < 1.
+void validate(const GenerationParams& params);
+
+}  // namespace dc

@@ -1,0 +1,278 @@
+#include "decode/sampler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
+#include "decode/schedule.h"
+#include "decode/select.h"
+#include "decode/token_choice.h"
+
+namespace dc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The state of one generate() call: the canvas, one random stream per row, and the running result.
+class Sampler {
+ public:
+  Sampler(Denoiser& model, const std::vector<std::vector<int32_t>>& prompts, const GenerationParams& params,
+          const StepCallback& on_step)
+      : model_(model), params_(params), on_step_(on_step) {
+    V_ = model.vocab_size();
+    mask_ = model.mask_token_id();
+    B_ = int64_t(prompts.size());
+    P_ = 0;
+    for (const auto& p : prompts) P_ = std::max<int64_t>(P_, int64_t(p.size()));
+    L_ = params.max_new_tokens;
+    N_ = P_ + L_;
+    // (B, N) canvas: left padding, prompt, L masks.
+    tokens_.assign(size_t(B_ * N_), params.pad_token_id);
+    valid_.assign(size_t(B_ * N_), 1);
+    for (int64_t b = 0; b < B_; ++b) {
+      const int64_t pad = P_ - int64_t(prompts[size_t(b)].size());
+      for (int64_t i = 0; i < pad; ++i) valid_[size_t(b * N_ + i)] = 0;
+      std::copy(prompts[size_t(b)].begin(), prompts[size_t(b)].end(), tokens_.begin() + b * N_ + pad);
+      std::fill(tokens_.begin() + b * N_ + P_, tokens_.begin() + (b + 1) * N_, mask_);
+    }
+    const Rng root(params.seed);
+    for (int64_t b = 0; b < B_; ++b) rngs_.push_back(root.fork(uint64_t(b)));
+    filter_ = LogitFilter{params.temperature, params.top_p, params.top_k};
+    scratch_.resize(size_t(global_pool().size()));
+    order_.resize(size_t(B_));
+  }
+
+  void run() {
+    if (L_ == 0) return;
+    if (params_.block_length > 0) {
+      run_blocks();
+    } else {
+      run_dream();
+    }
+  }
+
+  GenerationResult take_result() {
+    GenerationResult r;
+    r.batch = B_;
+    r.length = N_;
+    r.prompt_length = P_;
+    r.tokens.resize(size_t(B_));
+    for (int64_t b = 0; b < B_; ++b)
+      r.tokens[size_t(b)].assign(tokens_.begin() + b * N_ + P_, tokens_.begin() + (b + 1) * N_);
+    r.canvas = std::move(tokens_);
+    r.order = std::move(order_);
+    r.history = std::move(history_);
+    r.stats = stats_;
+    return r;
+  }
+
+  GenerationStats& stats() { return stats_; }
+
+ private:
+  // Masked positions of row b below `end` (canvas coordinates), in order.
+  std::vector<int32_t> masked_positions(int64_t b, int64_t end) const {
+    std::vector<int32_t> out;
+    for (int64_t i = 0; i < end; ++i) {
+      const size_t at = size_t(b * N_ + i);
+      if (valid_[at] && tokens_[at] == mask_) out.push_back(int32_t(i));
+    }
+    return out;
+  }
+
+  // Dream: one time grid over all steps; every row commits the same k, from the batch's mean mask count.
+  void run_dream() {
+    const int steps = params_.steps;
+    const std::vector<float> grid = time_grid(steps, params_.eps);
+    for (int i = 0; i < steps; ++i) {
+      std::vector<std::vector<int32_t>> candidates(static_cast<size_t>(B_));
+      int64_t total = 0;
+      for (int64_t b = 0; b < B_; ++b) {
+        candidates[size_t(b)] = masked_positions(b, N_);
+        total += int64_t(candidates[size_t(b)].size());
+      }
+      if (params_.alg == Alg::Origin) {
+        step(i, candidates, {}, origin_reveal_probability(grid, i));
+      } else {
+        const int64_t k = dream_transfer_count(total, B_, grid, i);
+        step(i, candidates, std::vector<int64_t>(size_t(B_), k), 0);
+      }
+    }
+  }
+
+  // LLaDA semi-autoregressive blocks: steps / blocks steps per block, masks // steps per step with the
+  // remainder to the first steps (per row), positions after the block are not candidates.
+  void run_blocks() {
+    const int64_t blocks = L_ / params_.block_length;
+    const int per_block = int(params_.steps / blocks);
+    const std::vector<float> grid = time_grid(per_block, params_.eps);
+    int g = 0;
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t begin = P_ + blk * params_.block_length;
+      const int64_t end = begin + params_.block_length;
+      std::vector<std::vector<int64_t>> schedule(static_cast<size_t>(B_));
+      for (int64_t b = 0; b < B_; ++b) {
+        int64_t n = 0;
+        for (int64_t i = begin; i < end; ++i) n += tokens_[size_t(b * N_ + i)] == mask_;
+        schedule[size_t(b)] = block_schedule(n, per_block);
+      }
+      for (int j = 0; j < per_block; ++j, ++g) {
+        std::vector<std::vector<int32_t>> candidates(static_cast<size_t>(B_));
+        std::vector<int64_t> k(static_cast<size_t>(B_));
+        for (int64_t b = 0; b < B_; ++b) {
+          candidates[size_t(b)] = masked_positions(b, end);
+          k[size_t(b)] = schedule[size_t(b)][size_t(j)];
+        }
+        if (params_.alg == Alg::Origin) {
+          step(g, candidates, {}, origin_reveal_probability(grid, j));
+        } else {
+          step(g, candidates, k, 0);
+        }
+      }
+    }
+  }
+
+  // One denoising step. candidates[b]: row b's masked positions that may be committed. k[b]: how many
+  // to commit (empty for origin, which reveals each candidate with probability p_reveal instead).
+  void step(int g, const std::vector<std::vector<int32_t>>& candidates, const std::vector<int64_t>& k,
+            float p_reveal) {
+    const bool origin = params_.alg == Alg::Origin;
+    // 1. The positions to predict, by row then position; row_begin[b] indexes `wanted`.
+    std::vector<PredictionRef> wanted;
+    std::vector<size_t> row_begin(static_cast<size_t>(B_) + 1, 0);
+    for (int64_t b = 0; b < B_; ++b) {
+      row_begin[size_t(b)] = wanted.size();
+      for (int32_t pos : candidates[size_t(b)]) {
+        bool take = true;
+        if (origin) {
+          take = rngs_[size_t(b)].uniform() < p_reveal;
+        } else {
+          take = k[size_t(b)] > 0;
+        }
+        if (take) wanted.push_back(PredictionRef{int32_t(b), pos});
+      }
+    }
+    row_begin[size_t(B_)] = wanted.size();
+
+    std::vector<CommitRef> committed;
+    if (!wanted.empty()) {
+      // 2. Random numbers in a fixed order, before any parallel work.
+      const size_t R = wanted.size();
+      std::vector<double> u_token(R, 0.0);
+      std::vector<float> u_random(R, 0.0f);
+      for (size_t r = 0; r < R; ++r) {
+        Rng& rng = rngs_[size_t(wanted[r].row)];
+        if (params_.temperature > 0) u_token[r] = rng.uniform_double();
+        if (params_.alg == Alg::Random) u_random[r] = rng.uniform();
+      }
+      // 3. (R, V) logits for the wanted positions.
+      logits_.resize(R * size_t(V_));
+      const CanvasBatch batch{B_, N_, tokens_, valid_};
+      const auto t0 = Clock::now();
+      model_.predict(batch, wanted, logits_.data());
+      stats_.model_seconds += seconds_since(t0);
+      stats_.model_calls += 1;
+      stats_.predicted_positions += int64_t(R);
+      // 4. Token and confidence per position, in parallel (pure functions of their inputs).
+      std::vector<TokenChoice> choice(R);
+      global_pool().parallel_for(
+          int64_t(R),
+          [&](int64_t r0, int64_t r1, int thread) {
+            ChoiceScratch& scratch = scratch_[size_t(thread)];
+            for (int64_t r = r0; r < r1; ++r) {
+              std::span<float> row(logits_.data() + r * V_, size_t(V_));
+              choice[size_t(r)] =
+                  choose_token(row, params_.alg, filter_, u_token[size_t(r)], u_random[size_t(r)], scratch);
+            }
+          },
+          1);
+      // 5. Which positions each row commits.
+      for (int64_t b = 0; b < B_; ++b) {
+        const size_t r0 = row_begin[size_t(b)], r1 = row_begin[size_t(b) + 1];
+        std::vector<int32_t> picked;
+        if (origin) {
+          for (size_t r = r0; r < r1; ++r) picked.push_back(int32_t(r - r0));
+        } else {
+          std::vector<float> conf(r1 - r0);
+          for (size_t r = r0; r < r1; ++r) conf[r - r0] = choice[r].confidence;
+          picked = params_.alg_temp > 0 ? select_sampled(conf, k[size_t(b)], params_.alg_temp, rngs_[size_t(b)])
+                                        : select_top_k(conf, k[size_t(b)]);
+        }
+        for (int32_t j : picked) {
+          const PredictionRef& w = wanted[r0 + size_t(j)];
+          const int32_t token = choice[r0 + size_t(j)].token;
+          tokens_[size_t(b * N_ + w.position)] = token;
+          committed.push_back(CommitRef{int32_t(b), w.position, token});
+          order_[size_t(b)].push_back(Commit{g, int32_t(w.position - P_), token});
+        }
+      }
+    }
+    // 6. History and hook.
+    if (params_.keep_history) history_.push_back(tokens_);
+    if (on_step_) {
+      StepEvent ev;
+      ev.step = g;
+      ev.steps = params_.steps;
+      ev.batch = B_;
+      ev.length = N_;
+      ev.prompt_length = P_;
+      ev.canvas = tokens_;
+      ev.valid = valid_;
+      ev.committed = committed;
+      on_step_(ev);
+    }
+  }
+
+  Denoiser& model_;
+  const GenerationParams& params_;
+  const StepCallback& on_step_;
+  int64_t V_ = 0, B_ = 0, P_ = 0, L_ = 0, N_ = 0;
+  int32_t mask_ = 0;
+  std::vector<int32_t> tokens_;  // (B, N)
+  std::vector<uint8_t> valid_;   // (B, N)
+  std::vector<Rng> rngs_;        // (B,)
+  LogitFilter filter_;
+  std::vector<ChoiceScratch> scratch_;  // one per pool thread
+  std::vector<float> logits_;           // (R, V) for the current step
+  std::vector<std::vector<Commit>> order_;
+  std::vector<std::vector<int32_t>> history_;
+  GenerationStats stats_;
+};
+
+void check_prompts(const Denoiser& model, const std::vector<std::vector<int32_t>>& prompts) {
+  if (prompts.empty()) throw_error("generate: no prompts given");
+  const int64_t V = model.vocab_size();
+  const int32_t mask = model.mask_token_id();
+  for (size_t b = 0; b < prompts.size(); ++b) {
+    const auto& p = prompts[b];
+    if (p.empty()) throw_error("prompt {}: empty (a prompt needs at least one token)", b);
+    if (p[0] == mask) throw_error("prompt {}: starts with the mask token {} (position 0 cannot be predicted)", b, mask);
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (p[i] < 0 || p[i] >= V) throw_error("prompt {}: token {} at index {} is outside the vocabulary [0, {})", b, p[i], i, V);
+    }
+  }
+}
+
+}  // namespace
+
+GenerationResult generate(Denoiser& model, const std::vector<std::vector<int32_t>>& prompts,
+                          const GenerationParams& params, const StepCallback& on_step) {
+  validate(params);
+  check_prompts(model, prompts);
+  const auto t0 = Clock::now();
+  Sampler sampler(model, prompts, params, on_step);
+  sampler.run();
+  GenerationStats& st = sampler.stats();
+  st.steps = params.max_new_tokens > 0 ? params.steps : 0;
+  st.new_tokens = int64_t(prompts.size()) * params.max_new_tokens;
+  st.seconds = seconds_since(t0);
+  st.tokens_per_second = st.seconds > 0 ? double(st.new_tokens) / st.seconds : 0;
+  return sampler.take_result();
+}
+
+}  // namespace dc

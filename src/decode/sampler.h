@@ -1,0 +1,73 @@
+// The diffusion samplers (SPEC §3): Dream's `diffusion_generate` loop over a batch of prompts, every
+// remasking rule, the exact transfer schedule, and LLaDA-style semi-autoregressive blocks. The network is
+// reached only through dc::Denoiser, so a scripted fake can stand in for it in tests.
+//
+// Canvas: each row is [pad]*(P - len) + prompt + [mask]*L, left-padded to the longest prompt P; N = P + L.
+// Every step asks the denoiser for the masked positions it needs (position 0 is never requested: every
+// prompt must hold at least one token and must not start with the mask token), chooses a token and a
+// confidence per position (token_choice.h), and commits k positions per row (select.h, schedule.h).
+// Mask tokens inside a prompt are filled like the generated slots (the reference treats them alike).
+//
+// Reproducibility: row b draws from Rng(seed).fork(b); draws happen in a fixed order (row by row, position
+// by position), so the output depends only on the seed, never on the thread count or the batch size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "decode/params.h"
+#include "model/denoiser.h"
+
+namespace dc {
+
+// One committed token: `position` counts from the first generated slot (negative for a mask inside the
+// prompt); `step` is the global step index, 0-based.
+struct Commit {
+  int32_t step = 0;
+  int32_t position = 0;
+  int32_t token = 0;
+};
+
+// What a step committed, in canvas coordinates.
+struct CommitRef {
+  int32_t row = 0;
+  int32_t position = 0;  // canvas position (0 .. N-1)
+  int32_t token = 0;
+};
+
+struct StepEvent {
+  int step = 0;   // 0-based
+  int steps = 0;  // total
+  int64_t batch = 0, length = 0, prompt_length = 0;  // B, N, P
+  std::span<const int32_t> canvas;                   // (B, N) after this step's commits
+  std::span<const uint8_t> valid;                    // (B, N) 0 on left padding
+  std::span<const CommitRef> committed;              // this step's commits, by row then position
+};
+using StepCallback = std::function<void(const StepEvent&)>;
+
+struct GenerationStats {
+  int steps = 0;
+  int64_t model_calls = 0;          // Denoiser::predict calls (steps committing nothing skip the model)
+  int64_t predicted_positions = 0;  // rows of logits requested, summed over calls
+  int64_t new_tokens = 0;           // B * L
+  double seconds = 0;               // wall time of generate()
+  double model_seconds = 0;         // time inside Denoiser::predict
+  double tokens_per_second = 0;     // new_tokens / seconds
+};
+
+struct GenerationResult {
+  int64_t batch = 0, length = 0, prompt_length = 0;  // B, N, P
+  std::vector<int32_t> canvas;                       // (B, N) final canvas, left-padded
+  std::vector<std::vector<int32_t>> tokens;          // [b] the L generated tokens of row b
+  std::vector<std::vector<Commit>> order;            // [b] every commit of row b, by step then position
+  std::vector<std::vector<int32_t>> history;         // [step] (B, N) canvas after it (keep_history)
+  GenerationStats stats;
+};
+
+// Runs the sampler on a batch of prompts (token ids). Throws dc::Error for bad parameters or prompts.
+GenerationResult generate(Denoiser& model, const std::vector<std::vector<int32_t>>& prompts,
+                          const GenerationParams& params, const StepCallback& on_step = {});
+
+}  // namespace dc

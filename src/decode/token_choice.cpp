@@ -1,0 +1,163 @@
+#include "decode/token_choice.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace dc {
+namespace {
+
+// Largest-first order with the lower index first among equal logits (deterministic tie-breaking).
+struct ByLogitDesc {
+  const float* x;
+  bool operator()(int32_t a, int32_t b) const { return x[a] > x[b] || (x[a] == x[b] && a < b); }
+};
+
+void apply_top_p(std::span<float> logits, float top_p, ChoiceScratch& scratch) {
+  const int64_t V = int64_t(logits.size());
+  scratch.probs.resize(size_t(V));
+  softmax_f32(logits, scratch.probs);
+  scratch.order.resize(size_t(V));
+  for (int64_t v = 0; v < V; ++v) scratch.order[size_t(v)] = int32_t(v);
+  // Sort only a growing prefix: the nucleus is usually a few dozen tokens out of ~150k.
+  int64_t m = std::min<int64_t>(V, 64);
+  int64_t keep = V;  // number of sorted tokens kept
+  for (;;) {
+    std::partial_sort(scratch.order.begin(), scratch.order.begin() + m, scratch.order.end(),
+                      ByLogitDesc{logits.data()});
+    double cumulative = 0;
+    int64_t j = 0;
+    for (; j < m; ++j) {
+      cumulative += scratch.probs[size_t(scratch.order[size_t(j)])];
+      if (cumulative > double(top_p)) break;  // token j is the last one kept
+    }
+    if (j < m) {
+      keep = j + 1;
+      break;
+    }
+    if (m == V) break;
+    m = std::min<int64_t>(V, m * 4);
+  }
+  for (int64_t j = keep; j < V; ++j) logits[size_t(scratch.order[size_t(j)])] = kRemovedLogit;
+}
+
+void apply_top_k(std::span<float> logits, int top_k, ChoiceScratch& scratch) {
+  const int64_t V = int64_t(logits.size());
+  const int64_t k = std::min<int64_t>(top_k, V);
+  scratch.order.resize(size_t(V));
+  for (int64_t v = 0; v < V; ++v) scratch.order[size_t(v)] = int32_t(v);
+  std::nth_element(scratch.order.begin(), scratch.order.begin() + (k - 1), scratch.order.end(),
+                   ByLogitDesc{logits.data()});
+  const float kth = logits[size_t(scratch.order[size_t(k - 1)])];
+  for (float& x : logits) {
+    if (x < kth) x = kRemovedLogit;
+  }
+}
+
+}  // namespace
+
+void softmax_f32(std::span<const float> logits, std::span<float> probs) {
+  DC_ASSERT(logits.size() == probs.size() && !logits.empty());
+  float mx = logits[0];
+  for (float x : logits) mx = std::max(mx, x);
+  double sum = 0;
+  for (size_t v = 0; v < logits.size(); ++v) {
+    probs[v] = std::exp(logits[v] - mx);
+    sum += probs[v];
+  }
+  const float inv = float(1.0 / sum);
+  for (float& p : probs) p *= inv;
+}
+
+void filter_logits(std::span<float> logits, const LogitFilter& filter, ChoiceScratch& scratch) {
+  if (filter.temperature > 0) {
+    for (float& x : logits) x /= filter.temperature;
+  }
+  if (filter.top_p < 1) apply_top_p(logits, filter.top_p, scratch);
+  if (filter.top_k > 0) apply_top_k(logits, filter.top_k, scratch);
+}
+
+TokenChoice choose_token(std::span<float> logits, Alg alg, const LogitFilter& filter, double u_token,
+                         float u_random, ChoiceScratch& scratch) {
+  const size_t V = logits.size();
+  DC_ASSERT(V >= 1);
+  // low_confidence scores the chosen token under the raw distribution: keep its normaliser first.
+  float raw_max = 0;
+  double raw_sum = 0;
+  if (alg == Alg::LowConfidence) {
+    raw_max = logits[0];
+    for (float x : logits) raw_max = std::max(raw_max, x);
+    for (float x : logits) raw_sum += std::exp(double(x) - double(raw_max));
+  }
+  std::vector<float> raw_copy;
+  if (alg == Alg::LowConfidence) raw_copy.assign(logits.begin(), logits.end());
+
+  filter_logits(logits, filter, scratch);
+  scratch.probs.resize(V);
+  std::span<float> probs(scratch.probs.data(), V);
+  softmax_f32(logits, probs);
+
+  TokenChoice c;
+  if (filter.temperature > 0) {
+    // Inverse CDF over the probabilities in index order (torch.distributions.Categorical semantics).
+    double total = 0;
+    for (float p : probs) total += p;
+    const double target = u_token * total;
+    double cumulative = 0;
+    size_t chosen = V;
+    size_t last_positive = 0;
+    for (size_t v = 0; v < V; ++v) {
+      if (probs[v] <= 0) continue;
+      last_positive = v;
+      cumulative += probs[v];
+      if (cumulative > target) {
+        chosen = v;
+        break;
+      }
+    }
+    c.token = int32_t(chosen < V ? chosen : last_positive);
+  } else {
+    size_t best = 0;
+    for (size_t v = 1; v < V; ++v) {
+      if (probs[v] > probs[best]) best = v;
+    }
+    c.token = int32_t(best);
+  }
+
+  switch (alg) {
+    case Alg::Origin:
+    case Alg::MaskgitPlus:
+      c.confidence = probs[size_t(c.token)];
+      break;
+    case Alg::TopkMargin: {
+      float top1 = -1, top2 = 0;
+      for (float p : probs) {
+        if (p > top1) {
+          top2 = top1;
+          top1 = p;
+        } else if (p > top2) {
+          top2 = p;
+        }
+      }
+      if (V == 1) top2 = 0;
+      c.confidence = top1 - std::max(top2, 0.0f);
+      break;
+    }
+    case Alg::Entropy: {
+      double sum = 0;
+      for (float p : probs) sum += double(p) * std::log(double(p) + 1e-10);
+      c.confidence = float(sum);
+      break;
+    }
+    case Alg::LowConfidence:
+      c.confidence = float(std::exp(double(raw_copy[size_t(c.token)]) - double(raw_max)) / raw_sum);
+      break;
+    case Alg::Random:
+      c.confidence = u_random;
+      break;
+  }
+  return c;
+}
+
+}  // namespace dc
