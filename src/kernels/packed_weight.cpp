@@ -23,13 +23,13 @@ PackedWeight PackedWeight::pack(const TensorView& w, Isa isa) {
   p.n_ = w.dim(0);
   p.k_ = w.dim(1);
   cpu::PackResult r;
-  if (false && isa == Isa::Avx512 && w.dtype == DType::BF16 && has_avx512_bf16()) {
+  if (isa == Isa::Avx512 && w.dtype == DType::BF16 && has_avx512_bf16()) {
     r = cpu::pack_avx512_bf16(w);
     p.layout_ = Layout::Avx512Bf16;
-  } else if (false && isa == Isa::Avx512 && w.dtype != DType::BF16) {
+  } else if (isa == Isa::Avx512 && w.dtype != DType::BF16) {
     r = cpu::pack_avx512_f32(w);
     p.layout_ = Layout::Avx512F32;
-  } else if (false && isa >= Isa::Avx2) {  // AVX2, or BF16 weights on AVX-512 without BF16 support
+  } else if (isa >= Isa::Avx2) {  // AVX2, or BF16 weights on AVX-512 without BF16 support
     r = cpu::pack_avx2(w);
     p.layout_ = Layout::Avx2Panel;
   } else {
