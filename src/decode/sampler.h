@@ -7,6 +7,9 @@
 // prompt must hold at least one token and must not start with the mask token), chooses a token and a
 // confidence per position (token_choice.h), and commits k positions per row (select.h, schedule.h).
 // Mask tokens inside a prompt are filled like the generated slots (the reference treats them alike).
+// One deliberate difference: k is clamped to each row's own masked count. Rows can only hold unequal
+// counts when a committed token is the mask token itself or `origin` ran; the reference's torch.topk then
+// picks -inf slots at random and writes the mask token over decoded tokens, which nothing can reproduce.
 //
 // Reproducibility: row b draws from Rng(seed).fork(b); draws happen in a fixed order (row by row, position
 // by position), so the output depends only on the seed, never on the thread count or the batch size.

@@ -38,6 +38,7 @@ class ScriptedDenoiser : public Denoiser {
       const int64_t off = (7 * h + 13 * q) % 53;
       const int64_t sc = 1 + (5 * h + 11 * q) % 61;
       for (int64_t v = 0; v < kVocab; ++v) logits[r * kVocab + v] = float(((17 * v + off) % 53) * sc) / 64.0f;
+      logits[r * kVocab + kMask] = -1.0f;  // the mask token never wins (see sampler_twin.py)
     }
   }
 
