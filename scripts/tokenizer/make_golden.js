@@ -109,7 +109,7 @@ const kEdge = [
   "tabs\t\tand\t spaces", "line\r\nbreaks\rcr\nlf", "x\u000by\u000cz", "a\u0085b", "a \u0085 b", "\u0085",
   "nbsp\u00a0here", "a\u00a0\u00a0b", "ogham\u1680space", "en\u2002em\u2003thin\u2009hair\u200a",
   "line\u2028sep\u2029para", "narrow\u202fnbsp", "math\u205fspace", "ideographic\u3000space",
-  "mongolian\u180evowel", "zero\u200bwidth", "bom\ufeffinside", "\ufeffstart",
+  "mongolian\u180evowel", "x \u180e\n", "a  \u180e  b", "a\u180e\u180e\u180e b", "zero\u200bwidth", "bom\ufeffinside", "\ufeffstart",
   "don't", "I'm", "you're", "we've", "she'll", "he'd", "it's", "DON'T", "I'M", "YOU'RE", "WE'VE", "SHE'LL",
   "HE'D", "IT'S", "'s", "'S", "'t", "'re", "'ve", "'m", "'ll", "'d", "'x", "''", "'''", "o'clock",
   "rock'n'roll", "'sup", " 's", "x's y's", "it\u2019s", "it\u017fs 'ſ", "'\u017f", "'K", "'\u212a",
