@@ -1,7 +1,9 @@
 // Greedy trajectories against the PyTorch twin of Dream's sampler (scripts/twin/sampler_twin.py): the
 // canvas after every step and the commit order must be identical, for every algorithm, several step
 // counts, top-p / top-k, a left-padded batch of three prompts and semi-autoregressive blocks.
-// The fixture's model is the scripted fake of fake_denoisers.h (an oracle of the sampler alone).
+// Two fixtures: the scripted fake of fake_denoisers.h (an oracle of the sampler alone) and the tiny random
+// Dream checkpoint run through dream_twin.py (the sampler on the real forward pass; the twin dropped the
+// configurations whose confidences come within 1e-4 of a tie).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "decode/sampler.h"
+#include "model/dream_model.h"
 #include "fake_denoisers.h"
 
 namespace dc {
@@ -81,6 +84,18 @@ TEST(Trajectory, ScriptedFakeMatchesTwin) {
   EXPECT_GE(cases, 30);
   EXPECT_EQ(algs.size(), 4u);
   EXPECT_TRUE(blocks && top_p && top_k && one_step);
+}
+
+TEST(Trajectory, TinyDreamMatchesTwin) {
+  const auto fx = load("trajectories_tiny_dream.json");
+  DreamModel model(std::string(DC_SOURCE_DIR) + "/" + fx["model"].get<std::string>());
+  ASSERT_EQ(fx["mask_token_id"].get<int32_t>(), model.mask_token_id());
+  int cases = 0;
+  for (const auto& c : fx["cases"]) {
+    expect_same_trajectory(model, fx, c);
+    ++cases;
+  }
+  EXPECT_GE(cases, 12);
 }
 
 }  // namespace
