@@ -18,6 +18,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/dream_model.h"
+#include "model/dream_random.h"
 #include "model/safetensors_writer.h"
 
 namespace dc {
@@ -255,6 +256,46 @@ TEST(DreamModel, RejectsBadRequests) {
   EXPECT_THROW(m.forward(f.batch(), 5, 5, cache, acts), Error);
   EXPECT_THROW(m.forward(f.batch(), 0, f.N + 1, cache, acts), Error);
   EXPECT_THROW(DreamModel{kTwin}, Error);  // no config.json there
+}
+
+}  // namespace
+}  // namespace dc
+
+namespace dc {
+namespace {
+
+TEST(DreamRandom, F32AndBf16CopiesHoldTheSameWeights) {
+  ModelConfig cfg = qwen25_05b_dream_config();
+  cfg.hidden_size = 32;
+  cfg.num_hidden_layers = 3;
+  cfg.num_attention_heads = 4;
+  cfg.num_key_value_heads = 2;
+  cfg.head_dim = 8;
+  cfg.intermediate_size = 48;
+  cfg.vocab_size = 64;
+  cfg.tie_word_embeddings = false;
+  cfg.mask_token_id = 60;
+  cfg.pad_token_id = cfg.eos_token_id = 61;
+  cfg.bos_token_id = 62;
+  const std::string base = std::string(DC_BINARY_DIR) + "/testdata-model/random-";
+  write_random_dream_checkpoint(base + "f32", cfg, DType::F32, 7, 2);
+  write_random_dream_checkpoint(base + "bf16", cfg, DType::BF16, 7, 2);
+  EXPECT_TRUE(random_dream_checkpoint_exists(base + "f32", cfg, DType::F32, 7));
+  EXPECT_FALSE(random_dream_checkpoint_exists(base + "f32", cfg, DType::F32, 8));
+  const Checkpoint a = Checkpoint::open(base + "f32"), b = Checkpoint::open(base + "bf16");
+  ASSERT_EQ(a.names(), b.names());
+  for (const std::string& n : a.names()) {
+    ASSERT_EQ(a.get(n).dtype, DType::F32);
+    ASSERT_EQ(b.get(n).dtype, DType::BF16);
+    EXPECT_EQ(tensor_to_f32(a.get(n)), tensor_to_f32(b.get(n))) << n;
+  }
+  // Both load and give finite logits for a fully masked canvas.
+  DreamModel m(base + "bf16");
+  const std::vector<int32_t> tokens{1, 2, 60, 60, 60};
+  const PredictionRef w{0, 3};
+  std::vector<float> out(64);
+  m.predict(CanvasBatch{1, 5, tokens, {}}, std::span(&w, 1), out.data());
+  for (float x : out) EXPECT_TRUE(std::isfinite(x));
 }
 
 }  // namespace

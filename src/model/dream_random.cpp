@@ -1,0 +1,135 @@
+// Random-weight Dream checkpoints; see dream_random.h.
+#include "model/dream_random.h"
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <vector>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+#include "core/rng.h"
+#include "model/checkpoint.h"
+#include "model/safetensors_writer.h"
+
+namespace dc {
+
+ModelConfig qwen25_05b_dream_config() {
+  ModelConfig c;
+  c.hidden_size = 896;
+  c.num_hidden_layers = 24;
+  c.num_attention_heads = 14;
+  c.num_key_value_heads = 2;
+  c.head_dim = 64;
+  c.intermediate_size = 4864;
+  c.vocab_size = 151936;
+  c.max_position_embeddings = 32768;
+  c.rms_norm_eps = 1e-6;
+  c.rope_theta = 1e6;
+  c.tie_word_embeddings = true;
+  c.mask_token_id = 151666;
+  c.pad_token_id = 151643;
+  c.bos_token_id = 151665;
+  c.eos_token_id = 151643;
+  return c;
+}
+
+namespace {
+
+std::string stamp_of(const ModelConfig& cfg, DType dtype, uint64_t seed) {
+  return model_config_to_json(cfg) + "\nrandom weights: dtype " + dtype_name(dtype) + ", seed " +
+         std::to_string(seed) + "\n";
+}
+
+// One tensor of random values (bf16-representable), stored as `dtype`.
+TensorView random_tensor(Rng& rng, DType dtype, std::vector<int64_t> shape, float std_dev, float mean,
+                         std::vector<uint8_t>& bytes) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  bytes.resize(size_t(n) * dtype_size(dtype));
+  const float a = std_dev * std::sqrt(3.0f);  // uniform(-a, a) has std a / sqrt(3)
+  for (int64_t i = 0; i < n; ++i) {
+    const uint16_t h = f32_to_bf16(mean + a * (2.0f * rng.uniform() - 1.0f));
+    if (dtype == DType::BF16) {
+      reinterpret_cast<uint16_t*>(bytes.data())[i] = h;
+    } else {
+      reinterpret_cast<float*>(bytes.data())[i] = bf16_to_f32(h);
+    }
+  }
+  return TensorView{dtype, std::move(shape), bytes.data()};
+}
+
+}  // namespace
+
+bool random_dream_checkpoint_exists(const std::string& dir, const ModelConfig& cfg, DType dtype,
+                                    uint64_t seed) {
+  const std::string stamp = dir + "/random_weights.txt";
+  if (!std::filesystem::exists(stamp)) return false;
+  return read_file(stamp) == stamp_of(cfg, dtype, seed);
+}
+
+void write_random_dream_checkpoint(const std::string& dir, const ModelConfig& cfg, DType dtype, uint64_t seed,
+                                   int64_t layers_per_shard) {
+  if (dtype != DType::F32 && dtype != DType::BF16)
+    throw_error("{}: random checkpoints are F32 or BF16, not {}", dir, dtype_name(dtype));
+  validate_model_config(cfg, dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw_error("{}: cannot create folder: {}", dir, ec.message());
+  std::filesystem::remove(dir + "/random_weights.txt", ec);
+
+  const int64_t C = cfg.hidden_size, F = cfg.intermediate_size, V = cfg.vocab_size, D = cfg.head_dim;
+  const int64_t HD = cfg.num_attention_heads * D, KD = cfg.num_key_value_heads * D;
+  const float inv_c = 1.0f / std::sqrt(float(C));
+  Rng rng(seed);
+  // Shard 0: embeddings, final norm, head; then groups of layers_per_shard layers.
+  const int64_t groups = (cfg.num_hidden_layers + layers_per_shard - 1) / layers_per_shard;
+  const int64_t shards = 1 + groups;
+  std::map<std::string, std::string> weight_map;
+  uint64_t total = 0;
+  for (int64_t s = 0; s < shards; ++s) {
+    std::vector<TensorRef> refs;
+    std::vector<std::vector<uint8_t>> store;
+    store.reserve(16 * size_t(layers_per_shard) + 4);
+    auto add = [&](const std::string& name, std::vector<int64_t> shape, float std_dev, float mean) {
+      store.emplace_back();
+      refs.push_back({name, random_tensor(rng, dtype, std::move(shape), std_dev, mean, store.back())});
+    };
+    if (s == 0) {
+      add("model.embed_tokens.weight", {V, C}, 1.0f, 0.0f);
+      add("model.norm.weight", {C}, 0.0f, 1.0f);
+      if (!cfg.tie_word_embeddings) add("lm_head.weight", {V, C}, inv_c, 0.0f);
+    } else {
+      const int64_t l0 = (s - 1) * layers_per_shard;
+      const int64_t l1 = std::min(cfg.num_hidden_layers, l0 + layers_per_shard);
+      for (int64_t l = l0; l < l1; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        add(p + "input_layernorm.weight", {C}, 0.0f, 1.0f);
+        add(p + "self_attn.q_proj.weight", {HD, C}, inv_c, 0.0f);
+        add(p + "self_attn.q_proj.bias", {HD}, 0.1f, 0.0f);
+        add(p + "self_attn.k_proj.weight", {KD, C}, inv_c, 0.0f);
+        add(p + "self_attn.k_proj.bias", {KD}, 0.1f, 0.0f);
+        add(p + "self_attn.v_proj.weight", {KD, C}, inv_c, 0.0f);
+        add(p + "self_attn.v_proj.bias", {KD}, 0.1f, 0.0f);
+        add(p + "self_attn.o_proj.weight", {C, HD}, 1.0f / std::sqrt(float(HD)), 0.0f);
+        add(p + "post_attention_layernorm.weight", {C}, 0.0f, 1.0f);
+        add(p + "mlp.gate_proj.weight", {F, C}, inv_c, 0.0f);
+        add(p + "mlp.up_proj.weight", {F, C}, inv_c, 0.0f);
+        add(p + "mlp.down_proj.weight", {C, F}, 1.0f / std::sqrt(float(F)), 0.0f);
+      }
+    }
+    const std::string file = fmt::format("model-{:05d}-of-{:05d}.safetensors", s + 1, shards);
+    write_safetensors(dir + "/" + file, refs, {{"format", "pt"}});
+    for (const TensorRef& r : refs) {
+      weight_map[r.name] = file;
+      total += r.view.nbytes();
+    }
+  }
+  write_safetensors_index(dir + "/model.safetensors.index.json", weight_map, total);
+  ModelConfig stored = cfg;
+  stored.torch_dtype = dtype == DType::BF16 ? "bfloat16" : "float32";
+  write_file_atomic(dir + "/config.json", model_config_to_json(stored));
+  write_file_atomic(dir + "/random_weights.txt", stamp_of(cfg, dtype, seed));
+}
+
+}  // namespace dc
