@@ -1,0 +1,229 @@
+// The sampler's contract beyond the greedy fixtures: validation, reproducibility (seed, thread count),
+// batching, the step hook and history, statistics, origin and random, masks inside a prompt.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "decode/postprocess.h"
+#include "decode/sampler.h"
+#include "fake_denoisers.h"
+
+namespace dc {
+namespace {
+
+using testing::ScriptedDenoiser;
+
+const std::vector<std::vector<int32_t>> kPrompts = {{5, 9, 13}, {7}, {21, 3, 30, 11, 2}};
+
+GenerationParams small(Alg alg, int L = 16, int steps = 8) {
+  GenerationParams p;
+  p.alg = alg;
+  p.max_new_tokens = L;
+  p.steps = steps;
+  p.pad_token_id = ScriptedDenoiser::kPad;
+  return p;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Sampler, AlgNamesRoundTrip) {
+  for (Alg a : {Alg::Origin, Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random})
+    EXPECT_EQ(parse_alg(alg_name(a)), a);
+  EXPECT_EQ(parse_alg("entropy"), Alg::Entropy);
+  EXPECT_NE(error_of([] { parse_alg("greedy"); }).find("unknown decoding algorithm 'greedy'"), std::string::npos);
+}
+
+TEST(Sampler, RejectsBadParametersWithOneLine) {
+  ScriptedDenoiser m;
+  auto bad = [&](auto mutate, const std::string& needle) {
+    GenerationParams p = small(Alg::Entropy);
+    mutate(p);
+    const std::string msg = error_of([&] { generate(m, kPrompts, p); });
+    EXPECT_NE(msg.find(needle), std::string::npos) << "got: " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  };
+  bad([](GenerationParams& p) { p.steps = 0; }, "steps must be >= 1");
+  bad([](GenerationParams& p) { p.max_new_tokens = -1; }, "max_new_tokens");
+  bad([](GenerationParams& p) { p.temperature = -0.5f; }, "temperature");
+  bad([](GenerationParams& p) { p.top_p = 0; }, "top_p");
+  bad([](GenerationParams& p) { p.top_k = -2; }, "top_k");
+  bad([](GenerationParams& p) { p.alg_temp = -1; }, "alg_temp");
+  bad([](GenerationParams& p) { p.eps = 1.5f; }, "eps");
+  bad([](GenerationParams& p) { p.block_length = 5; }, "block_length 5 does not divide max_new_tokens 16");
+  bad([](GenerationParams& p) { p.block_length = 4, p.steps = 6; }, "steps 6 is not a multiple of the number of blocks 4");
+  GenerationParams p = small(Alg::Entropy);
+  EXPECT_NE(error_of([&] { generate(m, {}, p); }).find("no prompts"), std::string::npos);
+  EXPECT_NE(error_of([&] { generate(m, {{1}, {}}, p); }).find("prompt 1: empty"), std::string::npos);
+  EXPECT_NE(error_of([&] { generate(m, {{ScriptedDenoiser::kMask, 3}}, p); }).find("starts with the mask token"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { generate(m, {{1, 48}}, p); }).find("token 48 at index 1 is outside the vocabulary"),
+            std::string::npos);
+}
+
+TEST(Sampler, FillsEveryGeneratedSlotOnceAndReportsStats) {
+  for (Alg alg : {Alg::Origin, Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random}) {
+    for (int steps : {1, 3, 8, 16, 40}) {
+      ScriptedDenoiser m;
+      GenerationParams p = small(alg, 16, steps);
+      p.temperature = 0.7f;
+      p.seed = 11;
+      const GenerationResult r = generate(m, kPrompts, p);
+      ASSERT_EQ(r.batch, 3);
+      EXPECT_EQ(r.prompt_length, 5);
+      EXPECT_EQ(r.length, 21);
+      EXPECT_EQ(r.stats.new_tokens, 48);
+      EXPECT_EQ(r.stats.model_calls, m.calls);
+      EXPECT_LE(m.calls, steps);
+      for (int b = 0; b < 3; ++b) {
+        ASSERT_EQ(r.tokens[size_t(b)].size(), 16u);
+        std::set<int32_t> positions;
+        int last_step = 0;
+        for (const Commit& c : r.order[size_t(b)]) {
+          EXPECT_TRUE(positions.insert(c.position).second) << "position committed twice";
+          EXPECT_GE(c.step, last_step);
+          EXPECT_LT(c.step, steps);
+          last_step = c.step;
+          EXPECT_EQ(r.tokens[size_t(b)][size_t(c.position)], c.token);
+        }
+        EXPECT_EQ(positions.size(), 16u) << alg_name(alg) << " steps " << steps;
+        for (int32_t t : r.tokens[size_t(b)]) EXPECT_NE(t, ScriptedDenoiser::kMask);
+        // Left padding then the prompt, untouched.
+        const auto& pr = kPrompts[size_t(b)];
+        const int64_t pad = 5 - int64_t(pr.size());
+        for (int64_t i = 0; i < pad; ++i) EXPECT_EQ(r.canvas[size_t(b * 21 + i)], ScriptedDenoiser::kPad);
+        for (size_t i = 0; i < pr.size(); ++i) EXPECT_EQ(r.canvas[size_t(b * 21 + pad) + i], pr[i]);
+      }
+    }
+  }
+}
+
+TEST(Sampler, SameSeedSameOutputAcrossThreadCounts) {
+  for (Alg alg : {Alg::Origin, Alg::Entropy, Alg::Random}) {
+    GenerationParams p = small(alg, 16, 8);
+    p.temperature = 1.5f;
+    p.top_p = 0.95f;
+    p.alg_temp = alg == Alg::Entropy ? 0.5f : 0.0f;
+    p.seed = 1234;
+    std::vector<GenerationResult> runs;
+    for (int threads : {1, 3, 2}) {
+      set_num_threads(threads);
+      ScriptedDenoiser m;
+      runs.push_back(generate(m, kPrompts, p));
+    }
+    set_num_threads(0);
+    EXPECT_EQ(runs[0].canvas, runs[1].canvas) << alg_name(alg);
+    EXPECT_EQ(runs[0].canvas, runs[2].canvas) << alg_name(alg);
+    ScriptedDenoiser m;
+    p.seed = 1235;
+    EXPECT_NE(generate(m, kPrompts, p).canvas, runs[0].canvas) << alg_name(alg);
+  }
+}
+
+TEST(Sampler, BatchRowsEqualSingleRunsWhenGreedy) {
+  // The fake ignores padding, every row holds the same number of masks, so each row of the batch must
+  // follow exactly the trajectory it follows alone.
+  for (Alg alg : {Alg::MaskgitPlus, Alg::Entropy, Alg::TopkMargin}) {
+    ScriptedDenoiser m;
+    const GenerationParams p = small(alg, 16, 8);
+    const GenerationResult batch = generate(m, kPrompts, p);
+    for (size_t b = 0; b < kPrompts.size(); ++b) {
+      const GenerationResult one = generate(m, {kPrompts[b]}, p);
+      EXPECT_EQ(one.tokens[0], batch.tokens[b]);
+      ASSERT_EQ(one.order[0].size(), batch.order[b].size());
+      for (size_t j = 0; j < one.order[0].size(); ++j) {
+        EXPECT_EQ(one.order[0][j].step, batch.order[b][j].step);
+        EXPECT_EQ(one.order[0][j].position, batch.order[b][j].position);
+      }
+    }
+  }
+}
+
+TEST(Sampler, StepHookSeesEveryStepAndMatchesHistory) {
+  ScriptedDenoiser m;
+  GenerationParams p = small(Alg::Entropy, 16, 16);
+  p.keep_history = true;
+  std::vector<std::vector<int32_t>> seen;
+  std::vector<int64_t> commits_per_step;
+  const GenerationResult r = generate(m, kPrompts, p, [&](const StepEvent& ev) {
+    EXPECT_EQ(ev.step, int(seen.size()));
+    EXPECT_EQ(ev.steps, 16);
+    EXPECT_EQ(ev.batch, 3);
+    EXPECT_EQ(ev.length, 21);
+    EXPECT_EQ(ev.valid.size(), ev.canvas.size());
+    for (const CommitRef& c : ev.committed) EXPECT_EQ(ev.canvas[size_t(c.row * ev.length + c.position)], c.token);
+    seen.emplace_back(ev.canvas.begin(), ev.canvas.end());
+    commits_per_step.push_back(int64_t(ev.committed.size()));
+  });
+  EXPECT_EQ(seen, r.history);
+  ASSERT_EQ(commits_per_step.size(), 16u);
+  // The SPEC §3 quirk with steps == L: 0 commits at step 0, 1 per row after, 2 at the last step.
+  EXPECT_EQ(commits_per_step.front(), 0);
+  for (size_t i = 1; i + 1 < 16; ++i) EXPECT_EQ(commits_per_step[i], 3);
+  EXPECT_EQ(commits_per_step.back(), 6);
+  EXPECT_EQ(r.stats.model_calls, 15);  // step 0 commits nothing and skips the model
+}
+
+TEST(Sampler, StepsBeyondLengthAndEmptyGeneration) {
+  ScriptedDenoiser m;
+  GenerationParams p = small(Alg::MaskgitPlus, 4, 12);
+  const GenerationResult r = generate(m, kPrompts, p);
+  for (const auto& t : r.tokens) EXPECT_EQ(std::count(t.begin(), t.end(), ScriptedDenoiser::kMask), 0);
+  EXPECT_LT(r.stats.model_calls, 12);
+  p.max_new_tokens = 0;
+  const int before = m.calls;
+  const GenerationResult e = generate(m, kPrompts, p);
+  EXPECT_EQ(m.calls, before);
+  EXPECT_EQ(e.length, 5);
+  for (const auto& t : e.tokens) EXPECT_TRUE(t.empty());
+}
+
+TEST(Sampler, MasksInsideThePromptAreFilled) {
+  ScriptedDenoiser m;
+  const GenerationParams p = small(Alg::Entropy, 8, 8);
+  const GenerationResult r = generate(m, {{5, ScriptedDenoiser::kMask, 9}}, p);
+  EXPECT_NE(r.canvas[1], ScriptedDenoiser::kMask);
+  int negative = 0;
+  for (const Commit& c : r.order[0]) negative += c.position == -2;
+  EXPECT_EQ(negative, 1);
+}
+
+TEST(Sampler, BlocksFillLeftToRight) {
+  ScriptedDenoiser m;
+  GenerationParams p = small(Alg::Entropy, 16, 8);
+  p.block_length = 4;
+  const GenerationResult r = generate(m, kPrompts, p);
+  for (const auto& order : r.order) {
+    ASSERT_EQ(order.size(), 16u);
+    for (const Commit& c : order) EXPECT_EQ(c.position / 4, c.step / 2) << "block of 4 slots, 2 steps each";
+  }
+}
+
+TEST(Postprocess, InstructCutsAtPadAndStripsImEnd) {
+  const int32_t PAD = 1005, END = 1001;
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5, END, PAD, PAD, 7}, PAD, END), (std::vector<int32_t>{4, 5}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, END, 5, PAD}, PAD, END), (std::vector<int32_t>{4, END, 5}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5}, PAD, END), (std::vector<int32_t>{4, 5}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{PAD, 4}, PAD, END), (std::vector<int32_t>{}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{}, PAD, END), (std::vector<int32_t>{}));
+}
+
+TEST(Postprocess, BaseCutsAtEndOfText) {
+  const int32_t EOT = 1000;
+  EXPECT_EQ(postprocess_base(std::vector<int32_t>{4, 5, EOT, 6, EOT}, EOT), (std::vector<int32_t>{4, 5}));
+  EXPECT_EQ(postprocess_base(std::vector<int32_t>{4, 5}, EOT), (std::vector<int32_t>{4, 5}));
+  EXPECT_EQ(postprocess_base(std::vector<int32_t>{EOT}, EOT), (std::vector<int32_t>{}));
+}
+
+}  // namespace
+}  // namespace dc
