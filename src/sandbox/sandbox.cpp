@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "sandbox/landlock.h"
 #include "sandbox/sandbox_internal.h"
 #include "sandbox/scratch.h"
 #include "sandbox/supervisor.h"
@@ -48,6 +49,7 @@ std::string Layers::describe() const {
   add(process_group, "process_group");
   add(rlimits, "rlimits");
   add(seccomp, "seccomp");
+  add(landlock, "landlock");
   add(user_ns, "user_ns");
   add(net_ns, "net_ns");
   add(pid_ns, "pid_ns");
@@ -136,6 +138,7 @@ void prepare(Prepared& p, const std::vector<std::string>& argv,
   s.cpu_seconds = cpu_seconds;
   s.namespaces = use_namespaces && probed.namespaces();
   s.seccomp = probed.seccomp;
+  s.landlock = probed.landlock;
   s.channel = channel;
   if (s.namespaces) {
     s.files = files;
@@ -175,12 +178,13 @@ Layers probe_layers() {
   static std::once_flag once;
   static Layers layers;
   std::call_once(once, [] {
-    auto attempt = [](bool namespaces, bool seccomp) -> bool {
+    auto attempt = [](bool namespaces, bool seccomp, bool landlock) -> bool {
       detail::SpawnSpec s;
       s.argv = {"/bin/true"};
-      s.host_scratch = "/";
+      s.host_scratch = "/tmp";
       s.namespaces = namespaces;
       s.seccomp = seccomp;
+      s.landlock = landlock;
       s.probe = true;
       try {
         detail::Spawned c = detail::spawn(s);
@@ -192,12 +196,15 @@ Layers probe_layers() {
         return false;
       }
     };
+    // Each optional layer on its own, then all that passed together (kept only if that works too).
     layers.process_group = layers.rlimits = true;
-    if (attempt(true, true)) {
-      layers.seccomp = true;
-      layers.user_ns = layers.net_ns = layers.pid_ns = layers.mount_ns = layers.readonly_root = true;
-    } else {
-      layers.seccomp = attempt(false, true);
+    const bool ns = attempt(true, false, false);
+    const bool sc = attempt(false, true, false);
+    const bool ll = detail::landlock_abi() > 0 && attempt(false, false, true);
+    if (attempt(ns, sc, ll)) {
+      layers.seccomp = sc;
+      layers.landlock = ll;
+      layers.user_ns = layers.net_ns = layers.pid_ns = layers.mount_ns = layers.readonly_root = ns;
     }
   });
   return layers;

@@ -8,7 +8,10 @@
 //  2. seccomp (libseccomp): no sockets (socketpair is allowed), ptrace, mount, namespaces, kexec, bpf,
 //     keyrings, io_uring, setsid/setpgid, signals to the supervising process; with max_processes == 0 no
 //     fork either (threads are allowed).
-//  3. When the start-up probe says they work: new user + network + pid + mount namespaces. No network
+//  3. Landlock, where the kernel has it: writes only beneath the scratch directory (and /dev/null), no
+//     TCP, no signals to processes outside the sandbox. Without namespaces this is what protects the
+//     host's files when the caller is an unprivileged user.
+//  4. When the start-up probe says they work: new user + network + pid + mount namespaces. No network
 //     interface is up, the whole file system is read-only except a private size-limited tmpfs on /tmp
 //     that holds the scratch directory, /proc shows only the sandbox's own processes, and when the first
 //     process exits the kernel kills everything else in the sandbox.
@@ -49,9 +52,9 @@ struct Limits {
 };
 
 struct Layers {
-  bool process_group = false, rlimits = false, seccomp = false, user_ns = false, net_ns = false,
-       pid_ns = false, mount_ns = false, readonly_root = false;
-  // e.g. "process_group rlimits seccomp user_ns net_ns pid_ns mount_ns readonly_root"
+  bool process_group = false, rlimits = false, seccomp = false, landlock = false, user_ns = false,
+       net_ns = false, pid_ns = false, mount_ns = false, readonly_root = false;
+  // e.g. "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root"
   std::string describe() const;
   bool namespaces() const { return user_ns && net_ns && pid_ns && mount_ns && readonly_root; }
 };

@@ -21,6 +21,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "sandbox/landlock.h"
 #include "sandbox/seccomp_filter.h"
 
 namespace dc::sandbox::detail {
@@ -43,6 +44,7 @@ enum Step : int {
   kStepChdir,
   kStepRlimit,
   kStepNoNewPrivs,
+  kStepLandlock,
   kStepSeccomp,
   kStepExec,
 };
@@ -81,6 +83,8 @@ const char* step_name(int step) {
       return "setting rlimits";
     case kStepNoNewPrivs:
       return "PR_SET_NO_NEW_PRIVS";
+    case kStepLandlock:
+      return "applying the Landlock ruleset";
     case kStepSeccomp:
       return "loading the seccomp filter";
     case kStepExec:
@@ -112,6 +116,9 @@ struct ChildArgs {
   const char* workdir;
   sock_fprog prog{};
   bool use_seccomp;
+  LandlockPlan landlock;
+  const char* writable[2];
+  int n_writable;
   int stdin_r, stdout_w, stderr_w, channel_w, error_w, sync_r;
   pid_t parent;
   bool set_ids;       // change uid/gid before execve
@@ -219,6 +226,7 @@ int child_main(void* raw) {
     if (setrlimit(r.resource, &r.value) < 0) fail(efd, kStepRlimit);
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(efd, kStepNoNewPrivs);
+  if (landlock_apply(a.landlock, a.writable, a.n_writable) < 0) fail(efd, kStepLandlock);
   if (a.use_seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &a.prog) < 0) fail(efd, kStepSeccomp);
   if (s.probe) _exit(0);
   execve(a.argv[0], a.argv.data(), a.envp.data());
@@ -292,15 +300,17 @@ Spawned spawn(const SpawnSpec& spec) {
                     ",gid=" + std::to_string(kSandboxUid);
 
   // RLIMIT_NPROC counts tasks of the real uid. Inside our user namespace that uid is ours alone; without
-  // one it is shared (nobody, or the caller's own uid), so it is only set where it is meaningful.
+  // one it is shared (nobody, or the caller's own uid).
   const uint64_t cpu = uint64_t(std::max(1.0, spec.cpu_seconds + 0.999));
   a.rlimits = {{RLIMIT_AS, lim(L.memory_bytes, L.memory_bytes)},
                {RLIMIT_CPU, lim(cpu, cpu + 1)},
                {RLIMIT_FSIZE, lim(L.file_bytes, L.file_bytes)},
                {RLIMIT_NOFILE, lim(uint64_t(L.open_files), uint64_t(L.open_files))},
                {RLIMIT_CORE, lim(0, 0)}};
-  if (spec.namespaces || root) {
-    // max_processes == 0: fork is refused by seccomp; the limit then only bounds threads.
+  // max_processes == 0: fork is refused by seccomp; the limit then only bounds threads, and is left out
+  // where the uid is shared with processes outside the sandbox. With max_processes > 0 it is always set
+  // (an unprivileged caller without namespaces then shares it with its own processes: fail closed).
+  if (spec.namespaces || root || L.max_processes > 0) {
     const uint64_t tasks = L.max_processes > 0 ? uint64_t(L.max_processes) + 1 : 32;
     a.rlimits.push_back({RLIMIT_NPROC, lim(tasks, tasks)});
   }
@@ -311,6 +321,10 @@ Spawned spawn(const SpawnSpec& spec) {
     a.prog.len = static_cast<unsigned short>(prog.size());
     a.prog.filter = const_cast<sock_filter*>(prog.data());
   }
+  a.landlock = landlock_plan(spec.landlock ? landlock_abi() : 0);
+  a.writable[0] = a.workdir;
+  a.writable[1] = "/tmp";  // the private tmpfs
+  a.n_writable = spec.namespaces ? 2 : 1;
   a.parent = getpid();
   if (spec.namespaces) {
     a.set_ids = true;
@@ -390,6 +404,7 @@ Spawned spawn(const SpawnSpec& spec) {
   r.layers.process_group = true;
   r.layers.rlimits = true;
   r.layers.seccomp = spec.seccomp;
+  r.layers.landlock = a.landlock.abi > 0;
   r.layers.user_ns = r.layers.net_ns = r.layers.pid_ns = r.layers.mount_ns = r.layers.readonly_root =
       spec.namespaces;
   return r;

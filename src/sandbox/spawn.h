@@ -5,7 +5,7 @@
 // Child steps, in order (a failure is written to the error pipe as "step errno" and the child exits 127):
 //   wait for the uid/gid maps (namespaces) -> setsid -> fds 0..3 -> mounts (namespaces) -> drop to the
 //   sandbox uid -> parent-death signal -> scratch files (namespaces) -> chdir -> rlimits -> no_new_privs ->
-//   seccomp -> execve.
+//   Landlock -> seccomp -> execve.
 #pragma once
 
 #include <linux/filter.h>
@@ -33,6 +33,7 @@ struct SpawnSpec {
   double cpu_seconds = 1;  // resolved RLIMIT_CPU (seconds, >= 1)
   bool namespaces = false;
   bool seccomp = true;
+  bool landlock = true;  // when the kernel has it
   bool channel = false;  // give the child a fourth pipe on fd 3 (child -> supervisor)
   bool probe = false;    // set everything up, then _exit(0) instead of execve (start-up probe)
 };

@@ -30,8 +30,10 @@ TEST(Layers, ProbeFindsEverythingOnThisMachine) {
   Layers l = probe_layers();
   EXPECT_TRUE(l.process_group && l.rlimits);
   EXPECT_TRUE(l.seccomp) << l.describe();
+  EXPECT_TRUE(l.landlock) << l.describe();
   EXPECT_TRUE(l.namespaces()) << l.describe();
-  EXPECT_EQ(l.describe(), "process_group rlimits seccomp user_ns net_ns pid_ns mount_ns readonly_root");
+  EXPECT_EQ(l.describe(),
+            "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root");
 }
 
 TEST_P(Process, EchoesStdinAndReportsLayers) {
