@@ -1,0 +1,81 @@
+// Decoding for the analysis: dc::generate with one token per step, plus the first-step confidences
+// (decode_run.h).
+#include "analysis/decode_run.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "decode/sampler.h"
+#include "decode/token_choice.h"
+
+namespace dc::analysis {
+
+std::vector<double> first_step_confidence(Denoiser& model, std::span<const int32_t> prompt,
+                                          const GenerationParams& params) {
+  validate(params);
+  if (prompt.empty())
+    throw_error("analyze: empty prompt (the first generated position needs one token before it)");
+  const int64_t P = int64_t(prompt.size());
+  const int64_t L = params.max_new_tokens;
+  const int64_t N = P + L;
+  const int64_t V = model.vocab_size();
+  // canvas (N): prompt + [mask] * L
+  std::vector<int32_t> canvas(prompt.begin(), prompt.end());
+  canvas.resize(size_t(N), model.mask_token_id());
+  std::vector<PredictionRef> wanted(static_cast<size_t>(L));
+  for (int64_t i = 0; i < L; ++i) wanted[size_t(i)] = {0, int32_t(P + i)};
+  std::vector<float> logits(size_t(L * V));  // (L, V)
+  CanvasBatch batch;
+  batch.batch = 1;
+  batch.length = N;
+  batch.tokens = canvas;
+  if (L > 0) model.predict(batch, wanted, logits.data());
+
+  const LogitFilter filter{params.temperature, params.top_p, params.top_k};
+  ChoiceScratch scratch;
+  Rng rng(params.seed);
+  std::vector<double> conf(static_cast<size_t>(L));
+  for (int64_t i = 0; i < L; ++i) {
+    const double u_token = rng.uniform_double();
+    const float u_random = rng.uniform();
+    const std::span<float> row(logits.data() + i * V, size_t(V));
+    conf[size_t(i)] = choose_token(row, params.alg, filter, u_token, u_random, scratch).confidence;
+  }
+  return conf;
+}
+
+std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vector<int32_t>>& prompts,
+                                   const GenerationParams& params, int batch_size,
+                                   const std::function<void(size_t, size_t)>& progress) {
+  if (batch_size < 1) throw_error("analyze: batch size must be at least 1, got {}", batch_size);
+  GenerationParams p = params;
+  p.steps = std::max(p.max_new_tokens, 1);  // one token per step
+  p.keep_history = false;
+  validate(p);
+  std::vector<Sample> samples;
+  for (size_t begin = 0; begin < prompts.size(); begin += size_t(batch_size)) {
+    const size_t end = std::min(prompts.size(), begin + size_t(batch_size));
+    const std::vector<std::vector<int32_t>> batch(prompts.begin() + long(begin), prompts.begin() + long(end));
+    GenerationParams bp = p;
+    bp.seed = p.seed + begin;
+    const GenerationResult r = generate(model, batch, bp);
+    for (size_t b = 0; b < batch.size(); ++b) {
+      Sample s;
+      s.order.prompt_length = int64_t(batch[b].size());
+      s.order.generated_length = p.max_new_tokens;
+      for (const dc::Commit& c : r.order[b]) {
+        // Masks inside a prompt (negative positions) are not part of the generation.
+        if (c.position >= 0) s.order.commits.push_back({c.step, c.position});
+      }
+      GenerationParams fp = p;
+      fp.seed = p.seed + begin + b;
+      s.first_step_confidence = first_step_confidence(model, batch[b], fp);
+      samples.push_back(std::move(s));
+    }
+    if (progress) progress(end, prompts.size());
+  }
+  return samples;
+}
+
+}  // namespace dc::analysis
