@@ -189,6 +189,7 @@ void DreamModel::predict(const CanvasBatch& batch, std::span<const PredictionRef
                   w.row, w.position, batch.batch, batch.length - 1);
     rows[r] = int64_t(w.row) * batch.length + w.position - 1;
   }
+  if (rows.empty()) return check_batch(batch);  // nothing to predict: validate only
   forward(batch, 0, batch.length, cache_, acts_);
   head(acts_, rows, logits);
 }

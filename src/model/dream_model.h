@@ -62,6 +62,7 @@ struct DreamActivations {
   std::vector<DreamLayerActivations> layers;
 };
 
+// Not thread-safe: calls share scratch buffers (and the kernels share the global pool); one at a time.
 class DreamModel : public Denoiser {
  public:
   // Opens a checkpoint folder (config.json + safetensors) and packs its weights. Throws dc::Error.
