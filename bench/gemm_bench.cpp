@@ -141,13 +141,14 @@ void bench_ops(Isa isa, int64_t canvas, const std::vector<int>& threads, double 
 
 int main(int argc, char** argv) {
   CLI::App app{"GEMM / op benchmark for the compute kernels"};
-  bool quick = false, no_ops = false, no_7b = false;
+  bool quick = false, no_ops = false, no_7b = false, ops_only = false;
   double min_seconds = 0.3;
   std::vector<int> threads = {1, 2};
   std::string only;
   app.add_flag("--quick", quick, "step shapes only, 2 threads, BF16 and F32 on the best ISA");
   app.add_flag("--no-ops", no_ops, "skip attention and element-wise ops");
   app.add_flag("--no-7b", no_7b, "skip the 7B shapes");
+  app.add_flag("--ops-only", ops_only, "only attention and the element-wise ops");
   app.add_option("--threads", threads, "thread counts to run");
   app.add_option("--min-seconds", min_seconds, "time spent per measurement");
   app.add_option("--only", only, "run only shapes whose name contains this");
@@ -177,11 +178,12 @@ int main(int argc, char** argv) {
     for (Isa i : {Isa::Avx2})
       if (i < best) isas.push_back(i);
   for (const auto& s : shapes) {
+    if (ops_only) break;
     if (!only.empty() && std::string(s.name).find(only) == std::string::npos) continue;
     for (DType dt : {DType::BF16, DType::F32})
       for (Isa isa : isas) bench_gemm(s, dt, isa, threads, min_seconds);
   }
-  if (!quick && only.empty()) {
+  if (!quick && only.empty() && !ops_only) {
     // Scalar reference baseline on one small shape (it is far too slow for the others).
     const GemmShape small = {"scalar_small", 64, 896, 896};
     for (DType dt : {DType::BF16, DType::F32}) {

@@ -1,8 +1,14 @@
 // Dispatch of the public ops (kernels/ops.h) to the scalar references or the ISA-specific kernels.
 #include "kernels/ops.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/ops_table.h"
 #include "kernels/ref/ref_ops.h"
 
 namespace dc::kernels {
@@ -38,29 +44,111 @@ void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeig
   DC_ASSERT(false, "linear: unknown weight layout");
 }
 
+namespace {
+
+// The primitive table of the active ISA, or nullptr for the scalar reference path.
+const cpu::OpsTable* active_ops() {
+  switch (active_isa()) {
+    case Isa::Avx512:
+      return &cpu::ops_avx512();
+    case Isa::Avx2:
+      return &cpu::ops_avx2();
+    case Isa::Scalar:
+      break;
+  }
+  return nullptr;
+}
+
+// Element-wise loops are split over the pool in chunks of this many values (below it: one thread).
+constexpr int64_t kElementGrain = 1 << 14;
+
+}  // namespace
+
 void rmsnorm(float* y, const float* x, const TensorView& weight, int64_t M, int64_t C, float eps) {
-  ref::rmsnorm(y, x, weight, M, C, eps);
+  DC_ASSERT(weight.numel() == C, "rmsnorm: weight length differs from the row length");
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::rmsnorm(y, x, weight, M, C, eps);
+  // The weight as fp32 [C] (a copy only when it is stored as BF16 / F16).
+  std::vector<float> wf;
+  const float* w = weight.f32();
+  if (weight.dtype != DType::F32) {
+    wf.resize(size_t(C));
+    for (int64_t c = 0; c < C; ++c) wf[size_t(c)] = ref::load_element(weight, c);
+    w = wf.data();
+  }
+  global_pool().parallel_for(
+      M,
+      [&](int64_t m0, int64_t m1, int) {
+        for (int64_t m = m0; m < m1; ++m) {
+          const float ms = ops->sum_squares(x + m * C, C) / float(C);
+          ops->scale_mul(y + m * C, x + m * C, 1.0f / std::sqrt(ms + eps), w, C);
+        }
+      },
+      std::max<int64_t>(1, kElementGrain / std::max<int64_t>(C, 1)));
 }
 
 void rope(float* x, const int32_t* pos, int64_t M, int64_t H, int64_t D, double theta) {
-  ref::rope(x, pos, M, H, D, theta);
+  DC_ASSERT(D % 2 == 0, "rope needs an even head dimension");
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::rope(x, pos, M, H, D, theta);
+  const int64_t half = D / 2;
+  global_pool().parallel_for(
+      M,
+      [&](int64_t m0, int64_t m1, int) {
+        std::vector<float> cs(static_cast<size_t>(D));  // cos [half], sin [half] of one position
+        for (int64_t m = m0; m < m1; ++m) {
+          for (int64_t j = 0; j < half; ++j)
+            ref::rope_cos_sin(pos[m], j, D, theta, &cs[size_t(j)], &cs[size_t(half + j)]);
+          ops->rope_row(x + m * H * D, cs.data(), cs.data() + half, H, D);
+        }
+      },
+      std::max<int64_t>(1, kElementGrain / std::max<int64_t>(H * D, 1)));
 }
 
 void attention(float* out, const float* q, const float* k, const float* v, int64_t Nq, int64_t Nk, int64_t H,
                int64_t Hkv, int64_t D, const uint8_t* key_valid, const uint8_t* query_valid) {
+  DC_ASSERT(Hkv > 0 && H % Hkv == 0, "attention: query heads must be a multiple of KV heads");
+  if (Nq <= 0) return;
+  switch (active_isa()) {
+    case Isa::Avx512:
+      return cpu::attention_blocked(cpu::ops_avx512(), 24, out, q, k, v, Nq, Nk, H, Hkv, D, key_valid,
+                                    query_valid);
+    case Isa::Avx2:
+      return cpu::attention_blocked(cpu::ops_avx2(), 24, out, q, k, v, Nq, Nk, H, Hkv, D, key_valid,
+                                    query_valid);
+    case Isa::Scalar:
+      break;
+  }
   ref::attention(out, q, k, v, Nq, Nk, H, Hkv, D, key_valid, query_valid);
 }
 
 void swiglu(float* out, const float* gate, const float* up, int64_t n) {
-  ref::swiglu(out, gate, up, n);
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::swiglu(out, gate, up, n);
+  global_pool().parallel_for(
+      n, [&](int64_t b, int64_t e, int) { ops->swiglu(out + b, gate + b, up + b, e - b); }, kElementGrain);
 }
 
 void add_inplace(float* y, const float* x, int64_t n) {
-  ref::add_inplace(y, x, n);
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::add_inplace(y, x, n);
+  global_pool().parallel_for(
+      n, [&](int64_t b, int64_t e, int) { ops->add(y + b, x + b, e - b); }, kElementGrain);
 }
 
 void softmax_rows(float* x, int64_t M, int64_t N) {
-  ref::softmax_rows(x, M, N);
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::softmax_rows(x, M, N);
+  if (N <= 0) return;
+  global_pool().parallel_for(
+      M,
+      [&](int64_t m0, int64_t m1, int) {
+        for (int64_t m = m0; m < m1; ++m) {
+          const float sum = ops->exp_shifted(x + m * N, N, 1.0f);
+          ops->scale(x + m * N, N, 1.0f / sum);
+        }
+      },
+      std::max<int64_t>(1, kElementGrain / N));
 }
 
 }  // namespace dc::kernels

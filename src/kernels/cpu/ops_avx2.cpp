@@ -1,0 +1,207 @@
+// AVX2 vector primitives for the non-GEMM ops (see ops_table.h): a small row-major GEMM for attention,
+// exp-based softmax and SwiGLU, RMSNorm and RoPE loops. Tails use maskload / maskstore.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "kernels/cpu/ops_table.h"
+
+namespace dc::kernels::cpu {
+
+namespace {
+
+// Lane mask for the first n of 8 floats.
+inline __m256i lane_mask(int64_t n) {
+  n = std::clamp<int64_t>(n, 0, 8);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float hmax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// exp(x) with ~1 ulp error (Cephes expf polynomial); exactly 0 below -86.5 (so 2^n stays a normal number),
+// +inf above 88.7.
+inline __m256 exp256(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-86.5f), hi = _mm256_set1_ps(88.7f);
+  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  const __m256 overflow = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);
+  const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+  // 2^n for n in [-126, 128): the exponent field. n = 128 (x near 88.7) is handled by splitting 2^n =
+  // 2^(n-1)*2.
+  const __m256i ni = _mm256_cvtps_epi32(_mm256_sub_ps(n, _mm256_set1_ps(1.0f)));
+  const __m256 pow2 =
+      _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(ni, _mm256_set1_epi32(127)), 23));
+  __m256 out = _mm256_mul_ps(_mm256_mul_ps(y, pow2), _mm256_set1_ps(2.0f));
+  out = _mm256_andnot_ps(underflow, out);
+  return _mm256_blendv_ps(out, _mm256_set1_ps(INFINITY), overflow);
+}
+
+// c[MR, ncols <= 16] = a[MR, K] * b[K, ncols].
+template <int MR>
+void micro_nn(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t K,
+              int64_t ncols) {
+  const __m256i m0 = lane_mask(ncols), m1 = lane_mask(ncols - 8);
+  __m256 acc[MR][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const __m256 b0 = _mm256_maskload_ps(b + k * ldb, m0);
+    const __m256 b1 = _mm256_maskload_ps(b + k * ldb + 8, m1);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r * lda + k);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+    _mm256_maskstore_ps(c + r * ldc, m0, acc[r][0]);
+    _mm256_maskstore_ps(c + r * ldc + 8, m1, acc[r][1]);
+  }
+}
+
+constexpr int kMr = 6;
+using MicroNN = void (*)(float*, int64_t, const float*, int64_t, const float*, int64_t, int64_t, int64_t);
+template <size_t... I>
+constexpr auto nn_table(std::index_sequence<I...>) {
+  return std::array<MicroNN, sizeof...(I)>{&micro_nn<int(I) + 1>...};
+}
+constexpr auto kMicroNN = nn_table(std::make_index_sequence<kMr>());
+
+void gemm_nn(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t M,
+             int64_t N, int64_t K) {
+  for (int64_t n0 = 0; n0 < N; n0 += 16) {
+    const int64_t nc = std::min<int64_t>(16, N - n0);
+    for (int64_t m0 = 0; m0 < M; m0 += kMr) {
+      const int64_t rows = std::min<int64_t>(kMr, M - m0);
+      kMicroNN[size_t(rows - 1)](c + m0 * ldc + n0, ldc, a + m0 * lda, lda, b + n0, ldb, K, nc);
+    }
+  }
+}
+
+float exp_shifted(float* x, int64_t n, float scale) {
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  float mx = hmax(vmax);
+  for (; i < n; ++i) mx = std::max(mx, x[i]);
+  const __m256 vm = _mm256_set1_ps(mx), s = _mm256_set1_ps(scale);
+  __m256 sum = _mm256_setzero_ps();
+  for (i = 0; i < n; i += 8) {
+    const __m256i m = lane_mask(n - i);
+    __m256 e = exp256(_mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vm), s));
+    e = _mm256_and_ps(e, _mm256_castsi256_ps(m));
+    sum = _mm256_add_ps(sum, e);
+    _mm256_maskstore_ps(x + i, m, e);
+  }
+  return hsum(sum);
+}
+
+void scale(float* x, int64_t n, float s) {
+  const __m256 v = _mm256_set1_ps(s);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lane_mask(n - i);
+    _mm256_maskstore_ps(x + i, m, _mm256_mul_ps(_mm256_maskload_ps(x + i, m), v));
+  }
+}
+
+void swiglu(float* out, const float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lane_mask(n - i);
+    const __m256 g = _mm256_maskload_ps(gate + i, m);
+    const __m256 u = _mm256_maskload_ps(up + i, m);
+    const __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+    _mm256_maskstore_ps(out + i, m, _mm256_mul_ps(_mm256_mul_ps(g, sig), u));
+  }
+}
+
+void add(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lane_mask(n - i);
+    _mm256_maskstore_ps(y + i, m, _mm256_add_ps(_mm256_maskload_ps(y + i, m), _mm256_maskload_ps(x + i, m)));
+  }
+}
+
+float sum_squares(const float* x, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+    a0 = _mm256_fmadd_ps(v0, v0, a0);
+    a1 = _mm256_fmadd_ps(v1, v1, a1);
+  }
+  for (; i < n; i += 8) {
+    const __m256 v = _mm256_maskload_ps(x + i, lane_mask(n - i));
+    a0 = _mm256_fmadd_ps(v, v, a0);
+  }
+  return hsum(_mm256_add_ps(a0, a1));
+}
+
+void scale_mul(float* y, const float* x, float s, const float* w, int64_t n) {
+  const __m256 vs = _mm256_set1_ps(s);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lane_mask(n - i);
+    const __m256 v = _mm256_mul_ps(_mm256_maskload_ps(x + i, m), vs);
+    _mm256_maskstore_ps(y + i, m, _mm256_mul_ps(v, _mm256_maskload_ps(w + i, m)));
+  }
+}
+
+// Hides a product from the optimiser so it is rounded on its own and never fused into an FMA (GCC contracts
+// mul + add in C++ by default); RoPE then rounds exactly like ref::rope and PyTorch.
+inline __m256 rounded(__m256 v) {
+  __asm__("" : "+x"(v));
+  return v;
+}
+
+void rope_row(float* x, const float* cos, const float* sin, int64_t H, int64_t D) {
+  const int64_t half = D / 2;
+  for (int64_t h = 0; h < H; ++h) {
+    float* xa = x + h * D;
+    float* xb = xa + half;
+    for (int64_t j = 0; j < half; j += 8) {
+      const __m256i m = lane_mask(half - j);
+      const __m256 a = _mm256_maskload_ps(xa + j, m), b = _mm256_maskload_ps(xb + j, m);
+      const __m256 c = _mm256_maskload_ps(cos + j, m), s = _mm256_maskload_ps(sin + j, m);
+      _mm256_maskstore_ps(xa + j, m,
+                          _mm256_sub_ps(rounded(_mm256_mul_ps(a, c)), rounded(_mm256_mul_ps(b, s))));
+      _mm256_maskstore_ps(xb + j, m,
+                          _mm256_add_ps(rounded(_mm256_mul_ps(b, c)), rounded(_mm256_mul_ps(a, s))));
+    }
+  }
+}
+
+}  // namespace
+
+const OpsTable& ops_avx2() {
+  static const OpsTable table{gemm_nn, exp_shifted, scale, swiglu, add, sum_squares, scale_mul, rope_row};
+  return table;
+}
+
+}  // namespace dc::kernels::cpu

@@ -1,0 +1,201 @@
+// AVX-512 vector primitives for the non-GEMM ops (see ops_table.h): a small row-major GEMM for attention,
+// exp-based softmax and SwiGLU, RMSNorm and RoPE loops. Tails use masked loads and stores.
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their internal _mm512_undefined_* (GCC PR 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "kernels/cpu/ops_table.h"
+
+namespace dc::kernels::cpu {
+
+namespace {
+
+inline __mmask16 tail_mask(int64_t n) {
+  if (n <= 0) return 0;
+  if (n >= 16) return 0xffff;
+  return __mmask16((1u << n) - 1);
+}
+
+// Horizontal sum / max of 16 lanes (GCC 12's _mm512_reduce_* warn about an uninitialised temporary).
+inline float hsum512(__m512 v) {
+  const __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float hmax512(__m512 v) {
+  const __m256 a = _mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// exp(x) with ~1 ulp error (Cephes expf polynomial), exact 0 below -104 and +inf above 88.8 via scalef.
+inline __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(88.8f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(y, n);
+}
+
+// c[MR, ncols <= 32] = a[MR, K] * b[K, ncols].
+template <int MR>
+void micro_nn(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t K,
+              int64_t ncols) {
+  const __mmask16 m0 = tail_mask(ncols), m1 = tail_mask(ncols - 16);
+  __m512 acc[MR][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + k * ldb);
+    const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + k * ldb + 16);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + k]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
+  }
+}
+
+constexpr int kMr = 12;
+using MicroNN = void (*)(float*, int64_t, const float*, int64_t, const float*, int64_t, int64_t, int64_t);
+template <size_t... I>
+constexpr auto nn_table(std::index_sequence<I...>) {
+  return std::array<MicroNN, sizeof...(I)>{&micro_nn<int(I) + 1>...};
+}
+constexpr auto kMicroNN = nn_table(std::make_index_sequence<kMr>());
+
+void gemm_nn(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t M,
+             int64_t N, int64_t K) {
+  for (int64_t n0 = 0; n0 < N; n0 += 32) {
+    const int64_t nc = std::min<int64_t>(32, N - n0);
+    for (int64_t m0 = 0; m0 < M; m0 += kMr) {
+      const int64_t rows = std::min<int64_t>(kMr, M - m0);
+      kMicroNN[size_t(rows - 1)](c + m0 * ldc + n0, ldc, a + m0 * lda, lda, b + n0, ldb, K, nc);
+    }
+  }
+}
+
+float exp_shifted(float* x, int64_t n, float scale) {
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  for (int64_t i = 0; i < n; i += 16)
+    vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(n - i), x + i));
+  const __m512 mx = _mm512_set1_ps(hmax512(vmax));
+  const __m512 s = _mm512_set1_ps(scale);
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 e = exp512(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), mx), s));
+    sum = _mm512_mask_add_ps(sum, m, sum, e);
+    _mm512_mask_storeu_ps(x + i, m, e);
+  }
+  return hsum512(sum);
+}
+
+void scale(float* x, int64_t n, float s) {
+  const __m512 v = _mm512_set1_ps(s);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), v));
+  }
+}
+
+void swiglu(float* out, const float* gate, const float* up, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+    const __m512 u = _mm512_maskz_loadu_ps(m, up + i);
+    const __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_mul_ps(g, sig), u));
+  }
+}
+
+void add(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(y + i, m,
+                          _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), _mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+float sum_squares(const float* x, int64_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    a0 = _mm512_fmadd_ps(v0, v0, a0);
+    a1 = _mm512_fmadd_ps(v1, v1, a1);
+  }
+  for (; i < n; i += 16) {
+    const __m512 v = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+    a0 = _mm512_fmadd_ps(v, v, a0);
+  }
+  return hsum512(_mm512_add_ps(a0, a1));
+}
+
+void scale_mul(float* y, const float* x, float s, const float* w, int64_t n) {
+  const __m512 vs = _mm512_set1_ps(s);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), vs);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, w + i)));
+  }
+}
+
+// Hides a product from the optimiser so it is rounded on its own and never fused into an FMA (GCC contracts
+// mul + add in C++ by default); RoPE then rounds exactly like ref::rope and PyTorch.
+inline __m512 rounded(__m512 v) {
+  __asm__("" : "+v"(v));
+  return v;
+}
+
+void rope_row(float* x, const float* cos, const float* sin, int64_t H, int64_t D) {
+  const int64_t half = D / 2;
+  for (int64_t h = 0; h < H; ++h) {
+    float* xa = x + h * D;
+    float* xb = xa + half;
+    for (int64_t j = 0; j < half; j += 16) {
+      const __mmask16 m = tail_mask(half - j);
+      const __m512 a = _mm512_maskz_loadu_ps(m, xa + j), b = _mm512_maskz_loadu_ps(m, xb + j);
+      const __m512 c = _mm512_maskz_loadu_ps(m, cos + j), s = _mm512_maskz_loadu_ps(m, sin + j);
+      _mm512_mask_storeu_ps(xa + j, m,
+                            _mm512_sub_ps(rounded(_mm512_mul_ps(a, c)), rounded(_mm512_mul_ps(b, s))));
+      _mm512_mask_storeu_ps(xb + j, m,
+                            _mm512_add_ps(rounded(_mm512_mul_ps(b, c)), rounded(_mm512_mul_ps(a, s))));
+    }
+  }
+}
+
+}  // namespace
+
+const OpsTable& ops_avx512() {
+  static const OpsTable table{gemm_nn, exp_shifted, scale, swiglu, add, sum_squares, scale_mul, rope_row};
+  return table;
+}
+
+}  // namespace dc::kernels::cpu

@@ -1,0 +1,43 @@
+// Internal: the vector primitives behind the non-GEMM ops, one table per ISA. The drivers in kernels/ops.cpp
+// and kernels/attention.cpp do the threading, shapes and masks; these functions are single-threaded loops
+// over contiguous fp32 data.
+#pragma once
+
+#include <cstdint>
+
+namespace dc::kernels::cpu {
+
+struct OpsTable {
+  // c[M, N] = a[M, K] * b[K, N]; all row-major with the given row strides; c is overwritten.
+  void (*gemm_nn)(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t M,
+                  int64_t N, int64_t K);
+  // x[i] = exp((x[i] - max(x)) * scale) for i < n (n > 0); returns the sum of the new values.
+  float (*exp_shifted)(float* x, int64_t n, float scale);
+  // x[i] *= s.
+  void (*scale)(float* x, int64_t n, float s);
+  // out[i] = gate[i] / (1 + exp(-gate[i])) * up[i].
+  void (*swiglu)(float* out, const float* gate, const float* up, int64_t n);
+  // y[i] += x[i].
+  void (*add)(float* y, const float* x, int64_t n);
+  // sum of x[i]^2.
+  float (*sum_squares)(const float* x, int64_t n);
+  // y[i] = (x[i] * s) * w[i]  (two roundings, like HF's RMSNorm).
+  void (*scale_mul)(float* y, const float* x, float s, const float* w, int64_t n);
+  // One position of RoPE over H heads of x[H, D]: for j < D/2, (a, b) = (x[j], x[j + D/2]) becomes
+  // (a cos[j] - b sin[j], b cos[j] + a sin[j]), products rounded before the add (bit-equal to ref::rope).
+  void (*rope_row)(float* x, const float* cos, const float* sin, int64_t H, int64_t D);
+};
+
+const OpsTable& ops_avx512();
+const OpsTable& ops_avx2();
+
+}  // namespace dc::kernels::cpu
+
+namespace dc::kernels::cpu {
+
+// kernels::attention with the primitives of `ops`, query rows in blocks of block_rows (attention.cpp).
+void attention_blocked(const OpsTable& ops, int64_t block_rows, float* out, const float* q, const float* k,
+                       const float* v, int64_t Nq, int64_t Nk, int64_t H, int64_t Hkv, int64_t D,
+                       const uint8_t* key_valid, const uint8_t* query_valid);
+
+}  // namespace dc::kernels::cpu
