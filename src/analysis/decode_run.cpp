@@ -78,4 +78,25 @@ std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vecto
   return samples;
 }
 
+std::vector<RunSummary> analyze_temperatures(
+    Denoiser& model, const std::vector<std::vector<int32_t>>& prompts, const GenerationParams& params,
+    const std::vector<float>& temperatures, int batch_size, int max_local_k, int max_global_k,
+    std::vector<std::vector<Sample>>* samples_out,
+    const std::function<void(const std::string&, size_t, size_t)>& progress) {
+  if (prompts.empty()) throw_error("analyze: no prompts to decode");
+  if (temperatures.empty()) throw_error("analyze: no temperature given");
+  std::vector<RunSummary> runs;
+  for (float t : temperatures) {
+    GenerationParams p = params;
+    p.temperature = t;
+    const std::string label = fmt::format("T={}", t);
+    std::function<void(size_t, size_t)> step;
+    if (progress) step = [&](size_t done, size_t total) { progress(label, done, total); };
+    std::vector<Sample> samples = decode_samples(model, prompts, p, batch_size, step);
+    runs.push_back(summarize(label, double(t), samples, max_local_k, max_global_k));
+    if (samples_out) samples_out->push_back(std::move(samples));
+  }
+  return runs;
+}
+
 }  // namespace dc::analysis

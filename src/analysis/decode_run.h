@@ -32,4 +32,13 @@ std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vecto
                                    const GenerationParams& params, int batch_size = 1,
                                    const std::function<void(size_t, size_t)>& progress = {});
 
+// One run per temperature over the same prompts (`diffucoder analyze --model ...`): decode_samples with
+// params.temperature set to each value, summarised as "T=<t>". `samples_out` (optional) receives each run's
+// samples, e.g. to save them as JSON lines. `progress(run, done, total)` reports each finished batch.
+std::vector<RunSummary> analyze_temperatures(
+    Denoiser& model, const std::vector<std::vector<int32_t>>& prompts, const GenerationParams& params,
+    const std::vector<float>& temperatures, int batch_size, int max_local_k, int max_global_k,
+    std::vector<std::vector<Sample>>* samples_out = nullptr,
+    const std::function<void(const std::string&, size_t, size_t)>& progress = {});
+
 }  // namespace dc::analysis

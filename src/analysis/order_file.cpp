@@ -20,7 +20,11 @@ int64_t integer_at(const nlohmann::json& v, const std::string& what, const char*
 GenerationRecord parse_generation(const nlohmann::json& line, const std::string& what) {
   if (!line.is_object()) throw_error("{}: expected a JSON object per line", what);
   const auto prompt = line.find("prompt_tokens");
-  if (prompt == line.end() || !prompt->is_array()) throw_error("{}: missing array 'prompt_tokens'", what);
+  const auto prompt_length = line.find("prompt_length");
+  const bool has_prompt_tokens = prompt != line.end() && prompt->is_array();
+  if (!has_prompt_tokens && (prompt_length == line.end() || !prompt_length->is_number_unsigned())) {
+    throw_error("{}: missing array 'prompt_tokens'", what);
+  }
   const auto order = line.find("order");
   if (order == line.end() || !order->is_array()) {
     throw_error("{}: missing array 'order' (print generations with `generate --json`)", what);
@@ -28,7 +32,7 @@ GenerationRecord parse_generation(const nlohmann::json& line, const std::string&
 
   GenerationRecord r;
   DecodeOrder& o = r.sample.order;
-  o.prompt_length = int64_t(prompt->size());
+  o.prompt_length = has_prompt_tokens ? int64_t(prompt->size()) : prompt_length->get<int64_t>();
   int64_t max_position = -1;
   for (const auto& c : *order) {
     if (!c.is_array() || c.size() < 2) {
@@ -43,13 +47,18 @@ GenerationRecord parse_generation(const nlohmann::json& line, const std::string&
 
   // Generated length: the canvas minus the prompt when the canvas starts with it, else the canvas itself.
   const auto tokens = line.find("tokens");
+  const auto generated_length = line.find("generated_length");
   if (tokens != line.end()) {
     if (!tokens->is_array()) throw_error("{}: 'tokens' must be an array", what);
     const int64_t n = int64_t(tokens->size());
-    bool has_prompt = n >= o.prompt_length;
-    for (int64_t i = 0; has_prompt && i < o.prompt_length; ++i)
+    bool has_prompt = has_prompt_tokens && n >= o.prompt_length;
+    for (int64_t i = 0; has_prompt && i < o.prompt_length; ++i) {
       has_prompt = (*tokens)[size_t(i)] == (*prompt)[size_t(i)];
+    }
     o.generated_length = has_prompt ? n - o.prompt_length : n;
+  } else if (generated_length != line.end()) {
+    if (!generated_length->is_number_unsigned()) throw_error("{}: 'generated_length' must be a count", what);
+    o.generated_length = generated_length->get<int64_t>();
   } else {
     o.generated_length = max_position + 1;
   }
@@ -91,6 +100,18 @@ std::vector<GenerationRecord> read_generations(const std::string& path) {
   }
   if (out.empty()) throw_error("{}: no generations in the file (expected `generate --json` lines)", path);
   return out;
+}
+
+nlohmann::json generation_json(const Sample& s, std::optional<double> temperature) {
+  nlohmann::json j;
+  j["prompt_length"] = s.order.prompt_length;
+  j["generated_length"] = s.order.generated_length;
+  nlohmann::json order = nlohmann::json::array();
+  for (const Commit& c : s.order.commits) order.push_back({c.step, c.position});
+  j["order"] = std::move(order);
+  if (!s.first_step_confidence.empty()) j["first_step_confidence"] = s.first_step_confidence;
+  if (temperature) j["stats"] = {{"temperature", *temperature}};
+  return j;
 }
 
 RunSummary summarize_generations(const std::string& path, int max_local_k, int max_global_k) {

@@ -1,9 +1,10 @@
 // Reading saved generations back for analysis: the JSON lines `diffucoder generate --json` prints,
 //   {"prompt_tokens": [ids], "tokens": [canvas ids], "text": "...",
 //    "order": [[step, position, token], ...], "stats": {...}}
-// where position counts from the first generated slot. Used fields: `order` (required), the prompt length
-// from `prompt_tokens` (required), the generated length from `tokens` (the canvas, with or without the
-// prompt in front; absent: largest committed position + 1), `stats.temperature` (optional) and
+// where position counts from the first generated slot. Used fields: `order` (required; entries need only
+// step and position), the prompt length from `prompt_tokens` (or an integer `prompt_length`; one is
+// required), the generated length from `tokens` (the canvas, with or without the prompt in front), else an
+// integer `generated_length`, else the largest committed position + 1; `stats.temperature` (optional) and
 // `first_step_confidence` (optional array by generated position, the entropy-sink input).
 #pragma once
 
@@ -29,6 +30,11 @@ GenerationRecord parse_generation(const nlohmann::json& line, const std::string&
 // Every non-blank line of a JSON-lines file. Throws dc::Error naming FILE:LINE for the first bad line, and
 // for a file without any record.
 std::vector<GenerationRecord> read_generations(const std::string& path);
+
+// The inverse of parse_generation for what the analysis keeps: {"prompt_length", "generated_length",
+// "order": [[step, position], ...], "first_step_confidence" (if any), "stats": {"temperature"} (if known)}.
+// Lets `analyze --model --save-orders F` keep its orders for a later `analyze --order F`.
+nlohmann::json generation_json(const Sample& s, std::optional<double> temperature);
 
 // One run per file (`diffucoder analyze --order FILE`): labelled "T=<t>" when every line carries the same
 // stats.temperature, else by the file name.
