@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -61,11 +62,19 @@ std::string Layers::describe() const {
 // ---- the process-wide cap on concurrent sandboxes ----
 namespace {
 
+// Concurrency slots, and for each running sandbox an id in [0, kIds) that picks its host uid when we are
+// root. Ids rotate instead of being reused at once: processes a sandbox leaves behind as zombies (without a
+// pid namespace they are reparented to init, which may reap them lazily) still count towards
+// RLIMIT_NPROC of their uid for a moment.
+constexpr int kIds = 256;
+
 struct Slots {
   std::mutex mu;
   std::condition_variable cv;
-  int limit = std::max(1, int(std::thread::hardware_concurrency()));
+  int limit = std::clamp(int(std::thread::hardware_concurrency()), 1, kIds);
   int used = 0;
+  std::vector<bool> busy = std::vector<bool>(kIds, false);
+  int next = 0;
 };
 
 Slots& slots() {
@@ -83,7 +92,7 @@ int max_concurrent_sandboxes() {
 void set_max_concurrent_sandboxes(int n) {
   Slots& s = slots();
   std::lock_guard<std::mutex> lock(s.mu);
-  s.limit = std::max(1, n);
+  s.limit = std::clamp(n, 1, kIds);
   s.cv.notify_all();
 }
 
@@ -94,12 +103,17 @@ SlotGuard::SlotGuard() {
   std::unique_lock<std::mutex> lock(s.mu);
   s.cv.wait(lock, [&] { return s.used < s.limit; });
   ++s.used;
+  while (s.busy[size_t(s.next)]) s.next = (s.next + 1) % kIds;  // used <= limit <= kIds: one is free
+  index_ = s.next;
+  s.busy[size_t(index_)] = true;
+  s.next = (s.next + 1) % kIds;
 }
 
 SlotGuard::~SlotGuard() {
   Slots& s = slots();
   std::lock_guard<std::mutex> lock(s.mu);
   --s.used;
+  s.busy[size_t(index_)] = false;
   s.cv.notify_one();
 }
 
@@ -121,7 +135,7 @@ Prepared::~Prepared() {
   if (!host_scratch.empty()) remove_tree(host_scratch);
 }
 
-void prepare(Prepared& p, const std::vector<std::string>& argv,
+void prepare(Prepared& p, int slot, const std::vector<std::string>& argv,
              const std::vector<std::pair<std::string, std::string>>& files, const Limits& limits,
              double cpu_seconds, bool use_namespaces, bool channel) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
@@ -140,11 +154,12 @@ void prepare(Prepared& p, const std::vector<std::string>& argv,
   s.seccomp = probed.seccomp;
   s.landlock = probed.landlock;
   s.channel = channel;
+  s.slot = slot;
   if (s.namespaces) {
     s.files = files;
     s.env = sandbox_env(kNamespaceScratch);
   } else {
-    p.host_scratch = make_host_scratch(files, geteuid() == 0 ? int(kNobody) : -1);
+    p.host_scratch = make_host_scratch(files, geteuid() == 0 ? int(host_id_for_slot(slot)) : -1);
     s.host_scratch = p.host_scratch;
     s.env = sandbox_env(p.host_scratch);
   }
@@ -214,7 +229,7 @@ ProcessResult run_process(const Job& job) {
   detail::SlotGuard slot;
   const double cpu = job.limits.cpu_seconds > 0 ? job.limits.cpu_seconds : job.limits.wall_seconds + 1;
   detail::Prepared prep;
-  detail::prepare(prep, job.argv, job.files, job.limits, cpu, job.use_namespaces, false);
+  detail::prepare(prep, slot.index(), job.argv, job.files, job.limits, cpu, job.use_namespaces, false);
 
   ProcessResult r;
   const auto t0 = detail::Clock::now();

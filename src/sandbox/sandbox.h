@@ -4,7 +4,7 @@
 //  1. Always: a fresh session and process group, a wall-clock deadline after which the whole group is
 //     killed (SIGKILL), rlimits (CPU, address space, file size, open files, processes, core = 0), a cleared
 //     environment, a scratch directory as the working directory that is removed afterwards, stdout and
-//     stderr capped. Root is never kept: as root the program runs as an unprivileged uid.
+//     stderr capped. Root is never kept: as root each concurrent sandbox runs as its own unprivileged uid.
 //  2. seccomp (libseccomp): no sockets (socketpair is allowed), ptrace, mount, namespaces, kexec, bpf,
 //     keyrings, io_uring, setsid/setpgid, signals to the supervising process; with max_processes == 0 no
 //     fork either (threads are allowed).

@@ -16,8 +16,12 @@ class SlotGuard {
  public:
   SlotGuard();
   ~SlotGuard();
+  int index() const { return index_; }  // 0..255, unique among the sandboxes running now
   SlotGuard(const SlotGuard&) = delete;
   SlotGuard& operator=(const SlotGuard&) = delete;
+
+ private:
+  int index_ = 0;
 };
 
 // A SpawnSpec and the host scratch directory it uses (removed by the destructor).
@@ -31,7 +35,7 @@ struct Prepared {
 };
 
 // Validates argv/files (dc::Error on bad input), picks the layers and fills `p`.
-void prepare(Prepared& p, const std::vector<std::string>& argv,
+void prepare(Prepared& p, int slot, const std::vector<std::string>& argv,
              const std::vector<std::pair<std::string, std::string>>& files, const Limits& limits,
              double cpu_seconds, bool use_namespaces, bool channel);
 

@@ -277,6 +277,10 @@ rlimit lim(uint64_t soft, uint64_t hard) {
 
 }  // namespace
 
+unsigned host_id_for_slot(int slot) {
+  return kHostIdBase + unsigned(getpid() % 8192) * 256 + unsigned(slot % 256);
+}
+
 Spawned spawn(const SpawnSpec& spec) {
   DC_ASSERT(!spec.argv.empty() && spec.argv[0].size() > 0 && spec.argv[0][0] == '/');
   const bool root = geteuid() == 0;
@@ -331,7 +335,7 @@ Spawned spawn(const SpawnSpec& spec) {
     a.uid = a.gid = kSandboxUid;
   } else {
     a.set_ids = root;
-    a.uid = a.gid = kNobody;
+    a.uid = a.gid = host_id_for_slot(spec.slot);
   }
 
   Pipe in, out, err, chan, errp, sync;
@@ -366,9 +370,10 @@ Spawned spawn(const SpawnSpec& spec) {
   };
 
   if (spec.namespaces) {
-    // Inside: uid/gid kSandboxUid. Outside: nobody when we are root (never root itself), else ourselves
-    // (an unprivileged writer may only map its own ids, and must deny setgroups first).
-    const unsigned outer_uid = root ? kNobody : geteuid(), outer_gid = root ? kNobody : getegid();
+    // Inside: uid/gid kSandboxUid. Outside: the slot's own id when we are root (never root itself), else
+    // ourselves (an unprivileged writer may only map its own ids, and must deny setgroups first).
+    const unsigned outer_uid = root ? host_id_for_slot(spec.slot) : geteuid();
+    const unsigned outer_gid = root ? host_id_for_slot(spec.slot) : getegid();
     bool ok = root || write_proc(pid, "setgroups", "deny");
     ok = ok && write_proc(pid, "uid_map", fmt::format("{} {} 1\n", kSandboxUid, outer_uid));
     ok = ok && write_proc(pid, "gid_map", fmt::format("{} {} 1\n", kSandboxUid, outer_gid));

@@ -21,8 +21,11 @@ namespace dc::sandbox::detail {
 
 // The uid/gid the program runs as inside the user namespace.
 constexpr unsigned kSandboxUid = 1000;
-// Outside uid/gid used when the supervisor is root (nobody / nogroup).
-constexpr unsigned kNobody = 65534;
+// When the supervisor is root, each sandbox runs as its own unprivileged host uid/gid (no passwd entry
+// needed): kHostIdBase + (pid % 8192) * 256 + slot id. Distinct ids keep RLIMIT_NPROC per sandbox and stop
+// concurrent sandboxes from signalling each other or reading each other's scratch directories.
+constexpr unsigned kHostIdBase = 200000;
+unsigned host_id_for_slot(int slot);
 
 struct SpawnSpec {
   std::vector<std::string> argv;
@@ -34,6 +37,7 @@ struct SpawnSpec {
   bool namespaces = false;
   bool seccomp = true;
   bool landlock = true;  // when the kernel has it
+  int slot = 0;          // which concurrency slot (picks the host uid when we are root)
   bool channel = false;  // give the child a fourth pipe on fd 3 (child -> supervisor)
   bool probe = false;    // set everything up, then _exit(0) instead of execve (start-up probe)
 };

@@ -112,7 +112,7 @@ TestRunResult run_tests(const TestRunRequest& req) {
 
   detail::SlotGuard slot;
   detail::Prepared prep;
-  detail::prepare(prep, {kPython, "-I", "-B", "-c", detail::kDriverSource}, {}, req.limits, cpu,
+  detail::prepare(prep, slot.index(), {kPython, "-I", "-B", "-c", detail::kDriverSource}, {}, req.limits, cpu,
                   req.use_namespaces, true);
   const auto t0 = Clock::now();
   detail::Spawned child;
