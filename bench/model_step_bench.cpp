@@ -3,7 +3,8 @@
 // canvas through every layer, then the final norm and lm_head only at the rows that predict masked positions
 // (the first step of decoding: every generated slot masked). Prints ms/step, GFLOP/s and, when
 // /usr/bin/python3 has torch, the ratio against the PyTorch twin (scripts/twin/bench_step.py) timed on the
-// same checkpoint in the same invocation (2 threads, OMP_WAIT_POLICY=PASSIVE, bf16 through oneDNN).
+// same checkpoint in the same invocation (2 threads, OMP_WAIT_POLICY=PASSIVE; bf16 and fp32 products through
+// oneDNN, since Debian's torch has no optimised fp32 BLAS).
 // The random checkpoints are written once under --data and reused. Figures only: nothing is asserted.
 #include <algorithm>
 #include <chrono>

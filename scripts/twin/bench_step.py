@@ -5,7 +5,9 @@ One step = the twin's forward pass over a canvas of `--prompt` prompt tokens fol
 step of decoding: every generated slot masked), then the final norm and lm_head only at the rows that
 predict masked positions (raw rows p-1), exactly the work the C++ engine does. Weights and activations are in
 `--dtype` (bf16 runs F.linear on bfloat16 tensors, which PyTorch sends to oneDNN on CPUs with AVX512-BF16;
-RMSNorm and softmax upcast to fp32 as in HF). Set OMP_WAIT_POLICY=PASSIVE in the environment.
+RMSNorm and softmax upcast to fp32 as in HF). f32 products also go to oneDNN (DreamTwin onednn_f32): Debian's
+torch has only a generic fp32 BLAS (about 1 GFLOP/s), which would make the twin ~100x slower and the
+comparison meaningless. Set OMP_WAIT_POLICY=PASSIVE in the environment.
 
 Prints one line per canvas: "twin canvas=N masked=R ms_per_step=X".
 """
@@ -32,7 +34,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
-    twin = DreamTwin.from_folder(args.model, dtype=dtype)
+    twin = DreamTwin.from_folder(args.model, dtype=dtype, onednn_f32=True)
     mask = twin.cfg["mask_token_id"]
     for n in args.canvas:
         # Prompt tokens by the same formula as the C++ side; the rest masked.

@@ -12,6 +12,10 @@ Positions: cumsum(valid) - 1 for real tokens, 1 for pad slots (as the reference)
 Logits are RAW rows: row i is the output at hidden state i, which predicts canvas position i+1 (shifted).
 
 Only numpy and torch are used; checkpoints are read by safetensors_io.py.
+
+Matrix products: bf16 tensors go to oneDNN by themselves. Debian's torch has no optimised BLAS for fp32
+(its generic GEMM runs at about 1 GFLOP/s), so with onednn_f32=True (the benchmark) fp32 products are sent
+to oneDNN explicitly (torch._C._nn.mkldnn_linear, weights reordered once); the math is the same.
 """
 import json
 import math
@@ -26,7 +30,7 @@ import safetensors_io  # noqa: E402
 
 
 class DreamTwin:
-    def __init__(self, config, tensors, dtype=torch.float32):
+    def __init__(self, config, tensors, dtype=torch.float32, onednn_f32=False):
         """config: dict from config.json; tensors: {name: np.ndarray}; dtype: weight/activation dtype."""
         self.cfg = config
         self.dtype = dtype
@@ -41,14 +45,39 @@ class DreamTwin:
         self.w = {k: torch.from_numpy(np.array(v, dtype=np.float32)).to(dtype) for k, v in tensors.items()}
         if self.tied or "lm_head.weight" not in self.w:
             self.w["lm_head.weight"] = self.w["model.embed_tokens.weight"]
+        self.onednn = onednn_f32 and dtype == torch.float32
+        self.wm = {}  # oneDNN copies of matrices and biases (onednn mode)
+        if self.onednn:
+            for k, v in self.w.items():
+                if k != "model.embed_tokens.weight" and (v.dim() == 2 or k.endswith(".bias")):
+                    self.wm[k] = v.to_mkldnn()
 
+    def linear(self, x, name, bias=None):
+        """x (..., K) times weight `name` [N, K]^T (+ bias `bias`)."""
+        if not self.onednn:
+            return torch.nn.functional.linear(x, self.w[name], self.w[bias] if bias else None)
+        x2 = x.reshape(-1, x.shape[-1]).contiguous().to_mkldnn()
+        y = torch._C._nn.mkldnn_linear(x2, self.wm[name], self.wm[bias] if bias else None).to_dense()
+        return y.reshape(*x.shape[:-1], y.shape[-1])
+
+    def matmul_nt(self, a, b):
+        """a (B, H, N, D) times b (B, H, M, D)^T -> (B, H, N, M)."""
+        if not self.onednn:
+            return torch.matmul(a, b.transpose(2, 3))
+        out = torch.empty(a.shape[0], a.shape[1], a.shape[2], b.shape[2])
+        for i in range(a.shape[0]):
+            for h in range(a.shape[1]):
+                out[i, h] = torch._C._nn.mkldnn_linear(
+                    a[i, h].contiguous().to_mkldnn(), b[i, h].contiguous().to_mkldnn(), None
+                ).to_dense()
+        return out
     @staticmethod
-    def from_folder(folder, dtype=torch.float32, tied=None):
+    def from_folder(folder, dtype=torch.float32, tied=None, onednn_f32=False):
         with open(os.path.join(folder, "config.json")) as f:
             cfg = json.load(f)
         if tied is not None:
             cfg = dict(cfg, tie_word_embeddings=tied)
-        return DreamTwin(cfg, safetensors_io.load_folder(folder), dtype)
+        return DreamTwin(cfg, safetensors_io.load_folder(folder), dtype, onednn_f32)
 
     def rmsnorm(self, x, weight):
         xf = x.float()
@@ -81,30 +110,31 @@ class DreamTwin:
             p = f"model.layers.{i}."
             w = lambda n: self.w[p + n]  # noqa: E731
             x = self.rmsnorm(h, w("input_layernorm.weight"))
-            q = torch.nn.functional.linear(x, w("self_attn.q_proj.weight"), w("self_attn.q_proj.bias"))
-            k = torch.nn.functional.linear(x, w("self_attn.k_proj.weight"), w("self_attn.k_proj.bias"))
-            v = torch.nn.functional.linear(x, w("self_attn.v_proj.weight"), w("self_attn.v_proj.bias"))
+            a = p + "self_attn."
+            q = self.linear(x, a + "q_proj.weight", a + "q_proj.bias")
+            k = self.linear(x, a + "k_proj.weight", a + "k_proj.bias")
+            v = self.linear(x, a + "v_proj.weight", a + "v_proj.bias")
             q = self.rope(q.view(B, N, H, D).transpose(1, 2), pos)
             k = self.rope(k.view(B, N, Hkv, D).transpose(1, 2), pos)
             v = v.view(B, N, Hkv, D).transpose(1, 2)
             k = k.repeat_interleave(H // Hkv, dim=1)
             v = v.repeat_interleave(H // Hkv, dim=1)
-            s = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D)
+            s = self.matmul_nt(q, k) / math.sqrt(D)
             s = s.masked_fill(~mask, float("-inf"))
             prob = torch.softmax(s.float(), dim=-1)
             prob = torch.where(any_key, prob, torch.zeros_like(prob)).to(q.dtype)
-            a = torch.matmul(prob, v).transpose(1, 2).reshape(B, N, H * D)
-            h = h + torch.nn.functional.linear(a, w("self_attn.o_proj.weight"))
+            o = self.matmul_nt(prob, v.transpose(2, 3)).transpose(1, 2).reshape(B, N, H * D)
+            h = h + self.linear(o, a + "o_proj.weight")
             x2 = self.rmsnorm(h, w("post_attention_layernorm.weight"))
-            g = torch.nn.functional.linear(x2, w("mlp.gate_proj.weight"))
-            u = torch.nn.functional.linear(x2, w("mlp.up_proj.weight"))
-            h = h + torch.nn.functional.linear(torch.nn.functional.silu(g) * u, w("mlp.down_proj.weight"))
+            g = self.linear(x2, p + "mlp.gate_proj.weight")
+            u = self.linear(x2, p + "mlp.up_proj.weight")
+            h = h + self.linear(torch.nn.functional.silu(g) * u, p + "mlp.down_proj.weight")
         return h
 
     def head(self, h_rows):
         """h_rows (R, C) -> logits (R, V) fp32 (final norm + lm_head)."""
         x = self.rmsnorm(h_rows, self.w["model.norm.weight"])
-        return torch.nn.functional.linear(x, self.w["lm_head.weight"]).float()
+        return self.linear(x, "lm_head.weight").float()
 
     @torch.no_grad()
     def raw_logits(self, tokens, valid=None):
