@@ -74,13 +74,20 @@ class Attack : public ::testing::TestWithParam<bool> {  // param: use namespaces
     j.use_namespaces = GetParam();
     return j;
   }
-  // A directory and file of the host that the attacks aim at (root-owned 0755 when we are root).
+  // A directory and file of the host that the attacks aim at (root-owned 0755 when we are root), outside
+  // /tmp so that the read-only view is what protects it. Removed by TearDown.
   std::string victim_dir() {
-    std::string dir = std::string(DC_BINARY_DIR) + "/" + unique("sandbox-victim");
-    mkdir(dir.c_str(), 0755);
-    std::ofstream(dir + "/keep.txt") << "precious";
-    return dir;
+    victim_ = std::string(DC_BINARY_DIR) + "/" + unique("sandbox-victim") + (GetParam() ? "-ns" : "-nons");
+    EXPECT_EQ(mkdir(victim_.c_str(), 0755), 0) << victim_;
+    std::ofstream(victim_ + "/keep.txt") << "precious";
+    return victim_;
   }
+  void TearDown() override {
+    if (victim_.empty()) return;
+    unlink((victim_ + "/keep.txt").c_str());
+    rmdir(victim_.c_str());
+  }
+  std::string victim_;
 };
 
 TEST_P(Attack, ConnectToLocalListener) {
