@@ -43,7 +43,8 @@ void validate(const GenerationParams& p) {
   if (p.steps < 1) throw_error("steps must be >= 1, got {}", p.steps);
   if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
     throw_error("temperature must be a finite number >= 0, got {}", p.temperature);
-  if (!(p.top_p > 0) || std::isnan(p.top_p)) throw_error("top_p must be > 0 (>= 1 disables it), got {}", p.top_p);
+  if (!(p.top_p > 0) || std::isnan(p.top_p))
+    throw_error("top_p must be > 0 (>= 1 disables it), got {}", p.top_p);
   if (p.top_k < 0) throw_error("top_k must be >= 0 (0 disables it), got {}", p.top_k);
   if (!(p.alg_temp >= 0) || !std::isfinite(p.alg_temp))
     throw_error("alg_temp must be a finite number >= 0, got {}", p.alg_temp);

@@ -200,8 +200,9 @@ class Sampler {
         } else {
           std::vector<float> conf(r1 - r0);
           for (size_t r = r0; r < r1; ++r) conf[r - r0] = choice[r].confidence;
-          picked = params_.alg_temp > 0 ? select_sampled(conf, k[size_t(b)], params_.alg_temp, rngs_[size_t(b)])
-                                        : select_top_k(conf, k[size_t(b)]);
+          picked = params_.alg_temp > 0
+                       ? select_sampled(conf, k[size_t(b)], params_.alg_temp, rngs_[size_t(b)])
+                       : select_top_k(conf, k[size_t(b)]);
         }
         for (int32_t j : picked) {
           const PredictionRef& w = wanted[r0 + size_t(j)];
@@ -251,9 +252,11 @@ void check_prompts(const Denoiser& model, const std::vector<std::vector<int32_t>
   for (size_t b = 0; b < prompts.size(); ++b) {
     const auto& p = prompts[b];
     if (p.empty()) throw_error("prompt {}: empty (a prompt needs at least one token)", b);
-    if (p[0] == mask) throw_error("prompt {}: starts with the mask token {} (position 0 cannot be predicted)", b, mask);
+    if (p[0] == mask)
+      throw_error("prompt {}: starts with the mask token {} (position 0 cannot be predicted)", b, mask);
     for (size_t i = 0; i < p.size(); ++i) {
-      if (p[i] < 0 || p[i] >= V) throw_error("prompt {}: token {} at index {} is outside the vocabulary [0, {})", b, p[i], i, V);
+      if (p[i] < 0 || p[i] >= V)
+        throw_error("prompt {}: token {} at index {} is outside the vocabulary [0, {})", b, p[i], i, V);
     }
   }
 }

@@ -41,8 +41,8 @@ struct CommitRef {
 };
 
 struct StepEvent {
-  int step = 0;   // 0-based
-  int steps = 0;  // total
+  int step = 0;                                      // 0-based
+  int steps = 0;                                     // total
   int64_t batch = 0, length = 0, prompt_length = 0;  // B, N, P
   std::span<const int32_t> canvas;                   // (B, N) after this step's commits
   std::span<const uint8_t> valid;                    // (B, N) 0 on left padding

@@ -20,8 +20,8 @@ std::vector<float> torch_linspace_f32(float start, float end, int64_t n) {
     if (i < halfway) return std::fma(step, float(i), start);
     return std::fma(-step, float(n - i - 1), end);
   };
-  constexpr int64_t kLanes = 8;           // Vectorized<float>::size() on AVX2
-  constexpr int64_t kRun = 2 * kLanes;    // the vectorised loop consumes two vectors per iteration
+  constexpr int64_t kLanes = 8;         // Vectorized<float>::size() on AVX2
+  constexpr int64_t kRun = 2 * kLanes;  // the vectorised loop consumes two vectors per iteration
   int64_t i = 0;
   for (; i + kRun <= n; i += kLanes) {
     const float base = point(i);

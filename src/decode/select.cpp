@@ -64,7 +64,8 @@ std::vector<int32_t> select_sampled(std::span<const float> confidence, int64_t k
     for (int32_t i : out) rest[size_t(i)] = -INFINITY;
     std::vector<int32_t> idx(static_cast<size_t>(n));
     std::iota(idx.begin(), idx.end(), 0);
-    std::stable_sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) { return rest[size_t(a)] > rest[size_t(b)]; });
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](int32_t a, int32_t b) { return rest[size_t(a)] > rest[size_t(b)]; });
     for (int32_t i : idx) {
       if (int64_t(out.size()) == k) break;
       if (!taken[size_t(i)]) {

@@ -82,16 +82,8 @@ TokenChoice choose_token(std::span<float> logits, Alg alg, const LogitFilter& fi
                          float u_random, ChoiceScratch& scratch) {
   const size_t V = logits.size();
   DC_ASSERT(V >= 1);
-  // low_confidence scores the chosen token under the raw distribution: keep its normaliser first.
-  float raw_max = 0;
-  double raw_sum = 0;
-  if (alg == Alg::LowConfidence) {
-    raw_max = logits[0];
-    for (float x : logits) raw_max = std::max(raw_max, x);
-    for (float x : logits) raw_sum += std::exp(double(x) - double(raw_max));
-  }
-  std::vector<float> raw_copy;
-  if (alg == Alg::LowConfidence) raw_copy.assign(logits.begin(), logits.end());
+  // low_confidence scores the chosen token under the raw distribution: keep the raw logits first.
+  if (alg == Alg::LowConfidence) scratch.raw.assign(logits.begin(), logits.end());
 
   filter_logits(logits, filter, scratch);
   scratch.probs.resize(V);
@@ -150,9 +142,14 @@ TokenChoice choose_token(std::span<float> logits, Alg alg, const LogitFilter& fi
       c.confidence = float(sum);
       break;
     }
-    case Alg::LowConfidence:
-      c.confidence = float(std::exp(double(raw_copy[size_t(c.token)]) - double(raw_max)) / raw_sum);
+    case Alg::LowConfidence: {
+      // softmax(raw)[token] in double (LLaDA computes it in float64).
+      double mx = scratch.raw[0], sum = 0;
+      for (float x : scratch.raw) mx = std::max(mx, double(x));
+      for (float x : scratch.raw) sum += std::exp(double(x) - mx);
+      c.confidence = float(std::exp(double(scratch.raw[size_t(c.token)]) - mx) / sum);
       break;
+    }
     case Alg::Random:
       c.confidence = u_random;
       break;

@@ -19,8 +19,9 @@ struct LogitFilter {
 
 // Scratch space reused across calls (one per thread): index and probability buffers of size V.
 struct ChoiceScratch {
-  std::vector<int32_t> order;
-  std::vector<float> probs;
+  std::vector<int32_t> order;  // (V) token indices, partially sorted
+  std::vector<float> probs;    // (V) probabilities
+  std::vector<float> raw;      // (V) unfiltered logits (low_confidence only)
 };
 
 // Value written into filtered-out logits: float32 lowest, as Dream's masked_fill(finfo.min), not -inf.

@@ -33,7 +33,8 @@ class ScriptedDenoiser : public Denoiser {
       }
       // h = sum_j (c_j + 1) * (j + 3) mod 1000003 over the unpadded row.
       int64_t h = 0;
-      for (int64_t j = 0; pad + j < N; ++j) h = (h + (int64_t(batch.tokens[size_t(b * N + pad + j)]) + 1) * (j + 3)) % 1000003;
+      for (int64_t j = 0; pad + j < N; ++j)
+        h = (h + (int64_t(batch.tokens[size_t(b * N + pad + j)]) + 1) * (j + 3)) % 1000003;
       const int64_t q = wanted[r].position - pad;
       const int64_t off = (7 * h + 13 * q) % 53;
       const int64_t sc = 1 + (5 * h + 11 * q) % 61;

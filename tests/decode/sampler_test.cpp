@@ -38,10 +38,12 @@ std::string error_of(const std::function<void()>& fn) {
 }
 
 TEST(Sampler, AlgNamesRoundTrip) {
-  for (Alg a : {Alg::Origin, Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random})
+  for (Alg a :
+       {Alg::Origin, Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random})
     EXPECT_EQ(parse_alg(alg_name(a)), a);
   EXPECT_EQ(parse_alg("entropy"), Alg::Entropy);
-  EXPECT_NE(error_of([] { parse_alg("greedy"); }).find("unknown decoding algorithm 'greedy'"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_alg("greedy"); }).find("unknown decoding algorithm 'greedy'"),
+            std::string::npos);
 }
 
 TEST(Sampler, RejectsBadParametersWithOneLine) {
@@ -61,18 +63,24 @@ TEST(Sampler, RejectsBadParametersWithOneLine) {
   bad([](GenerationParams& p) { p.alg_temp = -1; }, "alg_temp");
   bad([](GenerationParams& p) { p.eps = 1.5f; }, "eps");
   bad([](GenerationParams& p) { p.block_length = 5; }, "block_length 5 does not divide max_new_tokens 16");
-  bad([](GenerationParams& p) { p.block_length = 4, p.steps = 6; }, "steps 6 is not a multiple of the number of blocks 4");
+  bad([](GenerationParams& p) { p.block_length = 4, p.steps = 6; },
+      "steps 6 is not a multiple of the number of blocks 4");
   GenerationParams p = small(Alg::Entropy);
   EXPECT_NE(error_of([&] { generate(m, {}, p); }).find("no prompts"), std::string::npos);
   EXPECT_NE(error_of([&] { generate(m, {{1}, {}}, p); }).find("prompt 1: empty"), std::string::npos);
-  EXPECT_NE(error_of([&] { generate(m, {{ScriptedDenoiser::kMask, 3}}, p); }).find("starts with the mask token"),
+  EXPECT_NE(error_of([&] {
+              generate(m, {{ScriptedDenoiser::kMask, 3}}, p);
+            }).find("starts with the mask token"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { generate(m, {{1, 48}}, p); }).find("token 48 at index 1 is outside the vocabulary"),
+  EXPECT_NE(error_of([&] {
+              generate(m, {{1, 48}}, p);
+            }).find("token 48 at index 1 is outside the vocabulary"),
             std::string::npos);
 }
 
 TEST(Sampler, FillsEveryGeneratedSlotOnceAndReportsStats) {
-  for (Alg alg : {Alg::Origin, Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random}) {
+  for (Alg alg :
+       {Alg::Origin, Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random}) {
     for (int steps : {1, 3, 8, 16, 40}) {
       ScriptedDenoiser m;
       GenerationParams p = small(alg, 16, steps);
@@ -161,7 +169,8 @@ TEST(Sampler, StepHookSeesEveryStepAndMatchesHistory) {
     EXPECT_EQ(ev.batch, 3);
     EXPECT_EQ(ev.length, 21);
     EXPECT_EQ(ev.valid.size(), ev.canvas.size());
-    for (const CommitRef& c : ev.committed) EXPECT_EQ(ev.canvas[size_t(c.row * ev.length + c.position)], c.token);
+    for (const CommitRef& c : ev.committed)
+      EXPECT_EQ(ev.canvas[size_t(c.row * ev.length + c.position)], c.token);
     seen.emplace_back(ev.canvas.begin(), ev.canvas.end());
     commits_per_step.push_back(int64_t(ev.committed.size()));
   });
@@ -211,8 +220,10 @@ TEST(Sampler, BlocksFillLeftToRight) {
 
 TEST(Postprocess, InstructCutsAtPadAndStripsImEnd) {
   const int32_t PAD = 1005, END = 1001;
-  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5, END, PAD, PAD, 7}, PAD, END), (std::vector<int32_t>{4, 5}));
-  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, END, 5, PAD}, PAD, END), (std::vector<int32_t>{4, END, 5}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5, END, PAD, PAD, 7}, PAD, END),
+            (std::vector<int32_t>{4, 5}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, END, 5, PAD}, PAD, END),
+            (std::vector<int32_t>{4, END, 5}));
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5}, PAD, END), (std::vector<int32_t>{4, 5}));
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{PAD, 4}, PAD, END), (std::vector<int32_t>{}));
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{}, PAD, END), (std::vector<int32_t>{}));

@@ -52,7 +52,9 @@ double gamma_q(double a, double x) {
 }
 
 // P(chi-square with `dof` degrees of freedom >= stat).
-double chi2_pvalue(double stat, int dof) { return gamma_q(dof / 2.0, stat / 2.0); }
+double chi2_pvalue(double stat, int dof) {
+  return gamma_q(dof / 2.0, stat / 2.0);
+}
 
 // Pearson's statistic over the categories with expected probability > 0; a count in a category of
 // probability 0 makes the statistic infinite.
@@ -85,7 +87,8 @@ std::vector<double> softmax(const std::vector<double>& x) {
 
 // The filtered sampling distribution from its definition: logits / T, then drop every token whose
 // strictly-larger tokens already hold more than top_p of the mass, then keep the top_k largest.
-std::vector<double> filtered_distribution(const std::vector<double>& logits, double T, double top_p, int top_k) {
+std::vector<double> filtered_distribution(const std::vector<double>& logits, double T, double top_p,
+                                          int top_k) {
   std::vector<double> z(logits.size());
   for (size_t i = 0; i < z.size(); ++i) z[i] = logits[i] / T;
   std::vector<bool> keep(z.size(), true);
@@ -116,7 +119,9 @@ std::vector<double> filtered_distribution(const std::vector<double>& logits, dou
 constexpr int32_t kMask = 6;
 const std::vector<double> kLogits = {2.0, 1.5, 1.0, 0.2, -0.5, -1.0, -30.0};  // token 6 is the mask
 
-std::vector<float> as_float(const std::vector<double>& x) { return std::vector<float>(x.begin(), x.end()); }
+std::vector<float> as_float(const std::vector<double>& x) {
+  return std::vector<float>(x.begin(), x.end());
+}
 
 GenerationResult run_rows(Denoiser& model, int rows, const GenerationParams& p) {
   return generate(model, std::vector<std::vector<int32_t>>(size_t(rows), std::vector<int32_t>{0}), p);
@@ -136,7 +141,8 @@ TEST(SamplingStats, TokenDrawsFollowTheFilteredSoftmax) {
     int top_k;
   };
   const int kRows = 20000;
-  for (const Config c : {Config{0.7f, 1, 0}, Config{1.3f, 0.8f, 0}, Config{1.0f, 1, 3}, Config{2.0f, 0.9f, 4}}) {
+  for (const Config c :
+       {Config{0.7f, 1, 0}, Config{1.3f, 0.8f, 0}, Config{1.0f, 1, 3}, Config{2.0f, 0.9f, 4}}) {
     FixedDenoiser model({as_float(kLogits)}, kMask, 1);
     GenerationParams p;
     p.max_new_tokens = 1;
@@ -153,12 +159,18 @@ TEST(SamplingStats, TokenDrawsFollowTheFilteredSoftmax) {
     const std::string label = "T " + std::to_string(c.T) + " top_p " + std::to_string(c.top_p) + " top_k " +
                               std::to_string(c.top_k);
     for (size_t v = 0; v < expect.size(); ++v) {
-      if (expect[v] == 0) EXPECT_EQ(counts[v], 0) << label << ": filtered token " << v << " was drawn";
+      if (expect[v] == 0) {
+        EXPECT_EQ(counts[v], 0) << label << ": filtered token " << v << " was drawn";
+      }
     }
     EXPECT_GT(chi2_pvalue(counts, expect), kAlpha) << label;
-    // Negative controls: no temperature, and no filtering, are both rejected.
-    EXPECT_LT(chi2_pvalue(counts, filtered_distribution(kLogits, 1.0 + (c.T == 1.0f), c.top_p, c.top_k)), kAlpha) << label;
-    if (c.top_p < 1 || c.top_k > 0) EXPECT_LT(chi2_pvalue(counts, softmax(std::vector<double>(kLogits.begin(), kLogits.end()))), kAlpha);
+    // Negative controls: a wrong temperature, and no filtering, are both rejected.
+    EXPECT_LT(chi2_pvalue(counts, filtered_distribution(kLogits, 1.0 + (c.T == 1.0f), c.top_p, c.top_k)),
+              kAlpha)
+        << label;
+    if (c.top_p < 1 || c.top_k > 0) {
+      EXPECT_LT(chi2_pvalue(counts, softmax(std::vector<double>(kLogits.begin(), kLogits.end()))), kAlpha);
+    }
   }
 }
 
@@ -267,11 +279,16 @@ TEST(SamplingStats, OriginRevealsEachMaskIndependently) {
     const double mean = double(left) * prob, sd = std::sqrt(double(left) * prob * (1 - prob));
     EXPECT_LT(std::fabs(double(revealed) - mean) / sd, 5.0) << "step " << step;
     const double wrong = prob + 0.03;  // control
-    EXPECT_GT(std::fabs(double(revealed) - double(left) * wrong) / std::sqrt(double(left) * wrong * (1 - wrong)), 5.0);
-    if (step == 0) EXPECT_GT(chi2_pvalue(by_slot, std::vector<double>(8, 1.0 / 8)), kAlpha);  // no slot favoured
+    EXPECT_GT(
+        std::fabs(double(revealed) - double(left) * wrong) / std::sqrt(double(left) * wrong * (1 - wrong)),
+        5.0);
+    if (step == 0) {
+      EXPECT_GT(chi2_pvalue(by_slot, std::vector<double>(8, 1.0 / 8)), kAlpha);  // no slot favoured
+    }
     left -= revealed;
   }
-  for (const auto& t : r.tokens) EXPECT_EQ(std::count(t.begin(), t.end(), kMask), 0);  // last step reveals all
+  for (const auto& t : r.tokens)
+    EXPECT_EQ(std::count(t.begin(), t.end(), kMask), 0);  // last step reveals all
 }
 
 TEST(SamplingStats, RandomRuleChoosesPositionsUniformly) {

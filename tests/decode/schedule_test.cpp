@@ -59,8 +59,8 @@ TEST(Schedule, CountsEqualClosedFormAwayFromIntegerBoundaries) {
         const bool boundary = rem < 1e-4 || rem > 1 - 1e-4;
         if (counts[size_t(i)] != exact) {
           ++disagreements;
-          EXPECT_TRUE(boundary) << "L " << L << " steps " << steps << " step " << i << ": " << counts[size_t(i)]
-                                << " vs exact " << exact;
+          EXPECT_TRUE(boundary) << "L " << L << " steps " << steps << " step " << i << ": "
+                                << counts[size_t(i)] << " vs exact " << exact;
           EXPECT_LE(std::abs(counts[size_t(i)] - exact), 1);
         }
         near_integer += boundary;

@@ -7,12 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "decode/sampler.h"
-#include "model/dream_model.h"
 #include "fake_denoisers.h"
+#include "model/dream_model.h"
 
 namespace dc {
 namespace {
