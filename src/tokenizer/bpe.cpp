@@ -5,7 +5,8 @@
 
 namespace dc::tok {
 
-Bpe::Bpe(const std::array<int32_t, 256>& byte_ids, const std::vector<BpeMerge>& merges) : byte_ids_(byte_ids) {
+Bpe::Bpe(const std::array<int32_t, 256>& byte_ids, const std::vector<BpeMerge>& merges)
+    : byte_ids_(byte_ids) {
   rules_.reserve(merges.size() * 2);
   for (size_t r = 0; r < merges.size(); ++r) {
     rules_[key(merges[r].left, merges[r].right)] = Rule{int32_t(r), merges[r].result};

@@ -9,7 +9,9 @@ namespace dc::tok {
 
 namespace {
 
-bool printable(int b) { return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF); }
+bool printable(int b) {
+  return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+}
 
 struct Tables {
   std::array<char32_t, 256> to_char{};
@@ -26,7 +28,9 @@ const Tables& tables() {
 
 }  // namespace
 
-char32_t byte_to_char(uint8_t b) { return tables().to_char[b]; }
+char32_t byte_to_char(uint8_t b) {
+  return tables().to_char[b];
+}
 
 std::optional<uint8_t> char_to_byte(char32_t c) {
   if (c < 0x100) {

@@ -27,12 +27,15 @@ json parse_json(const std::string& path) {
   return j;
 }
 
-const char* type_name(const json& j) { return j.type_name(); }
+const char* type_name(const json& j) {
+  return j.type_name();
+}
 
 int32_t token_id_value(const json& v, const std::string& path, std::string_view what) {
   if (!v.is_number_integer()) throw_error("{}: {} must be an integer id, got {}", path, what, type_name(v));
   const auto id = v.get<int64_t>();
-  if (id < 0 || id > kMaxTokenId) throw_error("{}: {} has id {} outside [0, {}]", path, what, id, kMaxTokenId);
+  if (id < 0 || id > kMaxTokenId)
+    throw_error("{}: {} has id {} outside [0, {}]", path, what, id, kMaxTokenId);
   return int32_t(id);
 }
 
@@ -57,9 +60,11 @@ std::optional<std::string> token_spelling(const json& v, const std::string& path
 
 void read_role_tokens(const json& j, const std::string& path, TokenizerSpec& spec) {
   if (!j.is_object()) throw_error("{}: expected a JSON object at the top level", path);
-  const std::pair<const char*, std::optional<std::string>*> roles[] = {
-      {"bos_token", &spec.bos}, {"eos_token", &spec.eos}, {"pad_token", &spec.pad},
-      {"mask_token", &spec.mask}, {"unk_token", &spec.unk}};
+  const std::pair<const char*, std::optional<std::string>*> roles[] = {{"bos_token", &spec.bos},
+                                                                       {"eos_token", &spec.eos},
+                                                                       {"pad_token", &spec.pad},
+                                                                       {"mask_token", &spec.mask},
+                                                                       {"unk_token", &spec.unk}};
   for (auto [key, slot] : roles) {
     auto it = j.find(key);
     if (it == j.end()) continue;
@@ -138,7 +143,8 @@ void read_tokenizer_json_checked(const std::string& path, TokenizerSpec& spec) {
   read_vocab_object((*model)["vocab"], path, spec);
 
   auto merges = model->find("merges");
-  if (merges == model->end() || !merges->is_array()) throw_error("{}: the model has no \"merges\" array", path);
+  if (merges == model->end() || !merges->is_array())
+    throw_error("{}: the model has no \"merges\" array", path);
   spec.merges.reserve(merges->size());
   for (const json& m : *merges) {
     if (m.is_string()) {
@@ -155,6 +161,7 @@ void read_tokenizer_json_checked(const std::string& path, TokenizerSpec& spec) {
   spec.nfc = false;
   auto norm = j.find("normalizer");
   if (norm != j.end() && !norm->is_null()) {
+    if (!norm->is_object()) throw_error("{}: \"normalizer\" must be an object or null", path);
     std::vector<json> list;
     if (norm->value("type", "") == "Sequence" && norm->contains("normalizers")) {
       for (const json& n : (*norm)["normalizers"]) list.push_back(n);
@@ -191,9 +198,11 @@ void read_tokenizer_json_checked(const std::string& path, TokenizerSpec& spec) {
       spec.pattern = pat["Regex"].get<std::string>();
     } else if (t == "ByteLevel" && !byte_level) {
       byte_level = true;
-      if (p.value("add_prefix_space", false)) throw_error("{}: ByteLevel add_prefix_space is not supported", path);
+      if (p.value("add_prefix_space", false))
+        throw_error("{}: ByteLevel add_prefix_space is not supported", path);
       if (p.value("use_regex", true)) {
-        if (!spec.pattern.empty()) throw_error("{}: ByteLevel use_regex after a Split is not supported", path);
+        if (!spec.pattern.empty())
+          throw_error("{}: ByteLevel use_regex after a Split is not supported", path);
         spec.pattern = kGpt2Pattern;
       }
     } else {
@@ -260,7 +269,8 @@ void read_merges_txt(const std::string& path, TokenizerSpec& spec) {
     pos = end + 1;
     ++line_no;
     // Trim ASCII whitespace (\r of CRLF files too), as the Python reader's str.strip() does.
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || (line_no == 1 && line.substr(0, 9) == "#version:")) continue;
     spec.merges.push_back(split_merge(line, fmt::format("{}:{}", path, line_no)));
@@ -291,7 +301,8 @@ void read_slow_layout_checked(const fs::path& dir, TokenizerSpec& spec, const js
       } catch (const std::exception&) {
         id = -1;
       }
-      if (id < 0 || id > kMaxTokenId) throw_error("{}: added_tokens_decoder key '{}' is not a token id", config_path, it.key());
+      if (id < 0 || id > kMaxTokenId)
+        throw_error("{}: added_tokens_decoder key '{}' is not a token id", config_path, it.key());
       a.id = int32_t(id);
       contents.insert(a.content);
       spec.added.push_back(std::move(a));
@@ -321,7 +332,8 @@ void read_slow_layout_checked(const fs::path& dir, TokenizerSpec& spec, const js
       if (contents.count(it.key())) {
         for (const AddedToken& t : spec.added) {
           if (t.content == it.key() && t.id != id) {
-            throw_error("{}: added token '{}' has id {} but {} gives it id {}", p, it.key(), id, config_path, t.id);
+            throw_error("{}: added token '{}' has id {} but {} gives it id {}", p, it.key(), id, config_path,
+                        t.id);
           }
         }
         continue;

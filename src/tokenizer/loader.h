@@ -19,10 +19,10 @@
 namespace dc::tok {
 
 struct TokenizerSpec {
-  std::string vocab_source;                         // file that held the vocabulary (for messages)
-  std::string merges_source;                        // file that held the merges
-  std::string added_source;                         // file that declared the added tokens
-  std::unordered_map<std::string, int32_t> vocab;   // byte-level spelling -> id
+  std::string vocab_source;                                 // file that held the vocabulary (for messages)
+  std::string merges_source;                                // file that held the merges
+  std::string added_source;                                 // file that declared the added tokens
+  std::unordered_map<std::string, int32_t> vocab;           // byte-level spelling -> id
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
   std::vector<AddedToken> added;
   bool nfc = true;

@@ -13,7 +13,8 @@ namespace dc::tok {
 
 const char* const kQwen2Pattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* const kGpt2Pattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 std::string nfc(std::string_view text) {
   bool ascii = true;
@@ -21,8 +22,8 @@ std::string nfc(std::string_view text) {
   if (ascii) return std::string(text);
   utf8proc_uint8_t* out = nullptr;
   const utf8proc_ssize_t n =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), utf8proc_ssize_t(text.size()), &out,
-                   utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), utf8proc_ssize_t(text.size()),
+                   &out, utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   DC_ASSERT(n >= 0, "utf8proc_map failed on text that was validated as UTF-8");
   std::string result(reinterpret_cast<const char*>(out), size_t(n));
   std::free(out);
@@ -32,7 +33,8 @@ std::string nfc(std::string_view text) {
 std::string onig_to_pcre2(std::string_view p, const std::string& source) {
   // \s outside a class -> [\s--U+180E]; inside a class -> the same set spelled as class items; \S the
   // complement. PCRE2 has no class subtraction, so spell White_Space explicitly.
-  static const std::string kSpaceItems = R"(\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+  static const std::string kSpaceItems =
+      R"(\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
   std::string out;
   bool in_class = false;
   for (size_t i = 0; i < p.size(); ++i) {
@@ -43,7 +45,9 @@ std::string onig_to_pcre2(std::string_view p, const std::string& source) {
       if (e == 's') {
         out += in_class ? kSpaceItems : "[" + kSpaceItems + "]";
       } else if (e == 'S') {
-        if (in_class) throw_error("{}: pre-tokenizer regex uses \\S inside a character class, which is not supported", source);
+        if (in_class)
+          throw_error("{}: pre-tokenizer regex uses \\S inside a character class, which is not supported",
+                      source);
         out += "[^" + kSpaceItems + "]";
       } else {
         out += '\\';
@@ -59,7 +63,8 @@ std::string onig_to_pcre2(std::string_view p, const std::string& source) {
       if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
       continue;
     }
-    if (c == '[' && in_class) throw_error("{}: pre-tokenizer regex uses a nested character class, which is not supported", source);
+    if (c == '[' && in_class)
+      throw_error("{}: pre-tokenizer regex uses a nested character class, which is not supported", source);
     if (c == ']' && in_class) in_class = false;
     out += c;
   }

@@ -73,11 +73,12 @@ Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     const auto& [a, b] = spec.merges[r];
     auto ia = vocab_ids.find(a), ib = vocab_ids.find(b), ic = vocab_ids.find(a + b);
     if (ia == vocab_ids.end() || ib == vocab_ids.end()) {
-      throw_error("{}: merge #{} '{} {}' uses a token that is not in the vocabulary", spec.merges_source, r, a, b);
+      throw_error("{}: merge #{} '{} {}' uses a token that is not in the vocabulary", spec.merges_source, r,
+                  a, b);
     }
     if (ic == vocab_ids.end()) {
-      throw_error("{}: merge #{} '{} {}' makes '{}{}', which is not in the vocabulary", spec.merges_source, r, a,
-                  b, a, b);
+      throw_error("{}: merge #{} '{} {}' makes '{}{}', which is not in the vocabulary", spec.merges_source, r,
+                  a, b, a, b);
     }
     merges.push_back({ia->second, ib->second, ic->second});
   }
@@ -90,7 +91,8 @@ Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     if (a.normalized) {
       normalized.push_back(a);
       std::string p = a.content;
-      if (!tok::utf8_is_valid(p)) throw_error("{}: added token '{}' is not valid UTF-8", spec.added_source, p);
+      if (!tok::utf8_is_valid(p))
+        throw_error("{}: added token '{}' is not valid UTF-8", spec.added_source, p);
       norm_pat.push_back(nfc ? tok::nfc(p) : p);
     } else {
       raw.push_back(a);
@@ -201,14 +203,20 @@ std::string Tokenizer::token_spelling(int32_t id) const {
   return impl_->spelling[id];
 }
 
-int64_t Tokenizer::vocab_size() const { return int64_t(impl_->present.size()); }
+int64_t Tokenizer::vocab_size() const {
+  return int64_t(impl_->present.size());
+}
 
 bool Tokenizer::is_special(int32_t id) const {
   return id >= 0 && size_t(id) < impl_->special.size() && impl_->special[id];
 }
 
-const SpecialTokenIds& Tokenizer::special_ids() const { return impl_->roles; }
+const SpecialTokenIds& Tokenizer::special_ids() const {
+  return impl_->roles;
+}
 
-const std::string& Tokenizer::source() const { return impl_->source; }
+const std::string& Tokenizer::source() const {
+  return impl_->source;
+}
 
 }  // namespace dc

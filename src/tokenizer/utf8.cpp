@@ -7,7 +7,9 @@ namespace dc::tok {
 
 namespace {
 
-bool in(uint8_t b, uint8_t lo, uint8_t hi) { return b >= lo && b <= hi; }
+bool in(uint8_t b, uint8_t lo, uint8_t hi) {
+  return b >= lo && b <= hi;
+}
 
 // Number of bytes, starting at s[i], that form a (possibly truncated) prefix of a well-formed sequence, and
 // the full length that the lead byte announces. A result with prefix == need is a well-formed sequence.
@@ -136,8 +138,8 @@ bool is_unicode_word(char32_t cp) {
   }
   if (cp == 0x200C || cp == 0x200D) return true;  // Join_Control
   // Other_Alphabetic symbols outside the letter and mark categories: circled and squared Latin letters.
-  if ((cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) || (cp >= 0x1F150 && cp <= 0x1F169) ||
-      (cp >= 0x1F170 && cp <= 0x1F189)) {
+  if ((cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) ||
+      (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189)) {
     return true;
   }
   switch (utf8proc_category(utf8proc_int32_t(cp))) {

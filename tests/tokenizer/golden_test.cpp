@@ -38,7 +38,9 @@ const dc::Tokenizer& tiny() {
   return t;
 }
 
-std::string show(const std::string& s) { return json(s).dump(); }
+std::string show(const std::string& s) {
+  return json(s).dump();
+}
 
 // Compares encode() with the golden ids row by row; reports up to 10 mismatching strings.
 void check_encodings(const dc::Tokenizer& tok, const std::vector<json>& texts, const std::vector<json>& ids,
@@ -51,9 +53,9 @@ void check_encodings(const dc::Tokenizer& tok, const std::vector<json>& texts, c
     const auto want = ids[i]["ids"].get<std::vector<int32_t>>();
     const auto got = tok.encode(text);
     if (got != want && failures++ < 10) {
-      ADD_FAILURE() << "row " << i << " (" << texts[i].value("src", "") << ") text " << show(text).substr(0, 300)
-                    << "\n  want " << json(want).dump().substr(0, 300) << "\n  got  "
-                    << json(got).dump().substr(0, 300);
+      ADD_FAILURE() << "row " << i << " (" << texts[i].value("src", "") << ") text "
+                    << show(text).substr(0, 300) << "\n  want " << json(want).dump().substr(0, 300)
+                    << "\n  got  " << json(got).dump().substr(0, 300);
     }
   }
   EXPECT_EQ(failures, 0) << failures << " of " << texts.size() << " strings differ";
