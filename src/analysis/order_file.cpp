@@ -45,13 +45,16 @@ GenerationRecord parse_generation(const nlohmann::json& line, const std::string&
     o.commits.push_back(commit);
   }
 
-  // Generated length: the canvas minus the prompt when the canvas starts with it, else the canvas itself.
+  // Generated length: `tokens` holds the L generated slots (generate --json). A canvas with the prompt in
+  // front is recognised only when it starts with the prompt and the order commits exactly its n - P slots
+  // (every slot is committed once in Dream decoding), so a completion that repeats its prompt is not cut.
   const auto tokens = line.find("tokens");
   const auto generated_length = line.find("generated_length");
   if (tokens != line.end()) {
     if (!tokens->is_array()) throw_error("{}: 'tokens' must be an array", what);
     const int64_t n = int64_t(tokens->size());
-    bool has_prompt = has_prompt_tokens && n >= o.prompt_length;
+    bool has_prompt = has_prompt_tokens && o.prompt_length > 0 && n >= o.prompt_length &&
+                      int64_t(o.commits.size()) == n - o.prompt_length;
     for (int64_t i = 0; has_prompt && i < o.prompt_length; ++i) {
       has_prompt = (*tokens)[size_t(i)] == (*prompt)[size_t(i)];
     }

@@ -3,7 +3,8 @@
 //    "order": [[step, position, token], ...], "stats": {...}}
 // where position counts from the first generated slot. Used fields: `order` (required; entries need only
 // step and position), the prompt length from `prompt_tokens` (or an integer `prompt_length`; one is
-// required), the generated length from `tokens` (the canvas, with or without the prompt in front), else an
+// required), the generated length from `tokens` (the generated slots; see order_file.cpp for a canvas with
+// the prompt in front), else an
 // integer `generated_length`, else the largest committed position + 1; `stats.temperature` (optional) and
 // `first_step_confidence` (optional array by generated position, the entropy-sink input).
 #pragma once

@@ -115,11 +115,4 @@ std::vector<PromptTask> parse_prompt_lines(std::string_view text, const std::str
   return out;
 }
 
-std::string benchmark_path(const std::string& name, const std::string& data_dir) {
-  if (name == "humaneval") return data_dir + "/HumanEval.jsonl.gz";
-  if (name == "humaneval+") return data_dir + "/HumanEvalPlus.jsonl.gz";
-  if (name == "mbpp+" || name == "mbppplus") return data_dir + "/MbppPlus.jsonl.gz";
-  return name;
-}
-
 }  // namespace dc::analysis

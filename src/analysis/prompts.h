@@ -1,9 +1,8 @@
-// Prompts for `diffucoder analyze --model`: benchmark task files (JSON lines with a `prompt` string and
-// optionally a `task_id`, e.g. HumanEval.jsonl / MbppPlus.jsonl after decompression) or one plain-text
-// prompt. Only those two fields are read: the benchmark lines also hold integers beyond 64 bits and the
+// Prompts for `diffucoder analyze --model --prompt-file F.jsonl`: JSON lines with a `prompt` string and
+// optionally a `task_id` (the benchmark files themselves come through the eval module's loaders). Only
+// those two fields are read: benchmark-style lines may also hold integers beyond 64 bits and the
 // non-standard tokens Infinity / NaN, so each line is scanned for its top-level members instead of being
-// parsed as a whole. For base models the raw `prompt` is the model input (HumanEval: the function
-// signature and docstring), so no template is applied here.
+// parsed as a whole. The raw `prompt` is the model input; templates are the caller's business.
 #pragma once
 
 #include <string>
@@ -20,10 +19,5 @@ struct PromptTask {
 // Every non-blank line of `text` (JSON lines); `what` (a path) prefixes errors. Throws dc::Error naming
 // WHAT:LINE for a line that is not an object with a string `prompt`, and for text without any line.
 std::vector<PromptTask> parse_prompt_lines(std::string_view text, const std::string& what);
-
-// The path of a named benchmark: "humaneval" -> DATA_DIR/HumanEval.jsonl.gz, "mbpp+" / "mbppplus" ->
-// DATA_DIR/MbppPlus.jsonl.gz, "humaneval+" -> DATA_DIR/HumanEvalPlus.jsonl.gz; anything else is taken as a
-// file path.
-std::string benchmark_path(const std::string& name, const std::string& data_dir);
 
 }  // namespace dc::analysis

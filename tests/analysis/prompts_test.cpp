@@ -45,12 +45,6 @@ TEST(Prompts, MalformedLinesNameTheLine) {
   EXPECT_EQ(err("\n  \n"), "p.jsonl: no prompts in the file");
 }
 
-TEST(Prompts, BenchmarkNames) {
-  EXPECT_EQ(benchmark_path("humaneval", "/d"), "/d/HumanEval.jsonl.gz");
-  EXPECT_EQ(benchmark_path("mbpp+", "/d"), "/d/MbppPlus.jsonl.gz");
-  EXPECT_EQ(benchmark_path("my.jsonl", "/d"), "my.jsonl");
-}
-
 TEST(SaveFormat, RoundTripsThroughTheOrderParser) {
   Sample s;
   s.order.prompt_length = 7;
