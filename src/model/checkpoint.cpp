@@ -32,9 +32,11 @@ bool plain_file_name(const std::string& s) {
          s.find('\0') == std::string::npos;
 }
 
-// Reads model.safetensors.index.json: tensor name -> shard file name.
-std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
-  json j = parse_json_checked(read_file(index_path), index_path);
+}  // namespace
+
+std::map<std::string, std::string> parse_safetensors_index(std::string_view text,
+                                                           const std::string& index_path) {
+  json j = parse_json_checked(text, index_path);
   if (!j.is_object()) throw_error("{}: expected a JSON object, got {}", index_path, json_type_name(j));
   auto wm = j.find("weight_map");
   if (wm == j.end()) throw_error("{}: missing 'weight_map'", index_path);
@@ -55,8 +57,6 @@ std::map<std::string, std::string> read_weight_map(const std::string& index_path
   return out;
 }
 
-}  // namespace
-
 Checkpoint Checkpoint::open(const std::string& dir) {
   Checkpoint ck;
   ck.dir_ = dir;
@@ -75,7 +75,7 @@ Checkpoint Checkpoint::open(const std::string& dir) {
       ck.owner_.emplace(name, ck.files_.back().get());
     }
   } else if (is_regular_file(index)) {
-    const auto weight_map = read_weight_map(index);
+    const auto weight_map = parse_safetensors_index(read_file(index), index);
     std::map<std::string, std::vector<std::string>> by_shard;  // shard -> tensor names the index assigns it
     for (const auto& [name, shard] : weight_map) by_shard[shard].push_back(name);
     for (const auto& [shard, names] : by_shard) {

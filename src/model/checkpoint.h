@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
@@ -54,6 +55,11 @@ class Checkpoint {
   std::map<std::string, TensorView> tensors_;
   std::map<std::string, const SafetensorsFile*> owner_;
 };
+
+// Parses the text of a model.safetensors.index.json: tensor name -> shard file name (validated as above).
+// Pure (no I/O); `index_path` names the file in messages. Fuzzed by fuzz/safetensors_index_fuzz.cpp.
+std::map<std::string, std::string> parse_safetensors_index(std::string_view text,
+                                                           const std::string& index_path);
 
 // Every tensor a Dream model with `cfg` needs, with its expected shape (PyTorch order, [out, in]).
 // lm_head.weight is included only when the embeddings are untied.

@@ -1,0 +1,69 @@
+#include "model/checkpoint_summary.h"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "model/json_checks.h"
+
+namespace dc {
+
+namespace {
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string tensor_line(const std::string& name, const TensorView& t, const std::string& file) {
+  return fmt::format("  {:<56} {:<5} {:<16} {:>10.3f} MB  {}\n", printable(name), dtype_name(t.dtype),
+                     shape_string(t.shape), double(t.nbytes()) / 1e6, file);
+}
+
+}  // namespace
+
+std::string describe_checkpoint(const Checkpoint& ck) {
+  const ModelConfig& c = ck.config();
+  std::string s = fmt::format("checkpoint {}\n", ck.dir());
+  s += fmt::format("  model_type {}  torch_dtype {}\n", c.model_type,
+                   c.torch_dtype.empty() ? "-" : c.torch_dtype);
+  s += fmt::format("  hidden {}  layers {}  heads {} / kv {}  head_dim {}  ffn {}  vocab {}\n", c.hidden_size,
+                   c.num_hidden_layers, c.num_attention_heads, c.num_key_value_heads, c.head_dim,
+                   c.intermediate_size, c.vocab_size);
+  s += fmt::format("  rms_norm_eps {}  rope_theta {}  max_positions {}  tied embeddings {}\n", c.rms_norm_eps,
+                   c.rope_theta, c.max_position_embeddings, c.tie_word_embeddings ? "yes" : "no");
+  s += fmt::format("  mask {}  pad {}  bos {}  eos {}\n", c.mask_token_id, c.pad_token_id, c.bos_token_id,
+                   c.eos_token_id);
+  size_t copied = 0;
+  for (const auto& f : ck.files()) copied += f->copied_tensors();
+  s += fmt::format("{} tensors in {} file(s), {:.3f} GB, {} copied for alignment\n", ck.names().size(),
+                   ck.files().size(), double(ck.total_bytes()) / 1e9, copied);
+  for (const auto& name : ck.names()) s += tensor_line(name, ck.get(name), base_name(ck.file_of(name)));
+  const auto extra = unexpected_dream_tensors(ck);
+  if (!extra.empty()) {
+    s += fmt::format("{} tensor(s) not used by the Dream model:\n", extra.size());
+    for (const auto& name : extra) s += "  " + printable(name) + "\n";
+  }
+  return s;
+}
+
+std::string describe_safetensors_file(const SafetensorsFile& f) {
+  uint64_t total = 0;
+  for (const auto& kv : f.tensors()) total += kv.second.nbytes();
+  std::string s = fmt::format(
+      "safetensors {}\n{} tensors, {:.3f} GB, header {} bytes, {} copied for alignment\n", f.path(),
+      f.tensors().size(), double(total) / 1e9, f.header().header_size, f.copied_tensors());
+  for (const auto& [k, v] : f.metadata())
+    s += fmt::format("  metadata {} = {}\n", printable(k), printable(v));
+  for (const auto& [name, t] : f.tensors()) s += tensor_line(name, t, base_name(f.path()));
+  return s;
+}
+
+std::string describe_model_path(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    return describe_safetensors_file(SafetensorsFile(path));
+  return describe_checkpoint(Checkpoint::open(path));
+}
+
+}  // namespace dc
