@@ -120,19 +120,21 @@ void bench_ops(Isa isa, int64_t canvas, const std::vector<int>& threads, double 
   auto qr = q;
   for (int t : threads) {
     set_num_threads(t);
+    double att_cpu = 0.0;
     const double att = time_best(
         [&] { attention(out.data(), q.data(), k.data(), v.data(), N, N, H, Hkv, D, nullptr, nullptr); },
-        min_seconds);
+        min_seconds, &att_cpu);
     const double att_flop = 4.0 * double(N) * double(N) * double(D) * double(H);
     const double sw = time_best([&] { swiglu(o2.data(), g.data(), u.data(), N * F); }, min_seconds);
     const double rn = time_best([&] { rmsnorm(y.data(), xs.data(), gv, N, C, 1e-6f); }, min_seconds);
     const double rp = time_best([&] { rope(qr.data(), pos.data(), N, H, D, 1e6); }, min_seconds);
     const double sm = time_best([&] { softmax_rows(o2.data(), N, F); }, min_seconds);
     std::printf(
-        "ops N=%-4lld %-6s %dT  attention %8.3f ms (%6.1f GFLOP/s)  swiglu %6.3f ms  rmsnorm %6.3f ms  "
+        "ops N=%-4lld %-6s %dT  attention %8.3f ms (%6.1f GFLOP/s, cpu-time %6.1f)  swiglu %6.3f ms  rmsnorm "
+        "%6.3f ms  "
         "rope(q) %6.3f ms  softmax[%lldx%lld] %6.3f ms\n",
-        (long long)N, isa_name(isa), t, att * 1e3, att_flop / att * 1e-9, sw * 1e3, rn * 1e3, rp * 1e3,
-        (long long)N, (long long)F, sm * 1e3);
+        (long long)N, isa_name(isa), t, att * 1e3, att_flop / att * 1e-9, att_flop / (att_cpu / t) * 1e-9,
+        sw * 1e3, rn * 1e3, rp * 1e3, (long long)N, (long long)F, sm * 1e3);
     std::fflush(stdout);
   }
 }
@@ -153,7 +155,7 @@ int main(int argc, char** argv) {
   app.add_option("--min-seconds", min_seconds, "time spent per measurement");
   app.add_option("--only", only, "run only shapes whose name contains this");
   CLI11_PARSE(app, argc, argv);
-  if (quick) threads = {2};
+  if (quick && app.count("--threads") == 0) threads = {2};
 
   const Isa best = detected_isa();
   std::printf("detected ISA: %s%s, threads available: %u\n", isa_name(best),

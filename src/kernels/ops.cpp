@@ -87,19 +87,57 @@ void rmsnorm(float* y, const float* x, const TensorView& weight, int64_t M, int6
       std::max<int64_t>(1, kElementGrain / std::max<int64_t>(C, 1)));
 }
 
+namespace {
+
+// cos/sin for positions [0, positions) of one (D, theta): cs[p * D + j] = cos, cs[p * D + D/2 + j] = sin.
+// Kept per calling thread and extended on demand: a forward pass applies RoPE to q and k of every layer at
+// the same positions, so each value is computed once (std::cos / std::sin in double are the costly part).
+struct RopeTable {
+  int64_t D = 0;
+  double theta = 0.0;
+  int64_t positions = 0;
+  std::vector<float> cs;
+};
+
+// The table covering every pos[i] (all in [0, 2^20)), or nullptr when some position is outside that range.
+const float* rope_table(const int32_t* pos, int64_t M, int64_t D, double theta) {
+  thread_local RopeTable t;
+  int32_t hi = -1;
+  for (int64_t i = 0; i < M; ++i) {
+    if (pos[i] < 0 || pos[i] >= (1 << 20)) return nullptr;
+    hi = std::max(hi, pos[i]);
+  }
+  if (t.D != D || t.theta != theta) t = RopeTable{D, theta, 0, {}};
+  if (hi >= t.positions) {
+    const int64_t n = std::max<int64_t>(hi + 1, 2 * t.positions), half = D / 2;
+    t.cs.resize(size_t(n * D));
+    for (int64_t p = t.positions; p < n; ++p)
+      for (int64_t j = 0; j < half; ++j)
+        ref::rope_cos_sin(int32_t(p), j, D, theta, &t.cs[size_t(p * D + j)], &t.cs[size_t(p * D + half + j)]);
+    t.positions = n;
+  }
+  return t.cs.data();
+}
+
+}  // namespace
+
 void rope(float* x, const int32_t* pos, int64_t M, int64_t H, int64_t D, double theta) {
   DC_ASSERT(D % 2 == 0, "rope needs an even head dimension");
   const cpu::OpsTable* ops = active_ops();
   if (!ops) return ref::rope(x, pos, M, H, D, theta);
   const int64_t half = D / 2;
+  const float* table = rope_table(pos, M, D, theta);
   global_pool().parallel_for(
       M,
       [&](int64_t m0, int64_t m1, int) {
-        std::vector<float> cs(static_cast<size_t>(D));  // cos [half], sin [half] of one position
+        std::vector<float> own;  // cos [half], sin [half] of one position, when there is no table
+        if (!table) own.resize(size_t(D));
         for (int64_t m = m0; m < m1; ++m) {
-          for (int64_t j = 0; j < half; ++j)
-            ref::rope_cos_sin(pos[m], j, D, theta, &cs[size_t(j)], &cs[size_t(half + j)]);
-          ops->rope_row(x + m * H * D, cs.data(), cs.data() + half, H, D);
+          const float* cs = table ? table + int64_t(pos[m]) * D : own.data();
+          if (!table)
+            for (int64_t j = 0; j < half; ++j)
+              ref::rope_cos_sin(pos[m], j, D, theta, &own[size_t(j)], &own[size_t(half + j)]);
+          ops->rope_row(x + m * H * D, cs, cs + half, H, D);
         }
       },
       std::max<int64_t>(1, kElementGrain / std::max<int64_t>(H * D, 1)));

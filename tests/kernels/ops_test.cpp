@@ -66,6 +66,19 @@ TEST(OpsTest, RopeIsBitExact) {
       ref::rope(want.data(), pos.data(), M, H, D, 1e6);
       EXPECT_EQ(got, want) << isa_name(isa) << " D=" << D;
     }
+    // Negative and huge positions bypass the cached table; a second theta must not reuse the first table.
+    const std::vector<int32_t> odd_pos = {-3, 2000000, 5};
+    for (double theta : {1e4, 1e6}) {
+      const auto x = random_vector(rng, 3 * 2 * 8);
+      auto got = x, want = x;
+      rope(got.data(), odd_pos.data(), 3, 2, 8, theta);
+      ref::rope(want.data(), odd_pos.data(), 3, 2, 8, theta);
+      EXPECT_EQ(got, want) << isa_name(isa) << " theta=" << theta;
+      got = want = x;
+      rope(got.data(), odd_pos.data() + 2, 1, 2, 8, theta);
+      ref::rope(want.data(), odd_pos.data() + 2, 1, 2, 8, theta);
+      EXPECT_EQ(got, want) << isa_name(isa) << " theta=" << theta;
+    }
   }
 }
 
