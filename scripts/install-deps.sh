@@ -14,6 +14,7 @@ packages=(
   libgtest-dev         # unit tests
   libbenchmark-dev     # micro-benchmarks
   libseccomp-dev       # sandbox system-call filter
+  zlib1g-dev           # reading the gzip-compressed benchmark files
   python3              # the sandboxed code runner and the judge's data parsing
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizers
 )

@@ -1,0 +1,275 @@
+// The trusted Python test harness that runs inside the sandbox next to a candidate program. It defines
+// run_test(ns, input_text) -> str as the sandbox expects: parse one JSON input (Python's own parser, so
+// integers of any size and Infinity/NaN survive), apply the benchmark's input conversion, call the entry
+// point and return the returned value in the typed encoding of docs/EVAL.md. It never sees an expected
+// output: comparing is the judge's job, in the host process. A reference run (the canonical solution) also
+// returns the call's duration and the values special oracles need.
+#include "eval/harness.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace dc::eval {
+
+namespace {
+
+// Constants are prepended by harness_source(); everything below them is fixed.
+constexpr const char* kHarnessBody = R"PY(
+import hashlib as _hashlib
+import json as _json
+import math as _math
+import sys as _sys
+import time as _time
+from itertools import chain as _chain
+
+if hasattr(_sys, "set_int_max_str_digits"):
+    _sys.set_int_max_str_digits(0)
+
+_MAX_DEPTH = 100
+_BIG_INT_BITS = 4000          # larger ints are written in hex: decimal conversion is quadratic
+_PLAIN_DIGEST_MIN_LEN = 4096  # lists/tuples this long of plain values are hashed from repr in chunks
+_CHUNK = 4096
+
+
+def _tuple_each(args):
+    return [tuple(a) for a in args]
+
+
+def _deep_tuple(x):
+    if type(x) is list:
+        return tuple(_deep_tuple(v) for v in x)
+    return x
+
+
+def _convert(rule, args):
+    # MBPP+ stores tuples, sets and complex numbers as JSON lists and strings (docs/EVAL.md, conversions).
+    if rule == "none":
+        return args
+    if rule == "each_arg_tuple":
+        return _tuple_each(args)
+    if rule == "inner_lists_tuple":
+        return [[tuple(v) for v in a] for a in args]
+    if rule == "first_inner_lists_tuple":
+        return [[tuple(v) for v in args[0]]] + args[1:]
+    if rule == "second_arg_tuple":
+        return [args[0], tuple(args[1])] + args[2:]
+    if rule == "first_arg_tuple":
+        return [tuple(args[0])] + args[1:]
+    if rule == "inner_lists_tuple_then_each_arg_tuple":
+        return _tuple_each([[tuple(v) for v in a] for a in args])
+    if rule == "first_items_tuple_then_each_arg_tuple":
+        return _tuple_each([[tuple(v) if type(v) is list else v for v in args[0]]] + args[1:])
+    if rule == "first_dict_values_tuple":
+        return [{k: tuple(v) for k, v in args[0].items()}] + args[1:]
+    if rule == "first_inner_lists_set":
+        return [[set(v) if type(v) is list and len(v) else {} for v in args[0]]] + args[1:]
+    if rule == "float_complex":
+        return [float(args[0]), complex(args[1])]
+    if rule == "complex":
+        return [complex(args[0])] + args[1:]
+    if rule == "deep_tuple":
+        return list(_deep_tuple(args))
+    raise ValueError("unknown input conversion " + rule)
+
+
+class _Unencodable(Exception):
+    pass
+
+
+_TAGS = {list: "l", tuple: "t", set: "S", frozenset: "F"}
+_unordered = [False]
+
+
+def _enc(x, depth):
+    # Exact type checks (`type(x) is T`): subclasses and user classes never pass for builtins, and
+    # nothing here calls a method the candidate could have defined.
+    t = type(x)
+    if t is int:
+        if int.bit_length(x) <= _BIG_INT_BITS:
+            return "i" + int.__repr__(x)
+        return "i" + hex(x)
+    if t is float:
+        return "f" + float.__repr__(x)
+    if t is str:
+        try:
+            str.encode(x, "utf-8")
+            return "s" + x
+        except UnicodeEncodeError:
+            return ["U"] + [ord(c) for c in x]
+    if x is None or t is bool:
+        return x
+    if depth > _MAX_DEPTH:
+        raise _Unencodable()
+    tag = _TAGS.get(t)
+    if tag is not None:
+        if tag == "S" or tag == "F":
+            _unordered[0] = True
+        out = [tag]
+        for v in x:
+            out.append(_enc(v, depth + 1))
+        return out
+    if t is dict:
+        _unordered[0] = True
+        out = ["d"]
+        for k, v in dict.items(x):
+            out.append(_enc(k, depth + 1))
+            out.append(_enc(v, depth + 1))
+        return out
+    if t is complex:
+        return ["c", float.__repr__(x.real), float.__repr__(x.imag)]
+    if t is bytes:
+        return "b" + bytes.hex(x)
+    raise _Unencodable()
+
+
+_PLAIN_SCALARS = {int, float, str, bool, type(None)}
+_PLAIN = _PLAIN_SCALARS | {list, tuple}
+
+
+def _plain(seq):
+    # True when every value below seq (a list) is a list, tuple, small int, float, str, bool or None: such a value
+    # has a canonical repr, computed in C. Walks level by level so the checks run at C speed.
+    depth = 0
+    while seq:
+        depth += 1
+        if depth > _MAX_DEPTH:
+            return False
+        types = set(map(type, seq))
+        if not types <= _PLAIN:
+            return False
+        if int in types:
+            for v in seq:
+                if type(v) is int and int.bit_length(v) > _BIG_INT_BITS:
+                    return False
+        if types <= _PLAIN_SCALARS:
+            return True
+        if types & _PLAIN_SCALARS:
+            seq = [v for v in seq if type(v) is list or type(v) is tuple]
+        seq = list(_chain.from_iterable(seq))
+    return True
+
+
+def _plain_digest(x):
+    h = _hashlib.sha256()
+    for i in range(0, len(x), _CHUNK):
+        chunk = x[i:i + _CHUNK]
+        if not _plain(chunk):
+            return None
+        h.update(repr(chunk).encode())
+    return h.hexdigest()
+
+
+def _is_floats(x):
+    t = type(x)
+    if t is float:
+        return True
+    if t is list or t is tuple:
+        for v in x:
+            if type(v) is not float:
+                return False
+        return True
+    return False
+
+
+def _finish(x):
+    # The typed encoding of x as JSON text; for a large value that the judge can only compare exactly (no
+    # float tolerance can apply, no set or dict whose order could differ), its SHA-256 digest instead, so
+    # outputs of millions of elements or digits stay out of pipes and caches.
+    t = type(x)
+    exact_only = _ATOL == 0 and not _is_floats(x)
+    try:
+        if exact_only and (t is list or t is tuple) and len(x) >= _PLAIN_DIGEST_MIN_LEN:
+            d = _plain_digest(x)
+            if d is not None:
+                return _json.dumps(["h", "r" + _TAGS[t] + d])
+        _unordered[0] = False
+        text = _json.dumps(_enc(x, 0), separators=(",", ":"))
+    except (_Unencodable, RecursionError):
+        return '["o"]'
+    if exact_only and not _unordered[0] and len(text) > _DIGEST_ABOVE:
+        return _json.dumps(["h", "j" + _hashlib.sha256(text.encode()).hexdigest()])
+    return text
+
+
+def _surface_area(base_edge, height):
+    slant_height = _math.sqrt((base_edge / 2) ** 2 + height**2)
+    return round(base_edge**2 + 4 * (base_edge * slant_height) / 2)
+
+
+def _digit_distance(num1, num2):
+    a, b = str(num1), str(num2)
+    n = max(len(a), len(b))
+    a, b = a.zfill(n), b.zfill(n)
+    return sum(abs(int(x) - int(y)) for x, y in zip(a, b))
+
+
+def _aux(args):
+    # What a special oracle needs besides the reference output, computed here in the trusted reference run
+    # so that the candidate's process never computes anything the judge relies on.
+    try:
+        if _ORACLE == "surface_area":
+            return _surface_area(*args)
+        if _ORACLE == "digit_distance":
+            return _digit_distance(*args)
+        if _ORACLE == "poly_root":
+            return args[0]
+    except Exception:
+        return None
+    return None
+
+
+def run_test(ns, input_text):
+    if _LITERAL:
+        return '{"seconds":0.0,"aux":null,"out":%s}' % _finish(_json.loads(input_text))
+    if _KIND == "assert":
+        exec(input_text, ns)
+        return "true"
+    if _KIND == "check":
+        scope = dict(ns)
+        exec(input_text, scope)
+        scope["check"](ns[_ENTRY])
+        return "true"
+    fn = ns[_ENTRY]
+    args = _convert(_RULE, _json.loads(input_text))
+    if _REFERENCE:
+        aux = _finish(_aux(args))
+        # The duration covers the call and the encoding: the candidate's limit must allow for both.
+        start = _time.perf_counter()
+        out = _finish(fn(*args))
+        seconds = _time.perf_counter() - start
+        return '{"seconds":%r,"aux":%s,"out":%s}' % (seconds, aux, out)
+    return _finish(fn(*args))
+)PY";
+
+std::string py_str(const std::string& s) {
+  return nlohmann::json(s).dump();
+}  // a JSON string is a Python literal
+
+}  // namespace
+
+HarnessParams harness_params(const Task& task, bool reference) {
+  HarnessParams p;
+  p.kind = task.kind;
+  p.entry_point = task.entry_point;
+  p.rule = task.rule;
+  p.oracle = task.oracle;
+  p.atol = task.atol;
+  p.reference = reference;
+  return p;
+}
+
+std::string harness_source(const HarnessParams& p) {
+  std::string s = "# diffucoder test harness (trusted)\n";
+  s += "_KIND = " + py_str(test_kind_name(p.kind)) + "\n";
+  s += "_ENTRY = " + py_str(p.entry_point) + "\n";
+  s += "_RULE = " + py_str(input_rule_name(p.rule)) + "\n";
+  s += "_ORACLE = " + py_str(oracle_aux_name(p.oracle)) + "\n";
+  s += "_ATOL = " + fmt::format("{:.17g}", p.atol) + "\n";
+  s += "_DIGEST_ABOVE = " + std::to_string(p.digest_above) + "\n";
+  s += std::string("_REFERENCE = ") + (p.reference ? "True" : "False") + "\n";
+  s += std::string("_LITERAL = ") + (p.literal ? "True" : "False") + "\n";
+  s += kHarnessBody;
+  return s;
+}
+
+}  // namespace dc::eval
