@@ -31,11 +31,12 @@ const char* type_name(const json& j) {
   return j.type_name();
 }
 
-int32_t token_id_value(const json& v, const std::string& path, std::string_view what) {
-  if (!v.is_number_integer()) throw_error("{}: {} must be an integer id, got {}", path, what, type_name(v));
+template <typename What>
+int32_t token_id_value(const json& v, const std::string& path, const What& what) {
+  if (!v.is_number_integer()) throw_error("{}: {} must be an integer id, got {}", path, what(), type_name(v));
   const auto id = v.get<int64_t>();
   if (id < 0 || id > kMaxTokenId)
-    throw_error("{}: {} has id {} outside [0, {}]", path, what, id, kMaxTokenId);
+    throw_error("{}: {} has id {} outside [0, {}]", path, what(), id, kMaxTokenId);
   return int32_t(id);
 }
 
@@ -85,19 +86,6 @@ void read_config_files(const fs::path& dir, TokenizerSpec& spec, json* config_ou
   if (fs::is_regular_file(map)) read_role_tokens(parse_json(map.string()), map.string(), spec);
 }
 
-void read_vocab_object(const json& v, const std::string& path, TokenizerSpec& spec) {
-  if (!v.is_object()) throw_error("{}: the vocabulary must be a JSON object of token -> id", path);
-  spec.vocab.reserve(v.size());
-  std::set<int32_t> seen;
-  for (auto it = v.begin(); it != v.end(); ++it) {
-    const int32_t id = token_id_value(it.value(), path, fmt::format("vocabulary token '{}'", it.key()));
-    if (!seen.insert(id).second) throw_error("{}: id {} is given to two vocabulary tokens", path, id);
-    spec.vocab.emplace(it.key(), id);
-  }
-  if (spec.vocab.empty()) throw_error("{}: the vocabulary is empty", path);
-  spec.vocab_source = path;
-}
-
 std::pair<std::string, std::string> split_merge(std::string_view line, const std::string& where) {
   const size_t sp = line.find(' ');
   if (sp == std::string_view::npos || sp == 0 || sp + 1 >= line.size() ||
@@ -105,6 +93,102 @@ std::pair<std::string, std::string> split_merge(std::string_view line, const std
     throw_error("{}: merge '{}' is not two tokens separated by one space", where, line);
   }
   return {std::string(line.substr(0, sp)), std::string(line.substr(sp + 1))};
+}
+
+// Vocabulary files are large (151k entries): they are read with a parser callback that moves each entry
+// into the spec and drops it from the JSON tree, instead of building the tree first.
+void add_vocab_entry(const std::string& key, const json& v, const std::string& path, TokenizerSpec& spec) {
+  const int32_t id = token_id_value(v, path, [&] { return fmt::format("vocabulary token '{}'", key); });
+  spec.vocab.emplace(key, id);
+}
+
+void finish_vocab(const std::string& path, TokenizerSpec& spec) {
+  if (spec.vocab.empty()) throw_error("{}: the vocabulary is empty", path);
+  std::vector<int32_t> ids;
+  ids.reserve(spec.vocab.size());
+  for (const auto& [k, id] : spec.vocab) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  auto dup = std::adjacent_find(ids.begin(), ids.end());
+  if (dup != ids.end()) throw_error("{}: id {} is given to two vocabulary tokens", path, *dup);
+  spec.vocab_source = path;
+}
+
+void add_merge(const json& m, const std::string& path, TokenizerSpec& spec) {
+  if (m.is_string()) {
+    spec.merges.push_back(split_merge(m.get<std::string>(), path));
+  } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+    spec.merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+  } else {
+    throw_error("{}: merge #{} must be \"a b\" or [\"a\", \"b\"]", path, spec.merges.size());
+  }
+}
+
+// vocab.json: a top-level object of token -> id.
+void read_vocab_json(const std::string& path, TokenizerSpec& spec) {
+  const std::string text = read_file(path);
+  std::string key;
+  bool top_object = false;
+  auto cb = [&](int depth, json::parse_event_t e, json& p) {
+    using E = json::parse_event_t;
+    if (depth == 0 && e == E::object_start) top_object = true;
+    if (!top_object || depth != 1) return true;
+    if (e == E::key) {
+      key = p.get<std::string>();
+      return false;  // keeps the key out of the tree; the value callback still sees it
+    }
+    if (e == E::value || e == E::object_end || e == E::array_end) {
+      add_vocab_entry(key, p, path, spec);
+      return false;
+    }
+    return true;
+  };
+  const json j = json::parse(text, cb, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw_error("{}: not valid JSON", path);
+  if (!j.is_object()) throw_error("{}: the vocabulary must be a JSON object of token -> id", path);
+  finish_vocab(path, spec);
+}
+
+// tokenizer.json: the tree without model.vocab and model.merges, which go straight into the spec.
+json parse_tokenizer_json(const std::string& path, TokenizerSpec& spec, bool* saw_vocab, bool* saw_merges) {
+  const std::string text = read_file(path);
+  std::string key1, key2, key3;
+  bool in_vocab = false, in_merges = false;
+  auto cb = [&](int depth, json::parse_event_t e, json& p) {
+    using E = json::parse_event_t;
+    switch (e) {
+      case E::key:
+        if (depth == 1) key1 = p.get<std::string>();
+        if (depth == 2) key2 = p.get<std::string>();
+        if (depth == 3 && in_vocab) {
+          key3 = p.get<std::string>();
+          return false;  // keeps the key out of the tree; the value callback still sees it
+        }
+        return true;
+      case E::object_start:
+        if (depth == 2 && key1 == "model" && key2 == "vocab") in_vocab = *saw_vocab = true;
+        return true;
+      case E::array_start:
+        if (depth == 2 && key1 == "model" && key2 == "merges") in_merges = *saw_merges = true;
+        return true;
+      case E::object_end:
+      case E::array_end:
+        if (depth == 2) {
+          in_vocab = in_merges = false;
+          return true;
+        }
+        if (depth == 3 && in_vocab) add_vocab_entry(key3, p, path, spec);
+        if (depth == 3 && in_merges) add_merge(p, path, spec);
+        return !(depth == 3 && (in_vocab || in_merges));
+      case E::value:
+        if (depth == 3 && in_vocab) add_vocab_entry(key3, p, path, spec);
+        if (depth == 3 && in_merges) add_merge(p, path, spec);
+        return !(depth == 3 && (in_vocab || in_merges));
+    }
+    return true;
+  };
+  json j = json::parse(text, cb, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw_error("{}: not valid JSON", path);
+  return j;
 }
 
 AddedToken added_token_object(const json& t, const std::string& path) {
@@ -124,7 +208,8 @@ AddedToken added_token_object(const json& t, const std::string& path) {
 }
 
 void read_tokenizer_json_checked(const std::string& path, TokenizerSpec& spec) {
-  const json j = parse_json(path);
+  bool saw_vocab = false, saw_merges = false;
+  const json j = parse_tokenizer_json(path, spec, &saw_vocab, &saw_merges);
   if (!j.is_object()) throw_error("{}: expected a JSON object at the top level", path);
 
   auto model = j.find("model");
@@ -139,22 +224,9 @@ void read_tokenizer_json_checked(const std::string& path, TokenizerSpec& spec) {
     throw_error("{}: BPE subword prefixes/suffixes are not supported (byte-level BPE has none)", path);
   }
   if (model->value("byte_fallback", false)) throw_error("{}: BPE byte_fallback is not supported", path);
-  if (!model->contains("vocab")) throw_error("{}: the model has no \"vocab\"", path);
-  read_vocab_object((*model)["vocab"], path, spec);
-
-  auto merges = model->find("merges");
-  if (merges == model->end() || !merges->is_array())
-    throw_error("{}: the model has no \"merges\" array", path);
-  spec.merges.reserve(merges->size());
-  for (const json& m : *merges) {
-    if (m.is_string()) {
-      spec.merges.push_back(split_merge(m.get<std::string>(), path));
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      spec.merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
-    } else {
-      throw_error("{}: merge #{} must be \"a b\" or [\"a\", \"b\"]", path, spec.merges.size());
-    }
-  }
+  if (!saw_vocab) throw_error("{}: the model has no \"vocab\" object", path);
+  finish_vocab(path, spec);
+  if (!saw_merges) throw_error("{}: the model has no \"merges\" array", path);
   spec.merges_source = path;
 
   // Normalizer: none, NFC, or a Sequence of NFC.
@@ -228,7 +300,7 @@ void read_tokenizer_json_checked(const std::string& path, TokenizerSpec& spec) {
     for (const json& t : *added) {
       AddedToken a = added_token_object(t, path);
       if (!t.contains("id")) throw_error("{}: added token '{}' has no id", path, a.content);
-      token_id_value(t["id"], path, fmt::format("added token '{}'", a.content));
+      token_id_value(t["id"], path, [&] { return fmt::format("added token '{}'", a.content); });
       auto same = std::find_if(spec.added.begin(), spec.added.end(),
                                [&](const AddedToken& o) { return o.content == a.content; });
       if (same != spec.added.end()) {
@@ -280,7 +352,7 @@ void read_merges_txt(const std::string& path, TokenizerSpec& spec) {
 
 void read_slow_layout_checked(const fs::path& dir, TokenizerSpec& spec, const json& config) {
   const std::string vocab_path = (dir / "vocab.json").string();
-  read_vocab_object(parse_json(vocab_path), vocab_path, spec);
+  read_vocab_json(vocab_path, spec);
   read_merges_txt((dir / "merges.txt").string(), spec);
   spec.nfc = true;
   spec.pattern = kQwen2Pattern;
@@ -327,7 +399,8 @@ void read_slow_layout_checked(const fs::path& dir, TokenizerSpec& spec, const js
       }
     }
     for (auto it = a.begin(); it != a.end(); ++it) {
-      const int32_t id = token_id_value(it.value(), p, fmt::format("added token '{}'", it.key()));
+      const int32_t id =
+          token_id_value(it.value(), p, [&] { return fmt::format("added token '{}'", it.key()); });
       if (it.key().empty()) throw_error("{}: an added token is the empty string", p);
       if (contents.count(it.key())) {
         for (const AddedToken& t : spec.added) {
