@@ -15,6 +15,12 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// "12.345 MB" below a gigabyte, "15.231 GB" above.
+std::string size_text(uint64_t bytes) {
+  return bytes < 1000000000ull ? fmt::format("{:.3f} MB", double(bytes) / 1e6)
+                               : fmt::format("{:.3f} GB", double(bytes) / 1e9);
+}
+
 std::string tensor_line(const std::string& name, const TensorView& t, const std::string& file) {
   return fmt::format("  {:<56} {:<5} {:<16} {:>10.3f} MB  {}\n", printable(name), dtype_name(t.dtype),
                      shape_string(t.shape), double(t.nbytes()) / 1e6, file);
@@ -36,8 +42,8 @@ std::string describe_checkpoint(const Checkpoint& ck) {
                    c.eos_token_id);
   size_t copied = 0;
   for (const auto& f : ck.files()) copied += f->copied_tensors();
-  s += fmt::format("{} tensors in {} file(s), {:.3f} GB, {} copied for alignment\n", ck.names().size(),
-                   ck.files().size(), double(ck.total_bytes()) / 1e9, copied);
+  s += fmt::format("{} tensors in {} file(s), {}, {} copied for alignment\n", ck.names().size(),
+                   ck.files().size(), size_text(ck.total_bytes()), copied);
   for (const auto& name : ck.names()) s += tensor_line(name, ck.get(name), base_name(ck.file_of(name)));
   const auto extra = unexpected_dream_tensors(ck);
   if (!extra.empty()) {
@@ -50,9 +56,9 @@ std::string describe_checkpoint(const Checkpoint& ck) {
 std::string describe_safetensors_file(const SafetensorsFile& f) {
   uint64_t total = 0;
   for (const auto& kv : f.tensors()) total += kv.second.nbytes();
-  std::string s = fmt::format(
-      "safetensors {}\n{} tensors, {:.3f} GB, header {} bytes, {} copied for alignment\n", f.path(),
-      f.tensors().size(), double(total) / 1e9, f.header().header_size, f.copied_tensors());
+  std::string s =
+      fmt::format("safetensors {}\n{} tensors, {}, header {} bytes, {} copied for alignment\n", f.path(),
+                  f.tensors().size(), size_text(total), f.header().header_size, f.copied_tensors());
   for (const auto& [k, v] : f.metadata())
     s += fmt::format("  metadata {} = {}\n", printable(k), printable(v));
   for (const auto& [name, t] : f.tensors()) s += tensor_line(name, t, base_name(f.path()));

@@ -1,6 +1,7 @@
 #include "model/json_checks.h"
 
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -9,13 +10,22 @@
 namespace dc {
 
 nlohmann::json parse_json_checked(std::string_view text, const std::string& source) {
-  std::set<std::string> top_keys;
+  // One set of seen keys per open object (the callback sees object starts, keys and object ends in order).
+  std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  // The callback sees every key with its nesting depth; depth 1 is the top-level object.
-  auto cb = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && parsed.is_string()) {
+  int duplicate_depth = 0;
+  auto cb = [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) {
+      open_objects.emplace_back();
+    } else if (event == E::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == E::key && !open_objects.empty() && parsed.is_string()) {
       const auto& k = parsed.get_ref<const std::string&>();
-      if (!top_keys.insert(k).second && duplicate.empty()) duplicate = k;
+      if (!open_objects.back().insert(k).second && duplicate.empty()) {
+        duplicate = k;
+        duplicate_depth = int(open_objects.size());
+      }
     }
     return true;
   };
@@ -32,7 +42,8 @@ nlohmann::json parse_json_checked(std::string_view text, const std::string& sour
     throw_error("{}: bad JSON: {}", source, printable(msg, 300));
   }
   if (!duplicate.empty())
-    throw_error("{}: duplicate key '{}' in the top-level object", source, printable(duplicate));
+    throw_error("{}: duplicate key '{}' in {}", source, printable(duplicate),
+                duplicate_depth == 1 ? "the top-level object" : "a nested object");
   return j;
 }
 

@@ -12,8 +12,9 @@
 namespace dc {
 
 // Parses `text` as JSON. Throws dc::Error "SOURCE: bad JSON: <parser message>" on a syntax error, and
-// "SOURCE: duplicate key 'K' in the top-level object" when the top-level object repeats a key (nlohmann
-// would silently keep the last one; a repeated tensor name is a malformed file, not a choice to make).
+// "SOURCE: duplicate key 'K' in the top-level object" (or "in a nested object") when an object repeats a key
+// (nlohmann would silently keep the last one; a repeated tensor name is a malformed file, not a choice to
+// make).
 nlohmann::json parse_json_checked(std::string_view text, const std::string& source);
 
 // `s` with control characters, quotes, backslashes and bytes >= 0x7f written as escapes, cut to at most

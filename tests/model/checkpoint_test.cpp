@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "checkpoint_test_util.h"
+#include "model/checkpoint_summary.h"
 #include "model/safetensors_writer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace dc {
 namespace {
@@ -116,6 +118,63 @@ TEST(Checkpoint, LoadsTheDiffuCoderShardedBf16Layout) {
   const TensorView& emb = ck.get("model.embed_tokens.weight");
   for (int64_t j = 0; j < 8; ++j)
     EXPECT_EQ(bf16_to_f32(emb.u16()[151666 * 8 + j]), formula_value(0, 151666 * 8 + j));
+}
+
+// A whole user folder in DiffuCoder's layout: sharded BF16 weights with more embedding rows (1024) than
+// the tokenizer has tokens (1006), next to the slow-tokenizer files (vocab.json, merges.txt,
+// added_tokens.json with <|beginoftext|>, <|mask|>, <|dlm_pad|>, special_tokens_map.json,
+// tokenizer_config.json, copied from the committed fixture). Weights and tokenizer load from the same
+// folder and agree on the special ids.
+TEST(Checkpoint, LoadsAFullDiffuCoderFolderWithSlowTokenizerFiles) {
+  TempDir tmp;
+  const std::string fixture = std::string(DC_TESTDATA_DIR) + "/tiny-dream/";
+  for (const char* f :
+       {"vocab.json", "merges.txt", "added_tokens.json", "special_tokens_map.json", "tokenizer_config.json"})
+    std::filesystem::copy_file(fixture + f, tmp.file(f));
+  ModelConfig c = tiny_config();
+  c.vocab_size = 1024;
+  c.mask_token_id = 1004;
+  c.pad_token_id = 1000;
+  c.bos_token_id = 1003;
+  c.eos_token_id = 1000;
+  write_checkpoint(tmp.path(), c, formula_tensors(c, DType::BF16), /*shards=*/3);
+  Checkpoint ck = Checkpoint::open(tmp.path());
+  EXPECT_EQ(ck.files().size(), 3u);
+  expect_formula_values(ck, DType::BF16);
+  Tokenizer tok = Tokenizer::load(tmp.path());
+  EXPECT_EQ(tok.token_id("<|mask|>"), std::optional<int32_t>(ck.config().mask_token_id));
+  EXPECT_EQ(tok.token_id("<|beginoftext|>"), std::optional<int32_t>(ck.config().bos_token_id));
+  EXPECT_EQ(tok.token_id("<|endoftext|>"), std::optional<int32_t>(ck.config().eos_token_id));
+  EXPECT_EQ(tok.token_id("<|dlm_pad|>"), std::optional<int32_t>(1005));
+  EXPECT_LT(tok.vocab_size(), ck.get("model.embed_tokens.weight").dim(0));
+}
+
+// Like transformers: with both present, the single model.safetensors wins over the index.
+TEST(Checkpoint, PrefersSingleFileOverIndex) {
+  TempDir tmp;
+  write_checkpoint(tmp.path(), tiny_config(), formula_tensors(tiny_config(), DType::F32), 2);
+  write_safetensors(tmp.file("model.safetensors"), formula_tensors(tiny_config(), DType::F16));
+  Checkpoint ck = Checkpoint::open(tmp.path());
+  EXPECT_EQ(ck.files().size(), 1u);
+  expect_formula_values(ck, DType::F16);
+}
+
+TEST(Checkpoint, DescribesTheTinyFixture) {
+  const std::string dir = std::string(DC_TESTDATA_DIR) + "/tiny-dream";
+  const std::string text = describe_model_path(dir);
+  EXPECT_NE(text.find("hidden 64  layers 2  heads 4 / kv 2  head_dim 16  ffn 160  vocab 1024\n"),
+            std::string::npos)
+      << text;
+  // 27 tensors, 870656 bytes in all (index metadata.total_size); embed is 1024 x 64 x 4 = 262144 bytes.
+  EXPECT_NE(text.find("27 tensors in 2 file(s), 0.871 MB, 0 copied for alignment\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("model.embed_tokens.weight"), std::string::npos);
+  EXPECT_NE(text.find("F32   [1024, 64]            0.262 MB  model-00001-of-00002.safetensors\n"),
+            std::string::npos)
+      << text;
+  const std::string one = describe_model_path(dir + "/model-00002-of-00002.safetensors");
+  EXPECT_NE(one.find("14 tensors, "), std::string::npos) << one;
+  EXPECT_NE(one.find("  metadata format = pt\n"), std::string::npos) << one;
 }
 
 TEST(Checkpoint, TiedEmbeddingsNeedNoLmHead) {

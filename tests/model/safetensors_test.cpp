@@ -205,6 +205,9 @@ TEST(SafetensorsHeader, RejectsDuplicateNames) {
                                         R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                                         zeros(8))),
                   "x.safetensors (header): duplicate key 'a' in the top-level object");
+  EXPECT_DC_ERROR(parse(raw_safetensors(
+                      R"({"a":{"dtype":"F32","dtype":"U8","shape":[1],"data_offsets":[0,4]}})", zeros(4))),
+                  "x.safetensors (header): duplicate key 'dtype' in a nested object");
 }
 
 TEST(SafetensorsHeader, RejectsBadMetadata) {
