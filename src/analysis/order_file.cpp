@@ -117,17 +117,28 @@ nlohmann::json generation_json(const Sample& s, std::optional<double> temperatur
   return j;
 }
 
-RunSummary summarize_generations(const std::string& path, int max_local_k, int max_global_k) {
+std::vector<RunSummary> summarize_generations(const std::string& path, int max_local_k, int max_global_k) {
   const std::vector<GenerationRecord> records = read_generations(path);
-  std::vector<Sample> samples;
-  std::optional<double> temperature = records.front().temperature;
+  // Groups in order of first appearance; lines without a temperature form one group of their own.
+  std::vector<std::optional<double>> keys;
+  std::vector<std::vector<Sample>> groups;
   for (const GenerationRecord& r : records) {
-    samples.push_back(r.sample);
-    if (r.temperature != temperature) temperature.reset();
+    size_t g = 0;
+    while (g < keys.size() && keys[g] != r.temperature) ++g;
+    if (g == keys.size()) {
+      keys.push_back(r.temperature);
+      groups.emplace_back();
+    }
+    groups[g].push_back(r.sample);
   }
-  const std::string label =
-      temperature ? fmt::format("T={}", *temperature) : std::filesystem::path(path).filename().string();
-  return summarize(label, temperature, samples, max_local_k, max_global_k);
+  const std::string name = std::filesystem::path(path).filename().string();
+  std::vector<RunSummary> runs;
+  for (size_t g = 0; g < keys.size(); ++g) {
+    std::string label = keys[g] ? fmt::format("T={}", *keys[g]) : name;
+    if (keys.size() > 1 && !keys[g]) label += " (no temperature)";
+    runs.push_back(summarize(label, keys[g], groups[g], max_local_k, max_global_k));
+  }
+  return runs;
 }
 
 }  // namespace dc::analysis

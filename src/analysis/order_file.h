@@ -37,8 +37,9 @@ std::vector<GenerationRecord> read_generations(const std::string& path);
 // Lets `analyze --model --save-orders F` keep its orders for a later `analyze --order F`.
 nlohmann::json generation_json(const Sample& s, std::optional<double> temperature);
 
-// One run per file (`diffucoder analyze --order FILE`): labelled "T=<t>" when every line carries the same
-// stats.temperature, else by the file name.
-RunSummary summarize_generations(const std::string& path, int max_local_k = 9, int max_global_k = 4);
+// The runs of one file (`diffucoder analyze --order FILE`): one per distinct stats.temperature, labelled
+// "T=<t>", in order of first appearance; lines without a temperature form a run labelled by the file name.
+std::vector<RunSummary> summarize_generations(const std::string& path, int max_local_k = 9,
+                                              int max_global_k = 4);
 
 }  // namespace dc::analysis

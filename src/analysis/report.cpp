@@ -166,7 +166,7 @@ std::vector<std::string> write_report(const std::string& dir, const std::vector<
   if (has_entropy_sink(runs)) {
     write_or_throw(d / "entropy_sink.svg", line_chart_svg(entropy_sink_chart(runs)), written);
   }
-  nlohmann::json all = nlohmann::json::array();
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const RunSummary& r : runs) all.push_back(summary_json(r));
   write_or_throw(d / "summary.json", all.dump(1) + "\n", written);
   write_or_throw(d / "index.html", report_html(runs, command_line), written);

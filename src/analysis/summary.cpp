@@ -75,8 +75,8 @@ RunSummary summarize(const std::string& label, std::optional<double> temperature
   return s;
 }
 
-nlohmann::json summary_json(const RunSummary& s) {
-  nlohmann::json j;
+nlohmann::ordered_json summary_json(const RunSummary& s) {
+  nlohmann::ordered_json j;
   j["label"] = s.label;
   if (s.temperature) j["temperature"] = *s.temperature;
   j["samples"] = s.samples;

@@ -54,8 +54,8 @@ RunSummary summarize(const std::string& label, std::optional<double> temperature
 
 // The JSON object `diffucoder analyze --json` prints for a run: label, temperature (if known), samples,
 // local_arness, global_arness (arrays indexed by k starting at k = 1), entropy_sink (array by position),
-// their *_std spreads and the random_* baselines.
-nlohmann::json summary_json(const RunSummary& s);
+// their *_std spreads and the random_* baselines, in that order.
+nlohmann::ordered_json summary_json(const RunSummary& s);
 
 // A plain-text table of the runs (mean +- std per k, the random-order reference, the entropy sink's first
 // and last positions) for a terminal.

@@ -118,7 +118,9 @@ TEST(OrderFile, ParsesGenerateJsonLines) {
   ASSERT_TRUE(recs[0].temperature.has_value());
   EXPECT_EQ(*recs[0].temperature, 0.2);
 
-  const RunSummary r = summarize_generations(path, 2, 2);
+  const auto runs = summarize_generations(path, 2, 2);
+  ASSERT_EQ(runs.size(), 1u);
+  const RunSummary& r = runs[0];
   EXPECT_EQ(r.label, "T=0.2");
   // Sample 1 is left to right (1, 1 | 1, 1). Sample 2 flattens to 0, 2, 1: runs 2, 0, 0 and ranks 0, 1, 0:
   // local (1/3, 1/3), global (2/3, 1).
@@ -130,16 +132,30 @@ TEST(OrderFile, ParsesGenerateJsonLines) {
   EXPECT_EQ(r.entropy_sink.mean, (std::vector<double>{0.9, 0.5, 0.1}));
 }
 
-TEST(OrderFile, LabelFallsBackToFileName) {
+TEST(OrderFile, OneRunPerTemperature) {
   const fs::path d = scratch_dir("label");
-  const std::string path =
-      write_text(d / "mixed.jsonl",
-                 "{\"prompt_tokens\": [1], \"order\": [[0, 0, 3]], \"stats\": {\"temperature\": 1}}\n"
-                 "{\"prompt_tokens\": [1], \"order\": [[0, 1, 3], [1, 0, 2]]}\n");
-  const RunSummary r = summarize_generations(path);
-  EXPECT_EQ(r.label, "mixed.jsonl");
-  EXPECT_FALSE(r.temperature.has_value());
-  EXPECT_EQ(r.samples, 2);
+  const std::string path = write_text(
+      d / "mixed.jsonl",
+      "{\"prompt_tokens\": [1], \"order\": [[0, 0, 3]], \"stats\": {\"temperature\": 1.2}}\n"
+      "{\"prompt_tokens\": [1], \"order\": [[0, 1, 3], [1, 0, 2]]}\n"
+      "{\"prompt_tokens\": [1], \"order\": [[0, 1, 3], [1, 0, 2]], \"stats\": {\"temperature\": 0.2}}\n"
+      "{\"prompt_tokens\": [1], \"order\": [[0, 0, 3], [1, 1, 2]], \"stats\": {\"temperature\": 1.2}}\n");
+  const auto runs = summarize_generations(path);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].label, "T=1.2");
+  EXPECT_EQ(runs[0].samples, 2);
+  EXPECT_EQ(runs[0].local.mean[0], 1.0);  // both left to right after a one-token prompt
+  EXPECT_EQ(runs[1].label, "mixed.jsonl (no temperature)");
+  EXPECT_FALSE(runs[1].temperature.has_value());
+  EXPECT_EQ(runs[2].label, "T=0.2");
+  EXPECT_EQ(runs[2].local.mean[0], 0.0);  // 1 then 0
+  EXPECT_EQ(runs[2].global.mean[0], 0.5);
+  // A file without temperatures is one run named after the file.
+  const std::string plain =
+      write_text(d / "plain.jsonl", "{\"prompt_tokens\": [1], \"order\": [[0, 0, 3]]}\n");
+  const auto one = summarize_generations(plain);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].label, "plain.jsonl");
 }
 
 TEST(OrderFile, BadLinesNameFileAndLine) {
