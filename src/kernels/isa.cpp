@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "core/error.h"
+#include "kernels/isa_env.h"
 #include "kernels/ops.h"
 
 namespace dc::kernels {
@@ -23,24 +25,12 @@ Isa detect() {
   return Isa::Scalar;
 }
 
-// DC_ISA=scalar|avx2|avx512 lowers the detected ISA; an unknown or unsupported value is reported once on
-// stderr and ignored (this runs before any error boundary exists).
+// The active ISA at start-up: DC_ISA may lower the detected one (see isa_env.h).
 Isa initial_isa() {
-  const Isa best = detected_isa();
-  const char* env = std::getenv("DC_ISA");
-  if (!env || !*env) return best;
-  for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (std::strcmp(env, isa_name(i)) != 0) continue;
-    if (i > best) {
-      std::fprintf(stderr, "diffucoder: DC_ISA=%s is not supported by this CPU; using %s\n", env,
-                   isa_name(best));
-      return best;
-    }
-    return i;
-  }
-  std::fprintf(stderr, "diffucoder: DC_ISA=%s is not one of scalar, avx2, avx512; using %s\n", env,
-               isa_name(best));
-  return best;
+  std::string warning;
+  const Isa isa = isa_from_env(std::getenv("DC_ISA"), detected_isa(), &warning);
+  if (!warning.empty()) std::fprintf(stderr, "diffucoder: %s\n", warning.c_str());
+  return isa;
 }
 
 std::atomic<int>& active_slot() {
@@ -49,6 +39,18 @@ std::atomic<int>& active_slot() {
 }
 
 }  // namespace
+
+Isa isa_from_env(const char* value, Isa best, std::string* warning) {
+  if (!value || !*value) return best;
+  for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (std::strcmp(value, isa_name(i)) != 0) continue;
+    if (i <= best) return i;
+    *warning = fmt::format("DC_ISA={} is not supported by this CPU; using {}", value, isa_name(best));
+    return best;
+  }
+  *warning = fmt::format("DC_ISA={} is not one of scalar, avx2, avx512; using {}", value, isa_name(best));
+  return best;
+}
 
 Isa detected_isa() {
   static const Isa isa = detect();

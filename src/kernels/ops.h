@@ -66,7 +66,8 @@ class PackedWeight {
 };
 
 // y[M, N] = x[M, K] * W^T (+ bias[N] if non-null); x, y fp32 row-major with row strides K and N.
-// Threads: global pool. M == 0 does nothing.
+// y must not overlap x. Threads: global pool. M == 0 does nothing. Runs the kernel of the layout w was packed
+// for (bit-identical results for any thread count).
 void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M);
 // The same with explicit row strides (ldx >= K, ldy >= N), e.g. to write into a slice of a wider buffer.
 void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeight& w, const float* bias,

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernel_test_util.h"
+#include "kernels/isa_env.h"
 #include "kernels/ref/ref_ops.h"
 
 namespace dc::kernels {
@@ -166,6 +167,22 @@ TEST(IsaTest, DispatchMatchesCpuFlags) {
   force_isa(Isa::Scalar);
   EXPECT_EQ(active_isa(), Isa::Scalar);
   EXPECT_STREQ(isa_name(Isa::Avx512), "avx512");
+}
+
+TEST(IsaTest, EnvironmentVariableLowersTheIsa) {
+  std::string warning;
+  EXPECT_EQ(isa_from_env(nullptr, Isa::Avx512, &warning), Isa::Avx512);
+  EXPECT_EQ(isa_from_env("", Isa::Avx2, &warning), Isa::Avx2);
+  EXPECT_EQ(isa_from_env("scalar", Isa::Avx512, &warning), Isa::Scalar);
+  EXPECT_EQ(isa_from_env("avx2", Isa::Avx512, &warning), Isa::Avx2);
+  EXPECT_EQ(isa_from_env("avx512", Isa::Avx512, &warning), Isa::Avx512);
+  EXPECT_TRUE(warning.empty());
+  EXPECT_EQ(isa_from_env("avx512", Isa::Avx2, &warning), Isa::Avx2);  // never above what the CPU runs
+  EXPECT_NE(warning.find("not supported"), std::string::npos);
+  warning.clear();
+  EXPECT_EQ(isa_from_env("sse9", Isa::Avx2, &warning), Isa::Avx2);
+  EXPECT_NE(warning.find("DC_ISA=sse9"), std::string::npos);
+  EXPECT_EQ(warning.find('\n'), std::string::npos);
 }
 
 }  // namespace
