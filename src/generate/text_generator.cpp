@@ -1,0 +1,105 @@
+#include "generate/text_generator.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "decode/postprocess.h"
+#include "tokenizer/chat_template.h"
+
+namespace dc {
+
+namespace {
+
+int32_t optional_id(const Tokenizer& tok, std::string_view text) {
+  auto id = tok.token_id(text);
+  return id ? *id : -1;
+}
+
+}  // namespace
+
+TextGenerator::TextGenerator(const std::string& model_dir)
+    : model_(std::make_unique<DreamModel>(model_dir)),
+      tokenizer_(std::make_unique<Tokenizer>(Tokenizer::load(model_dir))) {
+  const ModelConfig& cfg = model_->config();
+  special_.mask = cfg.mask_token_id;
+  if (special_.mask < 0) special_.mask = optional_id(*tokenizer_, "<|mask|>");
+  if (special_.mask < 0)
+    throw_error("{}: no mask token: config.json has no mask_token_id and the tokenizer has no <|mask|>",
+                model_dir);
+  special_.end_of_text = optional_id(*tokenizer_, "<|endoftext|>");
+  if (special_.end_of_text < 0) special_.end_of_text = cfg.eos_token_id;
+  special_.dlm_pad = optional_id(*tokenizer_, "<|dlm_pad|>");
+  special_.im_end = optional_id(*tokenizer_, "<|im_end|>");
+  if (tokenizer_->vocab_size() > cfg.vocab_size)
+    throw_error("{}: the tokenizer has {} tokens but the model only {} rows (vocab_size in config.json)",
+                model_dir, tokenizer_->vocab_size(), cfg.vocab_size);
+}
+
+std::string TextGenerator::render_prompt(const TextRequest& req) const {
+  if (!req.chat) return req.prompt;
+  return instruct_prompt(req.prompt, req.system) + req.assistant_prefix;
+}
+
+std::vector<int32_t> TextGenerator::postprocess(std::span<const int32_t> generated, bool chat) const {
+  if (chat && special_.dlm_pad >= 0)
+    return postprocess_instruct(generated, special_.dlm_pad, special_.im_end);
+  return postprocess_base(generated, special_.end_of_text);
+}
+
+std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& requests,
+                                                const GenerationParams& params, int batch_size,
+                                                const StepCallback& on_step,
+                                                const std::function<void(size_t, size_t)>& on_batch) {
+  if (batch_size < 1) throw_error("batch size must be at least 1, got {}", batch_size);
+  std::vector<TextResult> results(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    results[i].prompt_tokens = tokenizer_->encode(render_prompt(requests[i]));
+    if (results[i].prompt_tokens.empty())
+      throw_error("prompt {} is empty: the model needs at least one prompt token", i + 1);
+  }
+  GenerationParams p = params;
+  p.pad_token_id = special_.end_of_text >= 0 ? special_.end_of_text : 0;
+  for (size_t begin = 0; begin < requests.size(); begin += size_t(batch_size)) {
+    const size_t end = std::min(requests.size(), begin + size_t(batch_size));
+    std::vector<std::vector<int32_t>> prompts;
+    for (size_t i = begin; i < end; ++i) prompts.push_back(results[i].prompt_tokens);
+    GenerationResult g = dc::generate(*model_, prompts, p, on_step);
+    for (size_t i = begin; i < end; ++i) {
+      TextResult& r = results[i];
+      const size_t b = i - begin;
+      r.tokens = g.tokens[b];
+      r.order = g.order[b];
+      r.answer_tokens = postprocess(r.tokens, requests[i].chat);
+      r.text = tokenizer_->decode(r.answer_tokens);
+      r.stats = g.stats;
+      r.batch_size = int64_t(end - begin);
+    }
+    if (on_batch) on_batch(end, requests.size());
+  }
+  return results;
+}
+
+std::string text_result_json(const TextResult& r) {
+  nlohmann::ordered_json j;
+  j["prompt_tokens"] = r.prompt_tokens;
+  j["tokens"] = r.tokens;
+  j["text"] = r.text;
+  nlohmann::ordered_json order = nlohmann::ordered_json::array();
+  for (const Commit& c : r.order) order.push_back({c.step, c.position, c.token});
+  j["order"] = std::move(order);
+  const double secs = r.stats.seconds;
+  j["stats"] = {
+      {"steps", r.stats.steps},
+      {"seconds", secs},
+      // Response tokens only: this prompt's generated slots over the wall time of its batch.
+      {"tokens_per_second", secs > 0 ? double(r.tokens.size()) / secs : 0.0},
+      {"answer_tokens", r.answer_tokens.size()},
+      {"batch_size", r.batch_size},
+      {"batch_tokens_per_second", r.stats.tokens_per_second},
+  };
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace dc

@@ -1,0 +1,18 @@
+#include "model_path.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace dc::cli {
+
+std::string resolve_model_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("DIFFUCODER_MODEL"); env && *env) return env;
+  const std::filesystem::path root = DC_SOURCE_DIR;
+  for (const char* rel : {"models/diffucoder-tiny", "tests/testdata/tiny-dream"}) {
+    if (std::filesystem::exists(root / rel / "config.json")) return (root / rel).string();
+  }
+  return (root / "tests/testdata/tiny-dream").string();
+}
+
+}  // namespace dc::cli
