@@ -3,6 +3,9 @@
 #include "analysis/decode_run.h"
 
 #include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -93,7 +96,9 @@ std::vector<RunSummary> analyze_temperatures(
     std::function<void(size_t, size_t)> step;
     if (progress) step = [&](size_t done, size_t total) { progress(label, done, total); };
     std::vector<Sample> samples = decode_samples(model, prompts, p, batch_size, step);
-    runs.push_back(summarize(label, double(t), samples, max_local_k, max_global_k));
+    // The temperature as typed (0.2, not the float's 0.20000000298...), for labels and saved files.
+    const double typed = std::stod(fmt::format("{}", t));
+    runs.push_back(summarize(label, typed, samples, max_local_k, max_global_k));
     if (samples_out) samples_out->push_back(std::move(samples));
   }
   return runs;

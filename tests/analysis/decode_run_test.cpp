@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "analysis/arness.h"
@@ -114,6 +115,36 @@ TEST(DecodeRun, FirstStepConfidenceIsTheEntropyRule) {
   // decode_samples carries the same values.
   const auto samples = decode_samples(model, {prompt}, params(6));
   EXPECT_EQ(samples[0].first_step_confidence, first_step_confidence(model, prompt, params(6)));
+}
+
+TEST(DecodeRun, OneRunPerTemperature) {
+  // The positional model's order does not depend on the sampled tokens, so every temperature decodes left
+  // to right; the first-step confidences sharpen as the temperature falls.
+  PositionalDenoiser model(-0.25f, 8.0f);
+  std::vector<std::vector<Sample>> samples;
+  std::vector<std::string> seen;
+  const auto runs = analyze_temperatures(
+      model, {std::vector<int32_t>(9, 1), std::vector<int32_t>(11, 2), std::vector<int32_t>(10, 1)},
+      params(12), {0.2f, 1.2f}, 2, 9, 4, &samples, [&](const std::string& label, size_t done, size_t total) {
+        seen.push_back(label + " " + std::to_string(done) + "/" + std::to_string(total));
+      });
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].label, "T=0.2");
+  EXPECT_EQ(*runs[0].temperature, 0.2);
+  EXPECT_EQ(runs[1].label, "T=1.2");
+  EXPECT_EQ(*runs[1].temperature, 1.2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"T=0.2 2/3", "T=0.2 3/3", "T=1.2 2/3", "T=1.2 3/3"}));
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[1].size(), 3u);
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.samples, 3);
+    for (double v : r.local.mean) EXPECT_DOUBLE_EQ(v, 1.0);
+    for (double v : r.global.mean) EXPECT_DOUBLE_EQ(v, 1.0);
+    EXPECT_EQ(r.entropy_sink.mean.size(), 12u);
+  }
+  EXPECT_GT(runs[0].entropy_sink.mean[0], runs[1].entropy_sink.mean[0]);
+  EXPECT_THROW(analyze_temperatures(model, {}, params(4), {0.2f}, 1, 9, 4), Error);
+  EXPECT_THROW(analyze_temperatures(model, {{1, 1}}, params(4), {}, 1, 9, 4), Error);
 }
 
 TEST(DecodeRun, BadInputsAreUserErrors) {
