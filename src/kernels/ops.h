@@ -4,8 +4,8 @@
 //
 // Every op has a scalar reference in kernels/ref/ (the test oracle) and AVX2 / AVX-512 (+AVX512-BF16)
 // versions in kernels/cpu/, chosen at run time from the CPU's features (or DC_ISA=scalar|avx2|avx512, or
-// force_isa()). Multi-threaded ops split work with dc::global_pool() in a deterministic static partition,
-// so the same inputs and thread count always give bit-identical outputs.
+// force_isa()). Multi-threaded ops share work over dc::global_pool(); every output element is computed by
+// one thread in a fixed order (no cross-thread sums), so results are bit-identical for any thread count.
 #pragma once
 
 #include <cstddef>

@@ -2,15 +2,16 @@
 // gathered once into kt[D, Nv] (transposed) and vv[Nv, D], so masked keys cost nothing and need no -inf.
 // Work units are (query head, block of query rows); per unit, with S[rows, Nv] in per-thread scratch:
 //   S = Q_blk kt  (GEMM)  ->  S = exp((S - rowmax) / sqrt(D)), row sums  ->  out = S vv / rowsum  (GEMM).
-// Units are split statically over the pool, head-major, so a thread reuses one KV head's kt / vv from cache.
+// Units are handed out in head-major chunks (parallel.h), so a thread reuses one KV head's kt / vv from
+// cache.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "core/error.h"
-#include "core/thread_pool.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/ops_table.h"
+#include "kernels/cpu/parallel.h"
 
 namespace dc::kernels::cpu {
 
@@ -44,7 +45,7 @@ void attention_blocked(const OpsTable& ops, int64_t block_rows, float* out, cons
   }
   const float scale = float(1.0 / std::sqrt(double(D)));
   const int64_t blocks = (Nq + block_rows - 1) / block_rows;
-  global_pool().parallel_for(H * blocks, [&](int64_t u0, int64_t u1, int) {
+  parallel_chunks(H * blocks, chunk_for(H * blocks, 4), [&](int64_t u0, int64_t u1) {
     float* s = static_cast<float*>(thread_scratch(2, size_t(block_rows * (Nv + 1)) * sizeof(float)));
     float* inv = s + block_rows * Nv;  // [rows] 1 / row sum, or 0 for an invalid query
     for (int64_t u = u0; u < u1; ++u) {

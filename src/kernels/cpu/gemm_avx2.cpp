@@ -1,15 +1,15 @@
 // AVX2 GEMM kernel for linear layers (layout in gemm.h): fp32 FMA with fp32 accumulation; the weight panel
 // keeps its stored type (F32, F16 or BF16) and is widened in registers. Register tile: up to kMr rows x 16
 // columns (2 x kMr ymm accumulators); K blocked so a panel slice stays in L1. Threads split column panels
-// (or row tiles when there are too few panels) statically.
+// (or row tiles when there are too few panels) dynamically (parallel.h).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <array>
 #include <utility>
 
-#include "core/thread_pool.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/parallel.h"
 
 namespace dc::kernels::cpu {
 
@@ -109,12 +109,7 @@ void gemm(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed
       }
     }
   };
-  ThreadPool& pool = global_pool();
-  if (panels >= 2 * int64_t(pool.size()) || tiles < 2) {
-    pool.parallel_for(panels, [&](int64_t p0, int64_t p1, int) { body(p0, p1, 0, tiles); });
-  } else {
-    pool.parallel_for(tiles, [&](int64_t t0, int64_t t1, int) { body(0, panels, t0, t1); });
-  }
+  parallel_panels_or_tiles(panels, tiles, body);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 //  * F32 weights (and F16 widened at pack time): fp32 FMA with fp32 accumulation.
 // Both use a register tile of up to kMr rows x 32 columns (2 x kMr zmm accumulators), K blocked so the
 // 32-column slice of the weight panel stays in L1 while all row tiles pass over it. Threads split the
-// column panels (or the row tiles, when there are too few panels) statically.
+// column panels (or the row tiles, when there are too few panels) dynamically (parallel.h).
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their internal _mm512_undefined_* (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/parallel.h"
 
 namespace dc::kernels::cpu {
 
@@ -121,19 +122,6 @@ constexpr auto f32_table(std::index_sequence<I...>) {
 constexpr auto kBf16Kernels = bf16_table(std::make_index_sequence<kMr>());  // [rows - 1]
 constexpr auto kF32Kernels = f32_table(std::make_index_sequence<kMr>());
 
-// Runs body(panel_begin, panel_end, tile_begin, tile_end) over the pool: column panels split between threads
-// when there are enough of them, otherwise row tiles (each thread then covers every panel).
-template <typename Body>
-void split_work(int64_t panels, int64_t tiles, const Body& body) {
-  ThreadPool& pool = global_pool();
-  const int64_t threads = pool.size();
-  if (panels >= 2 * threads || tiles < 2) {
-    pool.parallel_for(panels, [&](int64_t p0, int64_t p1, int) { body(p0, p1, int64_t(0), tiles); });
-  } else {
-    pool.parallel_for(tiles, [&](int64_t t0, int64_t t1, int) { body(int64_t(0), panels, t0, t1); });
-  }
-}
-
 // Rounds x[M, K] (row stride ldx) to bf16 pairs: a[m, kk] = {bf16(x[m, 2kk]), bf16(x[m, 2kk+1])} with a zero
 // for the missing element of odd K. a has row stride kp2 = ceil(K / 2) uint32.
 void convert_rows_bf16(uint32_t* a, int64_t kp2, const float* x, int64_t ldx, int64_t m0, int64_t m1,
@@ -167,7 +155,7 @@ void gemm_avx512_bf16(float* y, int64_t ldy, const float* x, int64_t ldx, const 
   uint32_t* a = static_cast<uint32_t*>(thread_scratch(0, size_t(M * kp2) * 4));
   global_pool().parallel_for(
       M, [&](int64_t m0, int64_t m1, int) { convert_rows_bf16(a, kp2, x, ldx, m0, m1, K); }, 8);
-  split_work(panels, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+  parallel_panels_or_tiles(panels, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
     for (int64_t p = p0; p < p1; ++p) {
       const uint16_t* panel = w + p * kp2 * 2 * kNr;
       const int64_t ncols = std::min(kNr, N - p * kNr);
@@ -188,7 +176,7 @@ void gemm_avx512_f32(float* y, int64_t ldy, const float* x, int64_t ldx, const v
                      int64_t N, int64_t K, const float* bias) {
   const int64_t panels = (N + kNr - 1) / kNr, tiles = (M + kMr - 1) / kMr;
   const float* w = static_cast<const float*>(packed);
-  split_work(panels, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+  parallel_panels_or_tiles(panels, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
     for (int64_t p = p0; p < p1; ++p) {
       const float* panel = w + p * K * kNr;
       const int64_t ncols = std::min(kNr, N - p * kNr);
