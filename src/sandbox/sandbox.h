@@ -7,7 +7,7 @@
 //     stderr capped. Root is never kept: as root each concurrent sandbox runs as its own unprivileged uid.
 //  2. seccomp (libseccomp): no sockets (socketpair is allowed), ptrace, mount, namespaces, kexec, bpf,
 //     keyrings, io_uring, setsid/setpgid, signals to the supervising process; with max_processes == 0 no
-//     fork either (threads are allowed).
+//     fork and no execve after the program has started either (threads are allowed).
 //  3. Landlock, where the kernel has it: writes only beneath the scratch directory (and /dev/null), no
 //     TCP, no signals to processes outside the sandbox. Without namespaces this is what protects the
 //     host's files when the caller is an unprivileged user.

@@ -96,6 +96,8 @@ void deny_if_arg0_is(scmp_filter_ctx ctx, int nr, const char* what, uint32_t val
         what);
 }
 
+char g_exec_path[kExecPathMax];
+
 std::vector<sock_filter> build(bool allow_fork) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) throw_error("sandbox: seccomp_init failed");
@@ -122,6 +124,11 @@ std::vector<sock_filter> build(bool allow_fork) {
     check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                            SCMP_A0(SCMP_CMP_MASKED_EQ, uint64_t(CLONE_THREAD), 0)),
           "clone without CLONE_THREAD");
+    // No new programs either, except the execve that starts ours (see seccomp_filter.h).
+    check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0), "execveat");
+    check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 1,
+                           SCMP_A0(SCMP_CMP_NE, uint64_t(reinterpret_cast<uintptr_t>(g_exec_path)))),
+          "execve");
   }
 
   // Signals to the supervisor: its pid (any thread id would need the live list; the main one is the
@@ -157,6 +164,10 @@ std::vector<sock_filter> build(bool allow_fork) {
 }
 
 }  // namespace
+
+char* exec_path_buffer() {
+  return g_exec_path;
+}
 
 const std::vector<sock_filter>& seccomp_program(bool allow_fork) {
   static std::mutex mu;

@@ -227,7 +227,11 @@ bool write_all(int fd, const char* p, size_t n) {
   if (landlock_apply(a.landlock, a.writable, a.n_writable) < 0) fail(efd, kStepLandlock);
   if (a.use_seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &a.prog) < 0) fail(efd, kStepSeccomp);
   if (s.probe) _exit(0);
-  execve(a.argv[0], a.argv.data(), a.envp.data());
+  // The filter only lets execve through with the path in exec_path_buffer() (this child's own copy of
+  // the buffer: no allocation, nothing shared).
+  char* path = exec_path_buffer();
+  memcpy(path, a.argv[0], a.spec->argv[0].size() + 1);
+  execve(path, a.argv.data(), a.envp.data());
   fail(efd, kStepExec);
 }
 
@@ -281,6 +285,7 @@ unsigned host_id_for_slot(int slot) {
 
 Spawned spawn(const SpawnSpec& spec) {
   DC_ASSERT(!spec.argv.empty() && spec.argv[0].size() > 0 && spec.argv[0][0] == '/');
+  if (spec.argv[0].size() >= kExecPathMax) throw_error("sandbox: program path too long: {}", spec.argv[0]);
   const bool root = geteuid() == 0;
   const Limits& L = spec.limits;
 

@@ -126,6 +126,20 @@ TEST_P(Attack, ForkBombWithoutForkAllowed) {
   EXPECT_EQ(s.tests[0].output.rfind("PermissionError", 0), 0u) << s.tests[0].output;
 }
 
+TEST_P(Attack, ExecAfterStartIsRefused) {
+  TestRunResult r =
+      run("import os\ndef f():\n    os.execv('/bin/sh', ['sh', '-c', 'echo escaped'])\n", {"()"});
+  EXPECT_EQ(r.tests[0].status, Status::Fail);
+  EXPECT_EQ(r.tests[0].output, "PermissionError: [Errno 1] Operation not permitted");
+  EXPECT_EQ(r.stdout_head, "");
+  // With processes allowed, a program may start others (still inside every other layer).
+  Job j = job("import os\nos.execv('/bin/sh', ['sh', '-c', 'echo started'])\n");
+  j.limits.max_processes = 2;
+  ProcessResult p = run_process(j);
+  EXPECT_EQ(p.status, Status::Ok) << p.err;
+  EXPECT_EQ(p.out, "started\n");
+}
+
 TEST_P(Attack, ForkBombWithForkAllowedIsContainedAndCleanedUp) {
   if (!GetParam() && geteuid() != 0) {
     GTEST_SKIP() << "without a user namespace RLIMIT_NPROC counts all of this user's processes";
