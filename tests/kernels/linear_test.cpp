@@ -87,6 +87,19 @@ TEST(LinearTest, FewRowsManyColumnsAndManyRowsFewColumns) {
     }
 }
 
+TEST(LinearTest, EveryRowCountUpTo40) {
+  // Every split of M into register tiles (evened-out tile heights, short last tiles).
+  uint64_t seed = 200;
+  for (Isa isa : runnable_isas()) {
+    for (DType dt : {DType::F32, DType::BF16}) {
+      for (int64_t M = 1; M <= 40; ++M) {
+        check_linear(isa, dt, {M, 40, 19}, M % 3 == 0, seed);
+        ++seed;
+      }
+    }
+  }
+}
+
 TEST(LinearTest, SameBitsForOneAndTwoThreads) {
   Rng rng(7);
   const int64_t M = 37, N = 150, K = 211;
