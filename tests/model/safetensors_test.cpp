@@ -284,7 +284,9 @@ TEST(SafetensorsFile, RoundTripsEveryDtype) {
     EXPECT_EQ(v.dtype, t.dtype) << t.name;
     EXPECT_EQ(v.shape, t.shape) << t.name;
     ASSERT_EQ(v.nbytes(), t.bytes.size()) << t.name;
-    EXPECT_EQ(std::memcmp(v.data, t.bytes.data(), t.bytes.size()), 0) << t.name;
+    if (!t.bytes.empty()) {
+      EXPECT_EQ(std::memcmp(v.data, t.bytes.data(), t.bytes.size()), 0) << t.name;
+    }
     EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data) % dtype_size(v.dtype), 0u) << t.name;
   }
   EXPECT_EQ(f.get("f32").f32()[3], 65504.0f);
