@@ -2,6 +2,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer/pretokenizer.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 #include <pcre2.h>
@@ -73,7 +74,13 @@ std::string onig_to_pcre2(std::string_view p, const std::string& source) {
 
 struct SplitRegex::Code {
   pcre2_code* code = nullptr;
-  ~Code() { pcre2_code_free(code); }
+  // Raised limits: PCRE2's default match limit (10 million steps) stops `\s+(?!\S)` on a run of ~10 MB of
+  // spaces, which is valid input.
+  pcre2_match_context* context = nullptr;
+  ~Code() {
+    pcre2_match_context_free(context);
+    pcre2_code_free(code);
+  }
 };
 
 SplitRegex::SplitRegex(const std::string& pattern, const std::string& source) {
@@ -91,6 +98,11 @@ SplitRegex::SplitRegex(const std::string& pattern, const std::string& source) {
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter when JIT is unavailable
   auto c = std::make_shared<Code>();
   c->code = code;
+  c->context = pcre2_match_context_create(nullptr);
+  DC_ASSERT(c->context != nullptr, "out of memory");
+  pcre2_set_match_limit(c->context, UINT32_MAX);
+  pcre2_set_depth_limit(c->context, UINT32_MAX);
+  pcre2_set_heap_limit(c->context, UINT32_MAX);
   code_ = std::move(c);
 }
 
@@ -104,10 +116,14 @@ void SplitRegex::split(std::string_view text, std::vector<std::pair<uint32_t, ui
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t pos = 0, gap = 0;
   while (pos < text.size()) {
-    const int rc = pcre2_match(code_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, data.md, nullptr);
+    const int rc =
+        pcre2_match(code_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, data.md, code_->context);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
-      DC_ASSERT(rc == PCRE2_ERROR_NOMATCH, "pcre2_match failed");
-      break;
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(rc, msg, sizeof(msg));
+      throw_error("pre-tokenizer: cannot split a {}-byte text: {}", text.size(),
+                  reinterpret_cast<const char*>(msg));
     }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.md);
     const size_t b = ov[0], e = ov[1];
