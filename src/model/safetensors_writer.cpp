@@ -27,7 +27,7 @@ class AtomicWriter {
   explicit AtomicWriter(const std::string& path)
       : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
     fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_error("{}: cannot create: {}", tmp_, std::strerror(errno));
+    if (fd_ < 0) throw_error("{}: cannot create: {}", path_, std::strerror(errno));
   }
   ~AtomicWriter() {
     if (fd_ >= 0) ::close(fd_);
@@ -39,7 +39,7 @@ class AtomicWriter {
       ssize_t w = ::write(fd_, p, std::min<size_t>(n, size_t(1) << 30));
       if (w < 0) {
         if (errno == EINTR) continue;
-        throw_error("{}: write failed: {}", tmp_, std::strerror(errno));
+        throw_error("{}: write failed: {}", path_, std::strerror(errno));
       }
       p += w;
       n -= size_t(w);
@@ -48,7 +48,9 @@ class AtomicWriter {
   void commit() {
     int fd = fd_;
     fd_ = -1;
-    if (::fsync(fd) != 0 || ::close(fd) != 0) throw_error("{}: cannot flush to disk", tmp_);
+    const bool synced = ::fsync(fd) == 0;
+    const bool closed = ::close(fd) == 0;  // always close, even when fsync failed
+    if (!synced || !closed) throw_error("{}: cannot flush to disk", path_);
     if (::rename(tmp_.c_str(), path_.c_str()) != 0)
       throw_error("{}: cannot rename into place: {}", path_, std::strerror(errno));
     committed_ = true;

@@ -253,6 +253,8 @@ TEST(SafetensorsWriter, RejectsInconsistentInput) {
   NamedTensor a = make_float_tensor("a", DType::F32, {1}, {1.0f});
   EXPECT_DC_ERROR(write_safetensors(path, {a, a}), path + ": duplicate tensor name 'a'");
   EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_DC_ERROR(write_safetensors(tmp.file("no/such/dir.safetensors"), {a}),
+                  tmp.file("no/such/dir.safetensors") + ": cannot create: No such file or directory");
 }
 
 TEST(SafetensorsFile, RoundTripsEveryDtype) {
