@@ -10,7 +10,8 @@
 //      widened exactly.
 //  * avx2: NR = 16, element type of the source (F32 / F16 / BF16), panel p, row k: 16 elements
 //      W[16p+c, k]. Panel stride K * 16 elements.
-// The GEMM kernels split work over dc::global_pool() statically (deterministic results).
+// The GEMM kernels share work over dc::global_pool() (parallel.h); each output is computed by one thread in a
+// fixed order, so results do not depend on the thread count.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 // Both use a register tile of up to kMr rows x 32 columns (2 x kMr zmm accumulators), K blocked so the
 // 32-column slice of the weight panel stays in L1 while all row tiles pass over it. Threads split the
 // column panels (or the row tiles, when there are too few panels) dynamically (parallel.h).
+
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their internal _mm512_undefined_* (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"

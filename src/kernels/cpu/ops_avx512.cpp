@@ -1,5 +1,6 @@
 // AVX-512 vector primitives for the non-GEMM ops (see ops_table.h): a small row-major GEMM for attention,
 // exp-based softmax and SwiGLU, RMSNorm and RoPE loops. Tails use masked loads and stores.
+
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their internal _mm512_undefined_* (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
