@@ -76,50 +76,57 @@ class _Unencodable(Exception):
     pass
 
 
-_TAGS = {list: "l", tuple: "t", set: "S", frozenset: "F"}
 _unordered = [False]
 
 
 def _enc(x, depth):
-    # Exact type checks (`type(x) is T`): subclasses and user classes never pass for builtins, and
-    # nothing here calls a method the candidate could have defined.
+    # Dispatch on the real type (type(x), never x.__class__, which an object can fake). Instances of
+    # subclasses of builtins (collections.Counter, IntEnum, numpy.float64) are written as their builtin
+    # base, read through the base type's own C methods: what is encoded is the stored value, and no method
+    # the candidate defined (an __eq__ that always returns True, a lying __repr__) is ever called.
     t = type(x)
-    if t is int:
+    if x is None or x is True or x is False:
+        return x
+    if _sub(t, int):
         if int.bit_length(x) <= _BIG_INT_BITS:
             return "i" + int.__repr__(x)
-        return "i" + hex(x)
-    if t is float:
+        return "i" + int.__format__(x, "#x")
+    if _sub(t, float):
         return "f" + float.__repr__(x)
-    if t is str:
+    if _sub(t, str):
+        s = str.__str__(x)
         try:
-            str.encode(x, "utf-8")
-            return "s" + x
+            str.encode(s, "utf-8")
+            return "s" + s
         except UnicodeEncodeError:
-            return ["U"] + [ord(c) for c in x]
-    if x is None or t is bool:
-        return x
+            return ["U"] + [ord(c) for c in s]
     if depth > _MAX_DEPTH:
         raise _Unencodable()
-    tag = _TAGS.get(t)
-    if tag is not None:
-        if tag == "S" or tag == "F":
-            _unordered[0] = True
-        out = [tag]
-        for v in x:
-            out.append(_enc(v, depth + 1))
-        return out
-    if t is dict:
+    for base, tag, it in _SEQS:
+        if _sub(t, base):
+            if tag == "S" or tag == "F":
+                _unordered[0] = True
+            out = [tag]
+            for v in it(x):
+                out.append(_enc(v, depth + 1))
+            return out
+    if _sub(t, dict):
         _unordered[0] = True
         out = ["d"]
         for k, v in dict.items(x):
             out.append(_enc(k, depth + 1))
             out.append(_enc(v, depth + 1))
         return out
-    if t is complex:
-        return ["c", float.__repr__(x.real), float.__repr__(x.imag)]
-    if t is bytes:
+    if _sub(t, complex):
+        return ["c", float.__repr__(complex.real.__get__(x)), float.__repr__(complex.imag.__get__(x))]
+    if _sub(t, bytes):
         return "b" + bytes.hex(x)
     raise _Unencodable()
+
+
+_sub = issubclass
+_SEQS = ((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
+         (frozenset, "F", frozenset.__iter__))
 
 
 _PLAIN_SCALARS = {int, float, str, bool, type(None)}
@@ -160,30 +167,67 @@ def _plain_digest(x):
 
 
 def _is_floats(x):
+    # EvalPlus's is_floats on the encoded value: a float, or a non-empty list/tuple of floats only.
     t = type(x)
-    if t is float:
+    if _sub(t, float):
         return True
-    if t is list or t is tuple:
-        for v in x:
-            if type(v) is not float:
+    if _sub(t, list) or _sub(t, tuple):
+        n = 0
+        for v in (list.__iter__ if _sub(t, list) else tuple.__iter__)(x):
+            if not _sub(type(v), float):
                 return False
-        return True
+            n += 1
+        return n > 0
     return False
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _decode_plain(e):
+    # The exact-builtin value an encoding stands for, when it is plain (see _plain); else _NotPlain.
+    if e is None or e is True or e is False:
+        return e
+    if type(e) is str:
+        if e[0] == "s":
+            return e[1:]
+        if e[0] == "f":
+            return float(e[1:])
+        if e[0] == "i" and "x" not in e:
+            return int(e[1:])
+        raise _NotPlain()
+    if e[0] == "l":
+        return [_decode_plain(v) for v in e[1:]]
+    if e[0] == "t":
+        return tuple(_decode_plain(v) for v in e[1:])
+    raise _NotPlain()
 
 
 def _finish(x):
     # The typed encoding of x as JSON text; for a large value that the judge can only compare exactly (no
     # float tolerance can apply, no set or dict whose order could differ), its SHA-256 digest instead, so
-    # outputs of millions of elements or digits stay out of pipes and caches.
+    # outputs of millions of elements or digits stay out of pipes and caches. Equal values always get the
+    # same form: a long plain list or tuple is hashed from the repr of its exact-builtin form.
     t = type(x)
     exact_only = _ATOL == 0 and not _is_floats(x)
     try:
-        if exact_only and (t is list or t is tuple) and len(x) >= _PLAIN_DIGEST_MIN_LEN:
-            d = _plain_digest(x)
+        seq = _sub(t, list) or _sub(t, tuple)
+        if exact_only and seq and len(x) >= _PLAIN_DIGEST_MIN_LEN:
+            tag = "l" if _sub(t, list) else "t"
+            d = _plain_digest(x) if (t is list or t is tuple) else None
             if d is not None:
-                return _json.dumps(["h", "r" + _TAGS[t] + d])
+                return _json.dumps(["h", "r" + tag + d])
         _unordered[0] = False
-        text = _json.dumps(_enc(x, 0), separators=(",", ":"))
+        enc = _enc(x, 0)
+        if exact_only and seq and len(x) >= _PLAIN_DIGEST_MIN_LEN and not (t is list or t is tuple):
+            try:
+                d = _plain_digest(_decode_plain(enc))
+            except _NotPlain:
+                d = None
+            if d is not None:
+                return _json.dumps(["h", "r" + tag + d])
+        text = _json.dumps(enc, separators=(",", ":"))
     except (_Unencodable, RecursionError):
         return '["o"]'
     if exact_only and not _unordered[0] and len(text) > _DIGEST_ABOVE:

@@ -1,0 +1,179 @@
+// `diffucoder eval`: score a model or a samples file on HumanEval(+), MBPP(+) or a user's benchmark with
+// the EvalPlus rules (src/eval/, SPEC §8). Writes per-sample results (jsonl), a markdown summary, and with
+// --json prints one summary object on stdout.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "eval/dataset.h"
+#include "eval/evaluator.h"
+#include "eval/generation.h"
+#include "eval/samples.h"
+#include "generate/text_generator.h"
+#include "model_path.h"
+
+namespace dc::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalCliOptions {
+  std::string benchmark, dataset, data_dir, samples, model, out_dir, results, summary, cache_dir;
+  std::string prompt_style = "auto", alg = "entropy";
+  bool json = false, no_progress = false;
+  int workers = 0, n = 1, threads = 0, batch_size = 4;
+  double min_time = 4.0, time_factor = 4.0;
+  GenerationParams params;
+};
+
+std::string file_stem(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  for (const char* ext : {".gz", ".jsonl", ".json"}) {
+    if (name.size() > std::strlen(ext) &&
+        name.compare(name.size() - std::strlen(ext), std::string::npos, ext) == 0) {
+      name.resize(name.size() - std::strlen(ext));
+    }
+  }
+  return name;
+}
+
+void run_eval(const EvalCliOptions& o) {
+  if (o.benchmark.empty() == o.dataset.empty()) throw_error("give exactly one of --benchmark and --dataset");
+  if (o.samples.empty() == o.model.empty()) throw_error("give exactly one of --samples and --model");
+  std::string data_dir = o.data_dir.empty() ? eval::default_data_dir() : o.data_dir;
+  eval::Dataset d =
+      o.benchmark.empty() ? eval::load_dataset(o.dataset) : eval::load_benchmark(o.benchmark, data_dir);
+  const bool progress = !o.no_progress;
+
+  // Where results go: beside the samples file, or in --out-dir for a model run.
+  std::string tag = o.benchmark.empty() ? file_stem(o.dataset) : o.benchmark;
+  std::string base;
+  std::vector<eval::Sample> samples;
+  if (!o.samples.empty()) {
+    fs::path sp(o.samples);
+    base = (sp.parent_path() / (file_stem(o.samples) + "." + tag)).string();
+    samples = eval::load_samples(o.samples, d);
+  } else {
+    std::string model_dir = resolve_model_dir(o.model);
+    std::string out_dir = o.out_dir.empty()
+                              ? fmt::format("eval-{}-{}", tag, fs::path(model_dir).filename().string())
+                              : o.out_dir;
+    fs::create_directories(out_dir);
+    base = (fs::path(out_dir) / tag).string();
+    set_num_threads(o.threads);
+    GenerationParams params = o.params;
+    params.alg = parse_alg(o.alg);
+    if (params.steps <= 0) params.steps = params.max_new_tokens;
+    validate(params);
+    TextGenerator gen(model_dir);
+    bool chat = o.prompt_style == "instruct" || (o.prompt_style == "auto" && gen.special().dlm_pad >= 0);
+    if (o.prompt_style != "auto" && o.prompt_style != "instruct" && o.prompt_style != "base") {
+      throw_error("--prompt-style must be auto, instruct or base, got '{}'", o.prompt_style);
+    }
+    eval::GenerateSamplesOptions go;
+    go.n = o.n;
+    go.chat = chat;
+    go.samples_path = base + ".samples.jsonl";
+    go.progress = progress;
+    go.tasks_per_call = size_t(std::max(o.batch_size, 1));
+    samples = eval::generate_samples(
+        d,
+        [&](const std::vector<eval::PromptRequest>& reqs, int sample) {
+          std::vector<TextRequest> trs;
+          for (const auto& r : reqs) {
+            TextRequest t;
+            t.prompt = r.prompt;
+            t.chat = r.chat;
+            t.assistant_prefix = r.assistant_prefix;
+            trs.push_back(std::move(t));
+          }
+          GenerationParams p = params;
+          p.seed = params.seed + uint64_t(sample);
+          std::vector<std::string> texts;
+          for (auto& res : gen.generate(trs, p, o.batch_size)) texts.push_back(std::move(res.text));
+          return texts;
+        },
+        go);
+  }
+
+  eval::EvalOptions opt;
+  opt.results_path = o.results.empty() ? base + ".results.jsonl" : o.results;
+  opt.summary_path = o.summary.empty() ? base + ".summary.md" : o.summary;
+  opt.expected.cache_dir = o.cache_dir;
+  opt.expected.workers = o.workers;
+  opt.expected.progress = progress;
+  opt.workers = o.workers;
+  opt.min_test_seconds = o.min_time;
+  opt.time_factor = o.time_factor;
+  opt.progress = progress;
+  eval::Summary s = eval::evaluate(d, samples, opt);
+
+  if (o.json) {
+    std::cout << s.to_json().dump() << std::endl;
+    return;
+  }
+  std::printf("%s: pass@1 base %.1f%%", s.benchmark.c_str(), 100 * s.pass1_base);
+  if (s.has_plus) std::printf(", plus %.1f%%", 100 * s.pass1_plus);
+  std::printf(" (%zu tasks, %zu samples)\n", s.tasks, s.samples);
+  for (const auto& [k, v] : s.pass_at_k) {
+    std::printf("  pass@%lld base %.1f%%", (long long)k, 100 * v.first);
+    if (s.has_plus) std::printf(", plus %.1f%%", 100 * v.second);
+    std::printf("\n");
+  }
+  std::printf("results: %s\nsummary: %s\n", s.results_path.c_str(), s.summary_path.c_str());
+}
+
+DC_SUBCOMMAND("eval", [](CLI::App& app) {
+  auto o = std::make_shared<EvalCliOptions>();
+  o->params.max_new_tokens = 512;
+  o->params.steps = 0;
+  o->params.temperature = 0.0f;
+  auto* sub =
+      app.add_subcommand("eval", "Score a model or samples on HumanEval(+) / MBPP(+) (EvalPlus rules)");
+  sub->add_option("--benchmark", o->benchmark,
+                  "humaneval, humaneval+, humaneval+mini, humaneval-original, mbpp or mbpp+");
+  sub->add_option("--dataset", o->dataset,
+                  "A benchmark file instead (EvalPlus, HumanEval or the generic jsonl)");
+  sub->add_option("--data-dir", o->data_dir, "Directory of the benchmark files (default: ../shared/data)");
+  sub->add_option("--samples", o->samples, "jsonl of {\"task_id\", \"solution\" | \"completion\"}");
+  sub->add_option("--model", o->model, "Model folder: generate the samples first");
+  sub->add_option("--out-dir", o->out_dir, "With --model: where samples, results and summary go");
+  sub->add_option("--results", o->results, "Per-sample results (jsonl; resumed when it exists)");
+  sub->add_option("--summary", o->summary, "Markdown summary");
+  sub->add_option("--cache-dir", o->cache_dir,
+                  "Expected-output cache (default ~/.cache/diffucoder/expected)");
+  sub->add_option("--workers", o->workers, "Sandboxes at once (0: one per core)")->capture_default_str();
+  sub->add_option("--min-time-limit", o->min_time, "Per-test limit floor, seconds")->capture_default_str();
+  sub->add_option("--time-factor", o->time_factor, "Per-test limit as a multiple of the reference time")
+      ->capture_default_str();
+  sub->add_flag("--json", o->json, "Print one summary object on stdout");
+  sub->add_flag("--no-progress", o->no_progress, "No progress bar");
+  sub->add_option("--n", o->n, "With --model: samples per task")->capture_default_str();
+  sub->add_option("--prompt-style", o->prompt_style,
+                  "auto (instruct if the vocabulary has <|dlm_pad|>), instruct, base")
+      ->capture_default_str();
+  sub->add_option("--batch-size", o->batch_size, "Prompts decoded together")->capture_default_str();
+  sub->add_option("--threads", o->threads, "Threads for the model (0: all cores)")->capture_default_str();
+  sub->add_option("--max-new-tokens", o->params.max_new_tokens, "Generated slots")->capture_default_str();
+  sub->add_option("--steps", o->params.steps, "Denoising steps (default: max-new-tokens)");
+  sub->add_option("--alg", o->alg, "origin|maskgit_plus|topk_margin|entropy|low_confidence|random")
+      ->capture_default_str();
+  sub->add_option("--alg-temp", o->params.alg_temp, "Position sampling temperature")->capture_default_str();
+  sub->add_option("--temperature", o->params.temperature, "Token temperature (0: greedy)")
+      ->capture_default_str();
+  sub->add_option("--top-p", o->params.top_p, "Nucleus filter (1: off)")->capture_default_str();
+  sub->add_option("--top-k", o->params.top_k, "Top-k filter (0: off)")->capture_default_str();
+  sub->add_option("--seed", o->params.seed, "Seed (sample j uses seed + j)")->capture_default_str();
+  sub->callback([o] { run_eval(*o); });
+});
+
+}  // namespace
+}  // namespace dc::cli
