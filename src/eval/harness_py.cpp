@@ -29,6 +29,8 @@ _MAX_DEPTH = 100
 _BIG_INT_BITS = 4000          # larger ints are written in hex: decimal conversion is quadratic
 _PLAIN_DIGEST_MIN_LEN = 4096  # lists/tuples this long of plain values are hashed from repr in chunks
 _CHUNK = 4096
+# Bound now, before the program runs: a program that replaces builtins.type only breaks its own results.
+_type = type
 
 
 def _tuple_each(args):
@@ -36,7 +38,7 @@ def _tuple_each(args):
 
 
 def _deep_tuple(x):
-    if type(x) is list:
+    if _type(x) is list:
         return tuple(_deep_tuple(v) for v in x)
     return x
 
@@ -58,11 +60,11 @@ def _convert(rule, args):
     if rule == "inner_lists_tuple_then_each_arg_tuple":
         return _tuple_each([[tuple(v) for v in a] for a in args])
     if rule == "first_items_tuple_then_each_arg_tuple":
-        return _tuple_each([[tuple(v) if type(v) is list else v for v in args[0]]] + args[1:])
+        return _tuple_each([[tuple(v) if _type(v) is list else v for v in args[0]]] + args[1:])
     if rule == "first_dict_values_tuple":
         return [{k: tuple(v) for k, v in args[0].items()}] + args[1:]
     if rule == "first_inner_lists_set":
-        return [[set(v) if type(v) is list and len(v) else {} for v in args[0]]] + args[1:]
+        return [[set(v) if _type(v) is list and len(v) else {} for v in args[0]]] + args[1:]
     if rule == "float_complex":
         return [float(args[0]), complex(args[1])]
     if rule == "complex":
@@ -84,7 +86,7 @@ def _enc(x, depth):
     # subclasses of builtins (collections.Counter, IntEnum, numpy.float64) are written as their builtin
     # base, read through the base type's own C methods: what is encoded is the stored value, and no method
     # the candidate defined (an __eq__ that always returns True, a lying __repr__) is ever called.
-    t = type(x)
+    t = _type(x)
     if x is None or x is True or x is False:
         return x
     if _sub(t, int):
@@ -141,17 +143,17 @@ def _plain(seq):
         depth += 1
         if depth > _MAX_DEPTH:
             return False
-        types = set(map(type, seq))
+        types = set(map(_type, seq))
         if not types <= _PLAIN:
             return False
         if int in types:
             for v in seq:
-                if type(v) is int and int.bit_length(v) > _BIG_INT_BITS:
+                if _type(v) is int and int.bit_length(v) > _BIG_INT_BITS:
                     return False
         if types <= _PLAIN_SCALARS:
             return True
         if types & _PLAIN_SCALARS:
-            seq = [v for v in seq if type(v) is list or type(v) is tuple]
+            seq = [v for v in seq if _type(v) is list or _type(v) is tuple]
         seq = list(_chain.from_iterable(seq))
     return True
 
@@ -168,13 +170,13 @@ def _plain_digest(x):
 
 def _is_floats(x):
     # EvalPlus's is_floats on the encoded value: a float, or a non-empty list/tuple of floats only.
-    t = type(x)
+    t = _type(x)
     if _sub(t, float):
         return True
     if _sub(t, list) or _sub(t, tuple):
         n = 0
         for v in (list.__iter__ if _sub(t, list) else tuple.__iter__)(x):
-            if not _sub(type(v), float):
+            if not _sub(_type(v), float):
                 return False
             n += 1
         return n > 0
@@ -189,7 +191,7 @@ def _decode_plain(e):
     # The exact-builtin value an encoding stands for, when it is plain (see _plain); else _NotPlain.
     if e is None or e is True or e is False:
         return e
-    if type(e) is str:
+    if _type(e) is str:
         if e[0] == "s":
             return e[1:]
         if e[0] == "f":
@@ -209,7 +211,7 @@ def _finish(x):
     # float tolerance can apply, no set or dict whose order could differ), its SHA-256 digest instead, so
     # outputs of millions of elements or digits stay out of pipes and caches. Equal values always get the
     # same form: a long plain list or tuple is hashed from the repr of its exact-builtin form.
-    t = type(x)
+    t = _type(x)
     exact_only = _ATOL == 0 and not _is_floats(x)
     try:
         seq = _sub(t, list) or _sub(t, tuple)
