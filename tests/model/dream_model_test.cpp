@@ -233,6 +233,22 @@ TEST(DreamModel, KeptActivationsDescribeEveryLayer) {
     for (int64_t j = 0; j < c.hidden_size; ++j)
       ASSERT_EQ(kept.layers[0].h_in[size_t(r * c.hidden_size + j)],
                 embed[size_t(f.tokens[size_t(r)] * c.hidden_size + j)]);
+  // Each later layer starts from the previous layer's output h_mid + act Wdown^T (scalar check in double).
+  const Checkpoint ck = Checkpoint::open(kTiny);
+  const int64_t C = c.hidden_size, F = c.intermediate_size;
+  for (int64_t l = 0; l + 1 < c.num_hidden_layers; ++l) {
+    const std::vector<float> wd =
+        tensor_to_f32(ck.get("model.layers." + std::to_string(l) + ".mlp.down_proj.weight"));  // [C, F]
+    const DreamLayerActivations& a = kept.layers[size_t(l)];
+    double worst = 0;
+    for (int64_t r = 0; r < f.B * f.N; ++r)
+      for (int64_t j = 0; j < C; ++j) {
+        double y = a.h_mid[size_t(r * C + j)];
+        for (int64_t i = 0; i < F; ++i) y += double(a.act[size_t(r * F + i)]) * wd[size_t(j * F + i)];
+        worst = std::max(worst, std::fabs(y - kept.layers[size_t(l + 1)].h_in[size_t(r * C + j)]));
+      }
+    EXPECT_LE(worst, 1e-4) << "layer " << l;
+  }
   EXPECT_EQ(plain.layers.size(), 1u);
 }
 
