@@ -22,7 +22,9 @@
 //
 // Thread safety: every function here may be called from many threads at once. At most one sandbox per
 // core runs at any moment in this process (a process-wide limit; callers beyond it wait), because the
-// limits are wall-clock.
+// limits are wall-clock. Starting a sandbox does not copy the caller's address space (the child shares it
+// until its execve, like posix_spawn), so a caller holding a loaded model starts sandboxes as fast as a
+// small one.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +48,7 @@ struct Limits {
   double cpu_seconds = 0;    // RLIMIT_CPU for the whole run; 0: total wall-clock budget + 1 s
   uint64_t memory_bytes = 4ull << 30;  // RLIMIT_AS
   uint64_t output_bytes = 1 << 20;     // cap for stdout and for stderr each, and for one test result
-  int max_processes = 0;           // 0: no fork at all (seccomp); N > 0: at most N more tasks (RLIMIT_NPROC)
+  int max_processes = 0;           // 0: no fork/exec (seccomp); N > 0: at most N more tasks (RLIMIT_NPROC)
   uint64_t file_bytes = 16 << 20;  // RLIMIT_FSIZE; the private /tmp holds 4x this
   int open_files = 64;             // RLIMIT_NOFILE
 };
@@ -70,7 +72,7 @@ struct Job {
   std::vector<std::pair<std::string, std::string>> files;  // (name, contents)
   std::string stdin_data;
   Limits limits;
-  bool use_namespaces = true;  // false: only layers 1 and 2, even where namespaces work (for tests)
+  bool use_namespaces = true;  // false: only layers 1-3, even where namespaces work (tests, comparisons)
 };
 
 struct ProcessResult {

@@ -96,7 +96,12 @@ void deny_if_arg0_is(scmp_filter_ctx ctx, int nr, const char* what, uint32_t val
         what);
 }
 
-char g_exec_path[kExecPathMax];
+// Placeholder for the execve path pointer; libseccomp compares a 64-bit argument as two 32-bit words,
+// which are patched per spawn. Neither half can collide with the filter's other constants (system call
+// numbers, clone flags, pids below 2^22, errno actions).
+constexpr uint64_t kExecPathPlaceholder = 0x5eccd0e1a7b3c9f1ull;
+constexpr uint32_t kPlaceholderHi = uint32_t(kExecPathPlaceholder >> 32),
+                   kPlaceholderLo = uint32_t(kExecPathPlaceholder);
 
 std::vector<sock_filter> build(bool allow_fork) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -127,7 +132,7 @@ std::vector<sock_filter> build(bool allow_fork) {
     // No new programs either, except the execve that starts ours (see seccomp_filter.h).
     check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execveat), 0), "execveat");
     check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(execve), 1,
-                           SCMP_A0(SCMP_CMP_NE, uint64_t(reinterpret_cast<uintptr_t>(g_exec_path)))),
+                           SCMP_A0(SCMP_CMP_NE, kExecPathPlaceholder)),
           "execve");
   }
 
@@ -142,7 +147,6 @@ std::vector<sock_filter> build(bool allow_fork) {
   }
   deny_if_arg0_is(ctx, SCMP_SYS(tkill), "tkill", self);
   deny_if_arg0_is(ctx, SCMP_SYS(pidfd_open), "pidfd_open", self);
-  // prlimit64(pid != 0, ...): changing or reading another process's limits.
   // prlimit64(pid != 0, ...): reading or changing another process's limits (libc sign-extends pid).
   check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_NE, 0)),
         "prlimit64");
@@ -165,17 +169,31 @@ std::vector<sock_filter> build(bool allow_fork) {
 
 }  // namespace
 
-char* exec_path_buffer() {
-  return g_exec_path;
-}
-
-const std::vector<sock_filter>& seccomp_program(bool allow_fork) {
+std::vector<sock_filter> seccomp_program(bool allow_fork, const char* exec_path) {
   static std::mutex mu;
   static std::vector<sock_filter> progs[2];
-  std::lock_guard<std::mutex> lock(mu);
-  auto& p = progs[allow_fork ? 1 : 0];
-  if (p.empty()) p = build(allow_fork);
-  return p;
+  std::vector<sock_filter> prog;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto& p = progs[allow_fork ? 1 : 0];
+    if (p.empty()) p = build(allow_fork);
+    prog = p;
+  }
+  if (allow_fork) return prog;
+  const uint64_t addr = uint64_t(reinterpret_cast<uintptr_t>(exec_path));
+  int hi = 0, lo = 0;
+  for (sock_filter& ins : prog) {
+    if (BPF_CLASS(ins.code) != BPF_JMP || BPF_SRC(ins.code) != BPF_K) continue;
+    if (ins.k == kPlaceholderHi) {
+      ins.k = uint32_t(addr >> 32);
+      ++hi;
+    } else if (ins.k == kPlaceholderLo) {
+      ins.k = uint32_t(addr);
+      ++lo;
+    }
+  }
+  DC_ASSERT(hi > 0 && lo > 0, "the execve rule's placeholder was not found in the seccomp program");
+  return prog;
 }
 
 }  // namespace dc::sandbox::detail

@@ -8,25 +8,21 @@
 // prlimit on other processes, signals to the supervisor (its pid, its process group, pid -1). clone3 gets
 // ENOSYS so that libc falls back to clone(), whose flags the filter can inspect: namespace flags are
 // refused, and with allow_fork == false so is every clone without CLONE_THREAD (and fork/vfork), and
-// every execve except the one that starts the program: its path must be passed from exec_path_buffer(),
-// a static buffer whose address (randomised with the supervisor's image) the filter compares against;
-// after that execve the new program has no object at that address to pass. execveat is refused.
+// every execve except the one that starts the program: the filter compares execve's path pointer with the
+// address of the child's copy of the path (in the supervisor's randomised heap); the program that execve
+// starts has no object at that address to pass. execveat is refused.
 // Other architectures' system call ABIs kill the process.
 #pragma once
 
 #include <linux/filter.h>
 
-#include <cstddef>
 #include <vector>
 
 namespace dc::sandbox::detail {
 
-// Cached per allow_fork value; the supervisor's pid is baked in (the filter is per process).
-// Throws dc::Error if libseccomp fails.
-const std::vector<sock_filter>& seccomp_program(bool allow_fork);
-
-// Where the child copies the program path before its execve (see above). kExecPathMax bytes.
-constexpr size_t kExecPathMax = 4096;
-char* exec_path_buffer();
+// The filter for one spawn: exec_path is the pointer the child will pass to execve (ignored when
+// allow_fork). Built once per allow_fork value with a placeholder address that is patched per call; the
+// supervisor's pid is baked in. Throws dc::Error if libseccomp fails.
+std::vector<sock_filter> seccomp_program(bool allow_fork, const char* exec_path);
 
 }  // namespace dc::sandbox::detail

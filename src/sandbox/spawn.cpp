@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -22,6 +24,18 @@
 #include "core/error.h"
 #include "sandbox/landlock.h"
 #include "sandbox/seccomp_filter.h"
+
+// Sanitizer runtimes keep per-thread state that a CLONE_VM child on its own stack would corrupt.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define DC_SANDBOX_SHARED_VM 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define DC_SANDBOX_SHARED_VM 0
+#endif
+#endif
+#ifndef DC_SANDBOX_SHARED_VM
+#define DC_SANDBOX_SHARED_VM 1
+#endif
 
 namespace dc::sandbox::detail {
 namespace {
@@ -108,7 +122,9 @@ struct RLimit {
 // Everything the child reads, prepared by the parent before clone().
 struct ChildArgs {
   const SpawnSpec* spec;
+  std::string exec_path;          // the pointer execve gets is baked into the seccomp filter
   std::vector<char*> argv, envp;  // null-terminated
+  std::vector<sock_filter> filter;
   std::vector<ChildFile> files;
   std::vector<RLimit> rlimits;
   std::string tmpfs_options;
@@ -151,15 +167,16 @@ bool write_all(int fd, const char* p, size_t n) {
   const SpawnSpec& s = *a.spec;
   int efd = a.error_w;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // Signal mask and ignored signals survive execve: start the program from the defaults.
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Our handlers must never run here (shared memory), and ignored signals and the mask survive execve:
+  // reset every handler to the default while everything is blocked (the parent blocked all), then unblock.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
   }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // fds: move everything we keep above 63 first, so that no dup2 target clobbers a source.
   int in = dup_high(a.stdin_r), out = dup_high(a.stdout_w), err = dup_high(a.stderr_w);
@@ -227,13 +244,49 @@ bool write_all(int fd, const char* p, size_t n) {
   if (landlock_apply(a.landlock, a.writable, a.n_writable) < 0) fail(efd, kStepLandlock);
   if (a.use_seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &a.prog) < 0) fail(efd, kStepSeccomp);
   if (s.probe) _exit(0);
-  // The filter only lets execve through with the path in exec_path_buffer() (this child's own copy of
-  // the buffer: no allocation, nothing shared).
-  char* path = exec_path_buffer();
-  memcpy(path, a.argv[0], a.spec->argv[0].size() + 1);
-  execve(path, a.argv.data(), a.envp.data());
+  // The filter lets execve through only with exactly this pointer (seccomp_filter.h).
+  execve(a.exec_path.c_str(), a.argv.data(), a.envp.data());
   fail(efd, kStepExec);
 }
+
+#if DC_SANDBOX_SHARED_VM
+int child_entry(void* args) {
+  child_main(*static_cast<const ChildArgs*>(args));
+}
+#endif
+
+// A stack for the child when it shares our address space until its execve; a guard page at the bottom.
+class ChildStack {
+ public:
+  ChildStack() {
+    base_ = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base_ == MAP_FAILED) throw_error("sandbox: cannot map a stack: {}", strerror(errno));
+    mprotect(base_, 4096, PROT_NONE);
+  }
+  ~ChildStack() { munmap(base_, kSize); }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  void* top() const { return static_cast<char*>(base_) + kSize; }
+
+ private:
+  static constexpr size_t kSize = 256 << 10;
+  void* base_;
+};
+
+// Blocks every signal in this thread while alive, so that no handler of ours runs in the child before it
+// has reset them (it shares our memory).
+class BlockSignals {
+ public:
+  BlockSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old_);
+  }
+  ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_;
+};
 
 struct Pipe {
   int r = -1, w = -1;
@@ -285,12 +338,12 @@ unsigned host_id_for_slot(int slot) {
 
 Spawned spawn(const SpawnSpec& spec) {
   DC_ASSERT(!spec.argv.empty() && spec.argv[0].size() > 0 && spec.argv[0][0] == '/');
-  if (spec.argv[0].size() >= kExecPathMax) throw_error("sandbox: program path too long: {}", spec.argv[0]);
   const bool root = geteuid() == 0;
   const Limits& L = spec.limits;
 
   ChildArgs a;
   a.spec = &spec;
+  a.exec_path = spec.argv[0];
   for (const std::string& s : spec.argv) a.argv.push_back(const_cast<char*>(s.c_str()));
   a.argv.push_back(nullptr);
   for (const std::string& s : spec.env) a.envp.push_back(const_cast<char*>(s.c_str()));
@@ -324,9 +377,9 @@ Spawned spawn(const SpawnSpec& spec) {
 
   a.use_seccomp = spec.seccomp;
   if (spec.seccomp) {
-    const std::vector<sock_filter>& prog = seccomp_program(L.max_processes > 0);
-    a.prog.len = static_cast<unsigned short>(prog.size());
-    a.prog.filter = const_cast<sock_filter*>(prog.data());
+    a.filter = seccomp_program(L.max_processes > 0, a.exec_path.c_str());
+    a.prog.len = static_cast<unsigned short>(a.filter.size());
+    a.prog.filter = a.filter.data();
   }
   a.landlock = landlock_plan(spec.landlock ? landlock_abi() : 0);
   a.writable[0] = a.workdir;
@@ -354,10 +407,19 @@ Spawned spawn(const SpawnSpec& spec) {
   if (spec.namespaces) {
     flags |= CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   }
-  // The raw system call with no new stack behaves like fork(): the child continues here on a copy of
-  // this stack (no CLONE_VM), which also keeps sanitizers' view of the stack intact.
+  // The child shares our address space (CLONE_VM, like posix_spawn's vfork) until its execve: copying the
+  // page tables of a large caller (a loaded model) would cost a second or more per sandbox. It gets its own
+  // stack, its own fd table and credentials, and writes nothing outside its stack. We stay in this
+  // function (ChildArgs alive) until the error pipe says it has exec'd or died. Under sanitizers, whose
+  // runtimes do not expect a second task on a foreign stack, the child gets a copy of our memory instead.
+  BlockSignals blocked;
+#if DC_SANDBOX_SHARED_VM
+  ChildStack stack;
+  pid_t pid = clone(child_entry, stack.top(), flags | CLONE_VM, &a);
+#else
   pid_t pid = pid_t(syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid == 0) child_main(a);
+#endif
   if (pid < 0) throw_error("sandbox: clone failed: {}", strerror(errno));
   close_fd(in.r);
   close_fd(out.w);
