@@ -13,10 +13,34 @@ std::vector<OrderEvent> order_events(const DecodeOrder& order, const char* what)
   if (P < 0) throw_error("{}: negative prompt length {}", what, P);
   if (L < 0) throw_error("{}: negative generated length {}", what, L);
 
-  std::vector<Commit> commits = order.commits;
-  std::stable_sort(commits.begin(), commits.end(), [](const Commit& a, const Commit& b) {
+  std::vector<Commit> sorted = order.commits;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Commit& a, const Commit& b) {
     return a.step != b.step ? a.step < b.step : a.position < b.position;
   });
+  for (const Commit& c : sorted) {
+    if (c.position < 0 || c.position >= L) {
+      throw_error("{}: position {} at step {} is outside the {} generated positions", what, c.position,
+                  c.step, L);
+    }
+  }
+  // A sampler only commits masked positions, so a position committed again at a later step was left masked
+  // by its earlier commit (the sampled token was the mask token itself, which Dream's reference allows):
+  // only the last commit of each position decodes it.
+  std::vector<uint8_t> seen(size_t(L), 0);
+  std::vector<Commit> commits;
+  commits.reserve(sorted.size());
+  for (size_t i = sorted.size(); i-- > 0;) {
+    const Commit& c = sorted[i];
+    if (seen[size_t(c.position)]) {
+      if (i + 1 < sorted.size() && sorted[i + 1].step == c.step && sorted[i + 1].position == c.position) {
+        throw_error("{}: position {} is committed twice in step {}", what, c.position, c.step);
+      }
+      continue;
+    }
+    seen[size_t(c.position)] = 1;
+    commits.push_back(c);
+  }
+  std::reverse(commits.begin(), commits.end());
 
   // masked[i] = 1 while generated position i has not been committed; (L)
   std::vector<uint8_t> masked(size_t(L), 1);
@@ -27,10 +51,6 @@ std::vector<OrderEvent> order_events(const DecodeOrder& order, const char* what)
   bool have_prev = P > 0;
   for (const Commit& c : commits) {
     const int64_t p = c.position;
-    if (p < 0 || p >= L) {
-      throw_error("{}: position {} at step {} is outside the {} generated positions", what, p, c.step, L);
-    }
-    if (!masked[size_t(p)]) throw_error("{}: position {} is committed twice (step {})", what, p, c.step);
     OrderEvent e;
     e.position = p;
     // The run ending before p continues the run that ended before the previous entry when that entry is

@@ -42,9 +42,10 @@ struct OrderEvent {
   int64_t rank = 0;      // number of still-masked generated positions left of p_e (0 = left-most mask)
 };
 
-// Flattens and checks an order: sorted by (step, position); throws dc::Error if a position is outside
-// [0, L) or committed twice, or if a count is negative. `what` names the source (a file, "line 3") for the
-// message.
+// Flattens and checks an order: sorted by (step, position); where a position is committed at several steps
+// only the last counts (the earlier ones wrote the mask token, leaving it masked). Throws dc::Error if a
+// position is outside [0, L) or committed twice in one step, or if a count is negative. `what` names the
+// source (a file, "line 3") for the message.
 std::vector<OrderEvent> order_events(const DecodeOrder& order, const char* what = "decoding order");
 
 struct Arness {

@@ -68,8 +68,10 @@ std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vecto
       s.order.prompt_length = int64_t(batch[b].size());
       s.order.generated_length = p.max_new_tokens;
       for (const dc::Commit& c : r.order[b]) {
-        // Masks inside a prompt (negative positions) are not part of the generation.
-        if (c.position >= 0) s.order.commits.push_back({c.step, c.position});
+        // Masks inside a prompt (negative positions) are not part of the generation; a commit of the mask
+        // token itself leaves its position masked (it is chosen again later, or never decoded).
+        if (c.position >= 0 && c.token != model.mask_token_id())
+          s.order.commits.push_back({c.step, c.position});
       }
       GenerationParams fp = p;
       fp.seed = p.seed + begin + b;

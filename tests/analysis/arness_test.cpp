@@ -161,7 +161,7 @@ TEST(Arness, EmptyOrderGivesZeros) {
 
 TEST(Arness, MalformedOrdersAreUserErrors) {
   DecodeOrder o = sequential(1, {0, 1, 2});
-  o.commits.push_back({9, 1});
+  o.commits.push_back({2, 1});  // step 2 already commits position 1
   EXPECT_THROW(compute_arness(o), Error);
   DecodeOrder out = sequential(1, {0, 3});
   EXPECT_THROW(compute_arness(out), Error);
@@ -171,9 +171,21 @@ TEST(Arness, MalformedOrdersAreUserErrors) {
     compute_arness(o, 9, 4, "gen.jsonl:7");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("gen.jsonl:7: position 1 is committed twice"), std::string::npos)
-        << e.what();
+    EXPECT_EQ(std::string(e.what()), "gen.jsonl:7: position 1 is committed twice in step 2");
   }
+}
+
+TEST(Arness, RecommittedPositionCountsAtItsLastCommit) {
+  // Step 1 commits position 2 with the mask token (it stays masked); steps 2, 3, 4 then decode 0, 1, 2:
+  // the effective order is left to right.
+  DecodeOrder o;
+  o.prompt_length = 1;
+  o.generated_length = 3;
+  o.commits = {{1, 2}, {2, 0}, {3, 1}, {4, 2}};
+  const Arness a = compute_arness(o, 1, 1);
+  EXPECT_EQ(a.events, 3);
+  expect_vec(a.local, {1.0});
+  expect_vec(a.global, {1.0});
 }
 
 TEST(Arness, MatchesLiteralDefinitionOnRandomMultiCommitOrders) {

@@ -175,8 +175,8 @@ TEST(OrderFile, BadLinesNameFileAndLine) {
             std::string::npos);
   EXPECT_EQ(err("{\"prompt_tokens\": [], \"tokens\": [1, 2], \"order\": [[0, 5, 1]]}\n"),
             p + ":1: position 5 at step 0 is outside the 2 generated positions");
-  EXPECT_EQ(err("{\"prompt_tokens\": [], \"order\": [[0, 0, 1], [1, 0, 1]]}\n"),
-            p + ":1: position 0 is committed twice (step 1)");
+  EXPECT_EQ(err("{\"prompt_tokens\": [], \"order\": [[1, 0, 1], [1, 0, 1]]}\n"),
+            p + ":1: position 0 is committed twice in step 1");
   EXPECT_EQ(err("\n\n"), p + ": no generations in the file (expected `generate --json` lines)");
   EXPECT_NE(error_of([&] { read_generations((d / "missing.jsonl").string()); }).find("missing.jsonl"),
             std::string::npos);

@@ -96,7 +96,7 @@ TEST(AnalyzeCli, BadInputIsOneLine) {
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
   };
   const std::string bad = scratch("bad.jsonl");
-  std::ofstream(bad) << "{\"prompt_tokens\": [1], \"order\": [[0, 0, 5], [1, 0, 5]]}\n";
+  std::ofstream(bad) << "{\"prompt_tokens\": [1], \"order\": [[1, 0, 5], [1, 0, 5]]}\n";
   CliRun r = run_cli("analyze --order " + bad);
   one_line_error(r);
   EXPECT_NE(r.err.find(":1: position 0 is committed twice"), std::string::npos) << r.err;
