@@ -37,15 +37,27 @@ struct Tokenizer::Impl {
 
 Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     : source(path), nfc(spec.nfc), split(spec.pattern, spec.vocab_source) {
+  constexpr int32_t kMaxId = (1 << 24) - 1;  // as the file readers enforce
   int32_t max_id = -1;
-  for (const auto& [s, id] : spec.vocab) max_id = std::max(max_id, id);
-  for (const AddedToken& a : spec.added) max_id = std::max(max_id, a.id);
+  for (const auto& [s, id] : spec.vocab) {
+    if (id < 0 || id > kMaxId)
+      throw_error("{}: token '{}' has id {} outside [0, {}]", spec.vocab_source, s, id, kMaxId);
+    max_id = std::max(max_id, id);
+  }
+  for (const AddedToken& a : spec.added) {
+    if (a.id < 0 || a.id > kMaxId || a.content.empty()) {
+      throw_error("{}: added token '{}' (id {}) is empty or out of range", spec.added_source, a.content,
+                  a.id);
+    }
+    max_id = std::max(max_id, a.id);
+  }
   spelling.resize(size_t(max_id) + 1);
   bytes.resize(spelling.size());
   present.assign(spelling.size(), 0);
   special.assign(spelling.size(), 0);
 
   for (const auto& [s, id] : spec.vocab) {
+    if (present[id]) throw_error("{}: id {} is given to two vocabulary tokens", spec.vocab_source, id);
     spelling[id] = s;
     present[id] = 1;
   }
@@ -141,8 +153,17 @@ void Tokenizer::Impl::encode_plain(std::string_view text, std::vector<int32_t>& 
 }
 
 Tokenizer Tokenizer::load(const std::string& path) {
+  return from_spec(tok::load_tokenizer_spec(path), path);
+}
+
+Tokenizer Tokenizer::from_spec(tok::TokenizerSpec spec, const std::string& source) {
+  for (std::string* s : {&spec.vocab_source, &spec.merges_source, &spec.added_source, &spec.special_source}) {
+    if (s->empty()) *s = source;
+  }
+  if (spec.vocab.empty()) throw_error("{}: the vocabulary is empty", source);
+  if (spec.pattern.empty()) throw_error("{}: no pre-tokenizer pattern", source);
   Tokenizer t;
-  t.impl_ = std::make_shared<const Impl>(path, tok::load_tokenizer_spec(path));
+  t.impl_ = std::make_shared<const Impl>(source, std::move(spec));
   return t;
 }
 

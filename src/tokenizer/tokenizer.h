@@ -21,6 +21,10 @@
 
 namespace dc {
 
+namespace tok {
+struct TokenizerSpec;  // tokenizer/loader.h
+}
+
 // Ids of the role tokens named by tokenizer_config.json / special_tokens_map.json (nullopt: not named).
 struct SpecialTokenIds {
   std::optional<int32_t> bos, eos, pad, mask, unk;
@@ -31,6 +35,9 @@ class Tokenizer {
   // `path`: a model folder or tokenizer folder (tokenizer.json, or vocab.json + merges.txt), or a
   // tokenizer.json file. Throws dc::Error naming the offending file.
   static Tokenizer load(const std::string& path);
+  // Builds a tokenizer from an in-memory description (e.g. the vocabulary stored in a GGUF file);
+  // `source` names it in error messages. Throws dc::Error on an inconsistent description.
+  static Tokenizer from_spec(tok::TokenizerSpec spec, const std::string& source);
 
   std::vector<int32_t> encode(std::string_view text) const;
   // skip_special: leave out added tokens marked special (Hugging Face's skip_special_tokens).

@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/id_list.h"
+#include "tokenizer/loader.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
@@ -70,6 +72,29 @@ TEST(Tokenizer, QwenFolderAndFileLoadAlike) {
   EXPECT_EQ(dir.encode(text), file.encode(text));
   EXPECT_FALSE(dir.is_special(151657));  // <tool_call> is added but not special
   EXPECT_TRUE(dir.is_special(151643));
+}
+
+TEST(Tokenizer, FromSpecBuildsAnInMemoryVocabulary) {
+  // Bytes 'a' 'b' 'c', merges a b -> ab, ab c -> abc; one special added token.
+  dc::tok::TokenizerSpec spec;
+  spec.vocab = {{"a", 0}, {"b", 1}, {"c", 2}, {"ab", 3}, {"abc", 4}};
+  spec.merges = {{"a", "b"}, {"ab", "c"}};
+  dc::tok::AddedToken eos;
+  eos.content = "</s>", eos.id = 5, eos.special = true;
+  spec.added = {eos};
+  spec.pattern = dc::tok::kQwen2Pattern;
+  spec.eos = "</s>";
+  const auto tok = dc::Tokenizer::from_spec(spec, "memory");
+  EXPECT_EQ(tok.encode("abcab</s>c"), (std::vector<int32_t>{4, 3, 5, 2}));
+  EXPECT_EQ(tok.special_ids().eos, 5);
+  EXPECT_EQ(tok.decode(std::vector<int32_t>{4, 5}, /*skip_special=*/true), "abc");
+  spec.merges = {{"a", "x"}};
+  try {
+    dc::Tokenizer::from_spec(spec, "memory");
+    ADD_FAILURE() << "a merge with an unknown token was accepted";
+  } catch (const dc::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("memory: merge #0"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ChatTemplate, InstructPromptIsExact) {
