@@ -255,6 +255,18 @@ Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const Eva
 
   if (!todo.empty()) {
     std::map<std::string, TaskExpected> expected = load_expected(d, opt.expected);
+    // Longest first (by the reference's total time): a slow task started last would leave the other
+    // workers idle at the end.
+    std::map<std::string, double> cost;
+    for (const auto& [id, te] : expected) {
+      double c = 0;
+      for (const auto* part : {&te.base, &te.plus}) {
+        for (const auto& e : *part) c += e.seconds + 1e-4;
+      }
+      cost[id] = c;
+    }
+    std::stable_sort(todo.begin(), todo.end(),
+                     [&](size_t a, size_t b) { return cost[samples[a].task_id] > cost[samples[b].task_id]; });
     AppendFile out(opt.results_path);
     Progress bar(fmt::format("eval {}", d.name), todo.size(), opt.progress);
     run_streaming(

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -154,6 +155,13 @@ std::map<std::string, TaskExpected> load_expected(const Dataset& d, const Expect
     }
   }
   if (todo.empty()) return out;
+  // Most inputs first, so that a long task does not start last and keep one worker busy alone.
+  std::stable_sort(todo.begin(), todo.end(), [](const Part& a, const Part& b) {
+    auto size = [](const Part& p) {
+      return p.plus ? p.task->plus_inputs.size() : p.task->base_inputs.size();
+    };
+    return size(a) > size(b);
+  });
 
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
