@@ -34,13 +34,16 @@ struct __attribute__((packed)) PathBeneath {
   int32_t parent_fd;
 };
 
+// Only syscall() below: this runs in the sandbox's child between clone() and execve (spawn.cpp).
 int add_path(int ruleset, const char* path, uint64_t access) {
-  int fd = open(path, O_PATH | O_CLOEXEC);
+  int fd = int(syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC));
   if (fd < 0) return -1;
-  PathBeneath pb{access, fd};
+  PathBeneath pb;
+  pb.allowed_access = access;
+  pb.parent_fd = fd;
   long rc = syscall(kAddRule, ruleset, kRulePathBeneath, &pb, 0);
   int e = errno;
-  close(fd);
+  syscall(SYS_close, fd);
   errno = e;
   return rc < 0 ? -1 : 0;
 }
@@ -74,7 +77,10 @@ LandlockPlan landlock_plan(int abi) {
 
 int landlock_apply(const LandlockPlan& plan, const char* const* writable_dirs, int n_dirs) {
   if (plan.abi <= 0) return 0;
-  RulesetAttr attr{plan.handled_fs, plan.handled_net, plan.scoped};
+  RulesetAttr attr;
+  attr.handled_access_fs = plan.handled_fs;
+  attr.handled_access_net = plan.handled_net;
+  attr.scoped = plan.scoped;
   // Older ABIs get the struct cut to the fields they know.
   const size_t size = plan.abi >= 6 ? sizeof attr : plan.abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t);
   int rs = int(syscall(kCreateRuleset, &attr, size, 0));
@@ -84,7 +90,7 @@ int landlock_apply(const LandlockPlan& plan, const char* const* writable_dirs, i
   if (rc == 0) rc = add_path(rs, "/dev/null", plan.dev_null);
   if (rc == 0 && syscall(kRestrictSelf, rs, 0) < 0) rc = -1;
   int e = errno;
-  close(rs);
+  syscall(SYS_close, rs);
   errno = e;
   return rc;
 }

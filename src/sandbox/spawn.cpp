@@ -114,6 +114,14 @@ struct ChildFile {
   const std::string* data;
 };
 
+// struct sigaction as the rt_sigaction system call takes it (not libc's layout).
+struct KernelSigaction {
+  void* handler;
+  unsigned long flags;
+  void* restorer;
+  uint64_t mask;
+};
+
 struct RLimit {
   int resource;
   rlimit value;
@@ -136,24 +144,47 @@ struct ChildArgs {
   int n_writable;
   int stdin_r, stdout_w, stderr_w, channel_w, error_w, sync_r;
   pid_t parent;
-  bool set_ids;       // change uid/gid before execve
-  unsigned uid, gid;  // in the child's user namespace (or the host's without namespaces)
+  bool set_ids;                      // change uid/gid before execve
+  unsigned uid, gid;                 // in the child's user namespace (or the host's without namespaces)
+  KernelSigaction default_action{};  // SIG_DFL, no flags, empty mask
+  uint64_t empty_mask = 0;
+  mount_attr readonly{};
 };
+
+// The child calls nothing but syscall() and errno (bound in the parent before clone(), see spawn()): any
+// other libc function could be bound lazily on its first call, running the dynamic linker inside the child,
+// in memory shared with our threads. Structures it passes to the kernel are prepared by the parent.
+long sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+  return syscall(nr, a, b, c, d, e);
+}
+
+template <typename T>
+long p2l(T* p) {
+  return long(reinterpret_cast<uintptr_t>(p));
+}
+
+[[noreturn]] void exit_child(int code) {
+  sys(SYS_exit_group, code);
+  __builtin_unreachable();
+}
 
 [[noreturn]] void fail(int fd, int step) {
   int msg[2] = {step, errno};
-  ssize_t ignored = write(fd, msg, sizeof msg);
-  (void)ignored;
-  _exit(127);
+  sys(SYS_write, fd, p2l(msg), sizeof msg);
+  exit_child(127);
 }
 
 int dup_high(int fd) {
-  return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
+  return fd < 0 ? -1 : int(sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 64));
+}
+
+bool move_fd(int from, int to) {
+  return sys(SYS_dup3, from, to, 0) >= 0;
 }
 
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
+    long w = sys(SYS_write, fd, p2l(p), long(n));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
     p += w;
@@ -162,54 +193,54 @@ bool write_all(int fd, const char* p, size_t n) {
   return true;
 }
 
-// The child. Only raw system calls from here on (see spawn.h).
+// The child (see spawn.h for the steps).
 [[noreturn]] void child_main(const ChildArgs& a) {
   const SpawnSpec& s = *a.spec;
   int efd = a.error_w;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
   // Our handlers must never run here (shared memory), and ignored signals and the mask survive execve:
   // reset every handler to the default while everything is blocked (the parent blocked all), then unblock.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sys(SYS_rt_sigaction, sig, p2l(&a.default_action), 0, 8);
   }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  sys(SYS_rt_sigprocmask, SIG_SETMASK, p2l(&a.empty_mask), 0, 8);
 
-  // fds: move everything we keep above 63 first, so that no dup2 target clobbers a source.
+  // fds: move everything we keep above 63 first, so that no target clobbers a source.
   int in = dup_high(a.stdin_r), out = dup_high(a.stdout_w), err = dup_high(a.stderr_w);
   int chan = dup_high(a.channel_w), ep = dup_high(a.error_w), sync = dup_high(a.sync_r);
-  if (in < 0 || out < 0 || err < 0 || ep < 0 || sync < 0 || (a.channel_w >= 0 && chan < 0))
+  if (in < 0 || out < 0 || err < 0 || ep < 0 || sync < 0 || (a.channel_w >= 0 && chan < 0)) {
     fail(efd, kStepFds);
-  if (dup2(ep, kErrorFd) < 0) fail(efd, kStepFds);
+  }
+  if (!move_fd(ep, kErrorFd)) fail(efd, kStepFds);
   efd = kErrorFd;
-  if (fcntl(kErrorFd, F_SETFD, FD_CLOEXEC) < 0) fail(efd, kStepFds);
-  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(sync, kSyncFd) < 0) fail(efd, kStepFds);
-  if (chan >= 0 ? dup2(chan, 3) < 0 : (close(3), false)) fail(efd, kStepFds);
-  if (close_range(kSyncFd + 1, ~0u, 0) < 0) fail(efd, kStepFds);
+  if (sys(SYS_fcntl, kErrorFd, F_SETFD, FD_CLOEXEC) < 0) fail(efd, kStepFds);
+  if (!move_fd(in, 0) || !move_fd(out, 1) || !move_fd(err, 2) || !move_fd(sync, kSyncFd)) fail(efd, kStepFds);
+  if (chan >= 0 ? !move_fd(chan, 3) : (sys(SYS_close, 3), false)) fail(efd, kStepFds);
+  if (sys(SYS_close_range, kSyncFd + 1, ~0u, 0) < 0) fail(efd, kStepFds);
 
   // With namespaces the supervisor writes our uid/gid maps, then one byte (EOF: it gave up or died).
   char go = 0;
-  ssize_t got;
+  long got;
   do {
-    got = read(kSyncFd, &go, 1);
+    got = sys(SYS_read, kSyncFd, p2l(&go), 1);
   } while (got < 0 && errno == EINTR);
   if (got != 1) fail(efd, kStepSync);
-  close(kSyncFd);
+  sys(SYS_close, kSyncFd);
 
-  if (setsid() < 0) fail(efd, kStepSetsid);
+  if (sys(SYS_setsid) < 0) fail(efd, kStepSetsid);
 
   if (s.namespaces) {
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) fail(efd, kStepMountPrivate);
-    mount_attr ro{};
-    ro.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID;
-    if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) < 0) fail(efd, kStepReadonly);
-    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, a.tmpfs_options.c_str()) < 0)
+    if (sys(SYS_mount, 0, p2l("/"), 0, MS_REC | MS_PRIVATE, 0) < 0) fail(efd, kStepMountPrivate);
+    if (sys(SYS_mount_setattr, AT_FDCWD, p2l("/"), AT_RECURSIVE, p2l(&a.readonly), sizeof a.readonly) < 0) {
+      fail(efd, kStepReadonly);
+    }
+    if (sys(SYS_mount, p2l("tmpfs"), p2l("/tmp"), p2l("tmpfs"), MS_NOSUID | MS_NODEV,
+            p2l(a.tmpfs_options.c_str())) < 0) {
       fail(efd, kStepTmpfs);
+    }
     // We are pid 1 of the new pid namespace, so this /proc shows only the sandbox.
-    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) < 0) {
+    if (sys(SYS_mount, p2l("proc"), p2l("/proc"), p2l("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+            0) < 0) {
       fail(efd, kStepProc);
     }
   }
@@ -217,35 +248,38 @@ bool write_all(int fd, const char* p, size_t n) {
   if (a.set_ids) {
     // setgroups is refused (EPERM) when the map writer had to deny it (unprivileged supervisor); then the
     // groups are the supervisor's own, which is fine.
-    if (syscall(SYS_setgroups, 0, nullptr) < 0 && errno != EPERM) fail(efd, kStepGroups);
-    if (syscall(SYS_setresgid, a.gid, a.gid, a.gid) < 0) fail(efd, kStepGid);
-    if (syscall(SYS_setresuid, a.uid, a.uid, a.uid) < 0) fail(efd, kStepUid);
+    if (sys(SYS_setgroups, 0, 0) < 0 && errno != EPERM) fail(efd, kStepGroups);
+    if (sys(SYS_setresgid, a.gid, a.gid, a.gid) < 0) fail(efd, kStepGid);
+    if (sys(SYS_setresuid, a.uid, a.uid, a.uid) < 0) fail(efd, kStepUid);
   }
   // A credential change clears the parent-death signal: set it again, then make sure the parent did not
   // die in between (without a pid namespace; as pid 1 our parent is outside and getppid() is 0).
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(efd, kStepDeathSignal);
-  if (!s.namespaces && getppid() != a.parent) _exit(127);
+  if (sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL) < 0) fail(efd, kStepDeathSignal);
+  if (!s.namespaces && sys(SYS_getppid) != a.parent) exit_child(127);
 
   if (s.namespaces) {
-    if (mkdir(a.workdir, 0700) < 0) fail(efd, kStepScratch);
+    if (sys(SYS_mkdirat, AT_FDCWD, p2l(a.workdir), 0700) < 0) fail(efd, kStepScratch);
     for (const ChildFile& f : a.files) {
-      int fd = open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      int fd = int(sys(SYS_openat, AT_FDCWD, p2l(f.path.c_str()),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (fd < 0) fail(efd, kStepFiles);
       if (!write_all(fd, f.data->data(), f.data->size())) fail(efd, kStepFiles);
-      close(fd);
+      sys(SYS_close, fd);
     }
   }
-  if (chdir(a.workdir) < 0) fail(efd, kStepChdir);
+  if (sys(SYS_chdir, p2l(a.workdir)) < 0) fail(efd, kStepChdir);
 
   for (const RLimit& r : a.rlimits) {
-    if (setrlimit(r.resource, &r.value) < 0) fail(efd, kStepRlimit);
+    if (sys(SYS_prlimit64, 0, r.resource, p2l(&r.value), 0) < 0) fail(efd, kStepRlimit);
   }
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(efd, kStepNoNewPrivs);
+  if (sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(efd, kStepNoNewPrivs);
   if (landlock_apply(a.landlock, a.writable, a.n_writable) < 0) fail(efd, kStepLandlock);
-  if (a.use_seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &a.prog) < 0) fail(efd, kStepSeccomp);
-  if (s.probe) _exit(0);
+  if (a.use_seccomp && sys(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, p2l(&a.prog)) < 0) {
+    fail(efd, kStepSeccomp);
+  }
+  if (s.probe) exit_child(0);
   // The filter lets execve through only with exactly this pointer (seccomp_filter.h).
-  execve(a.exec_path.c_str(), a.argv.data(), a.envp.data());
+  sys(SYS_execve, p2l(a.exec_path.c_str()), p2l(a.argv.data()), p2l(a.envp.data()));
   fail(efd, kStepExec);
 }
 
@@ -343,6 +377,7 @@ Spawned spawn(const SpawnSpec& spec) {
 
   ChildArgs a;
   a.spec = &spec;
+  a.readonly.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID;
   a.exec_path = spec.argv[0];
   for (const std::string& s : spec.argv) a.argv.push_back(const_cast<char*>(s.c_str()));
   a.argv.push_back(nullptr);
@@ -413,6 +448,11 @@ Spawned spawn(const SpawnSpec& spec) {
   // function (ChildArgs alive) until the error pipe says it has exec'd or died. Under sanitizers, whose
   // runtimes do not expect a second task on a foreign stack, the child gets a copy of our memory instead.
   BlockSignals blocked;
+  // Bind the only two libc functions the child calls (syscall, and __errno_location behind errno) now,
+  // so that a child never runs the dynamic linker's lazy binding.
+  syscall(SYS_getpid);
+  volatile int errno_now = errno;
+  (void)errno_now;
 #if DC_SANDBOX_SHARED_VM
   ChildStack stack;
   pid_t pid = clone(child_entry, stack.top(), flags | CLONE_VM, &a);
