@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "sandbox/sandbox.h"
@@ -128,6 +130,31 @@ TEST_P(Process, NeverRunsAsRootAndHasNoCoreFiles) {
   EXPECT_EQ(r.status, Status::Ok) << r.err;
   EXPECT_EQ(r.out.rfind("0 ", 0), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(0, 0)"), std::string::npos) << r.out;
+}
+
+TEST(Process, ManyThreadsAtOnceDoNotMixUp) {
+  // Sandboxes started concurrently from many threads (the child shares the caller's memory until its
+  // execve): each must see its own stdin and files and report its own output.
+  const int before = max_concurrent_sandboxes();
+  set_max_concurrent_sandboxes(8);
+  std::vector<std::thread> threads;
+  std::vector<std::string> outs(24), expected(24);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 3; ++k) {
+        const int id = t * 3 + k;
+        Job j = python_job("import sys; print(sys.stdin.read() + open('f').read())", k % 2 == 0);
+        j.stdin_data = "in" + std::to_string(id) + "-";
+        j.files = {{"f", "file" + std::to_string(id)}};
+        expected[size_t(id)] = "in" + std::to_string(id) + "-file" + std::to_string(id) + "\n";
+        ProcessResult r = run_process(j);
+        outs[size_t(id)] = r.status == Status::Ok ? r.out : std::string(status_name(r.status)) + ": " + r.err;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  set_max_concurrent_sandboxes(before);
+  EXPECT_EQ(outs, expected);
 }
 
 TEST(Process, BadJobIsAUserError) {
