@@ -84,7 +84,10 @@ void bench_gemm(const GemmShape& s, DType dtype, Isa isa, const std::vector<int>
     wf = random_values(rng, s.N * s.K);
     view.data = wf.data();
   }
+  const auto pack_start = std::chrono::steady_clock::now();
   const PackedWeight w = PackedWeight::pack(view, isa);
+  const double pack_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - pack_start).count();
   const std::vector<float> x = random_values(rng, s.M * s.K);
   std::vector<float> y(size_t(s.M * s.N));
   const double flop = 2.0 * double(s.M) * double(s.N) * double(s.K);
@@ -97,9 +100,9 @@ void bench_gemm(const GemmShape& s, DType dtype, Isa isa, const std::vector<int>
     const double weight_gbs = double(w.bytes()) / sec * 1e-9;
     std::printf(
         "%-14s %5lld %6lld %5lld  %-4s %-6s %dT %9.3f ms %7.1f GFLOP/s %6.1f%% of peak %6.1f GB/s W"
-        " | cpu-time rate %7.1f GFLOP/s\n",
+        " | cpu-time rate %7.1f GFLOP/s | pack %.0f ms\n",
         s.name, (long long)s.M, (long long)s.N, (long long)s.K, dtype_name(dtype), isa_name(isa), t,
-        sec * 1e3, gflops, 100.0 * gflops / (peak * t / 2.0), weight_gbs, flop / (cpu / t) * 1e-9);
+        sec * 1e3, gflops, 100.0 * gflops / (peak * t / 2.0), weight_gbs, flop / (cpu / t) * 1e-9, pack_ms);
     std::fflush(stdout);
   }
 }

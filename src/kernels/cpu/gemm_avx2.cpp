@@ -16,12 +16,6 @@ namespace dc::kernels::cpu {
 namespace {
 
 constexpr int kMr = 6;
-// Rows per register tile for M rows: the tiles are evened out (M = 16 runs as 8 + 8, not 12 + 4), so the
-// last tile still has enough independent accumulators to hide the FMA latency.
-inline int64_t row_tile(int64_t M) {
-  const int64_t tiles = (M + kMr - 1) / kMr;
-  return (M + tiles - 1) / tiles;
-}
 constexpr int64_t kNr = kAvx2Nr;  // 16 columns = 2 ymm
 constexpr int64_t kKc = 256;      // 16 x 256 x 4 B = 16 KiB of widened panel per block
 
@@ -98,7 +92,9 @@ void gemm(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed
           int64_t K, const float* bias) {
   static constexpr auto kernels = table<T>(std::make_index_sequence<kMr>());
   constexpr size_t esize = T == DType::F32 ? 4 : 2;
-  const int64_t mr = row_tile(M), panels = (N + kNr - 1) / kNr, tiles = (M + mr - 1) / mr;
+  // Row tile t covers rows [t M / tiles, (t + 1) M / tiles): heights differ by at most one (M = 16 runs as
+  // 8 + 8, not 12 + 4), so no tile is too short to hide the FMA latency.
+  const int64_t panels = (N + kNr - 1) / kNr, tiles = (M + kMr - 1) / kMr;
   const uint8_t* w = static_cast<const uint8_t*>(packed);
   auto body = [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -108,9 +104,9 @@ void gemm(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed
       for (int64_t k0 = 0; k0 < K; k0 += kKc) {
         const int64_t nk = std::min(kKc, K - k0);
         for (int64_t t = t0; t < t1; ++t) {
-          const int64_t rows = std::min<int64_t>(mr, M - t * mr);
-          kernels[size_t(rows - 1)](x + t * mr * ldx + k0, ldx, panel + size_t(k0 * kNr) * esize, nk,
-                                    y + t * mr * ldy + p * kNr, ldy, ncols, k0 == 0, bp);
+          const int64_t r0 = t * M / tiles, rows = (t + 1) * M / tiles - r0;
+          kernels[size_t(rows - 1)](x + r0 * ldx + k0, ldx, panel + size_t(k0 * kNr) * esize, nk,
+                                    y + r0 * ldy + p * kNr, ldy, ncols, k0 == 0, bp);
         }
       }
     }

@@ -24,13 +24,7 @@ namespace dc::kernels::cpu {
 
 namespace {
 
-constexpr int kMr = 12;  // rows per register tile
-// Rows per register tile for M rows: the tiles are evened out (M = 16 runs as 8 + 8, not 12 + 4), so the
-// last tile still has enough independent accumulators to hide the FMA latency.
-inline int64_t row_tile(int64_t M) {
-  const int64_t tiles = (M + kMr - 1) / kMr;
-  return (M + tiles - 1) / tiles;
-}
+constexpr int kMr = 12;             // rows per register tile
 constexpr int64_t kNr = kAvx512Nr;  // 32 columns per panel = 2 zmm
 constexpr int64_t kKcPairs = 192;   // bf16: K pairs per block: 32 x 192 x 4 B = 24 KiB of panel
 constexpr int64_t kKcF32 = 192;     // f32: K per block: 32 x 192 x 4 B = 24 KiB of panel
@@ -156,7 +150,9 @@ void convert_rows_bf16(uint32_t* a, int64_t kp2, const float* x, int64_t ldx, in
 void gemm_avx512_bf16(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, int64_t M,
                       int64_t N, int64_t K, const float* bias) {
   const int64_t kp2 = (K + 1) / 2;
-  const int64_t mr = row_tile(M), panels = (N + kNr - 1) / kNr, tiles = (M + mr - 1) / mr;
+  // Row tile t covers rows [t M / tiles, (t + 1) M / tiles): heights differ by at most one (M = 16 runs as
+  // 8 + 8, not 12 + 4), so no tile is too short to hide the FMA latency.
+  const int64_t panels = (N + kNr - 1) / kNr, tiles = (M + kMr - 1) / kMr;
   const uint16_t* w = static_cast<const uint16_t*>(packed);
   // a[M, kp2]: the activations as bf16 pairs, shared read-only by all threads.
   uint32_t* a = static_cast<uint32_t*>(thread_scratch(0, size_t(M * kp2) * 4));
@@ -170,9 +166,9 @@ void gemm_avx512_bf16(float* y, int64_t ldy, const float* x, int64_t ldx, const 
       for (int64_t kk0 = 0; kk0 < kp2; kk0 += kKcPairs) {
         const int64_t nkk = std::min(kKcPairs, kp2 - kk0);
         for (int64_t t = t0; t < t1; ++t) {
-          const int64_t rows = std::min<int64_t>(mr, M - t * mr);
-          kBf16Kernels[size_t(rows - 1)](a + t * mr * kp2 + kk0, kp2, panel + kk0 * 2 * kNr, nkk,
-                                         y + t * mr * ldy + p * kNr, ldy, ncols, kk0 == 0, bp);
+          const int64_t r0 = t * M / tiles, rows = (t + 1) * M / tiles - r0;
+          kBf16Kernels[size_t(rows - 1)](a + r0 * kp2 + kk0, kp2, panel + kk0 * 2 * kNr, nkk,
+                                         y + r0 * ldy + p * kNr, ldy, ncols, kk0 == 0, bp);
         }
       }
     }
@@ -181,7 +177,9 @@ void gemm_avx512_bf16(float* y, int64_t ldy, const float* x, int64_t ldx, const 
 
 void gemm_avx512_f32(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, int64_t M,
                      int64_t N, int64_t K, const float* bias) {
-  const int64_t mr = row_tile(M), panels = (N + kNr - 1) / kNr, tiles = (M + mr - 1) / mr;
+  // Row tile t covers rows [t M / tiles, (t + 1) M / tiles): heights differ by at most one (M = 16 runs as
+  // 8 + 8, not 12 + 4), so no tile is too short to hide the FMA latency.
+  const int64_t panels = (N + kNr - 1) / kNr, tiles = (M + kMr - 1) / kMr;
   const float* w = static_cast<const float*>(packed);
   parallel_panels_or_tiles(panels, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -191,9 +189,9 @@ void gemm_avx512_f32(float* y, int64_t ldy, const float* x, int64_t ldx, const v
       for (int64_t k0 = 0; k0 < K; k0 += kKcF32) {
         const int64_t nk = std::min(kKcF32, K - k0);
         for (int64_t t = t0; t < t1; ++t) {
-          const int64_t rows = std::min<int64_t>(mr, M - t * mr);
-          kF32Kernels[size_t(rows - 1)](x + t * mr * ldx + k0, ldx, panel + k0 * kNr, nk,
-                                        y + t * mr * ldy + p * kNr, ldy, ncols, k0 == 0, bp);
+          const int64_t r0 = t * M / tiles, rows = (t + 1) * M / tiles - r0;
+          kF32Kernels[size_t(rows - 1)](x + r0 * ldx + k0, ldx, panel + k0 * kNr, nk, y + r0 * ldy + p * kNr,
+                                        ldy, ncols, k0 == 0, bp);
         }
       }
     }
