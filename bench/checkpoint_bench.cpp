@@ -1,0 +1,126 @@
+// Opening a DiffuCoder-7B-shaped checkpoint: 4 BF16 shards (15.2 GB, written sparse so they take no disk)
+// plus the index and config.json. Prints the time to map and validate everything and the resident memory it
+// costs; both must stay tiny because nothing is read eagerly. Figures only, no assertions.
+//   bench_checkpoint [--iterations N] [--dir PATH]   (default: a temporary folder, removed afterwards)
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+#include "model/safetensors_writer.h"
+
+namespace {
+
+long rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+dc::ModelConfig diffucoder_7b() {
+  dc::ModelConfig c;
+  c.hidden_size = 3584;
+  c.num_hidden_layers = 28;
+  c.num_attention_heads = 28;
+  c.num_key_value_heads = 4;
+  c.head_dim = 128;
+  c.intermediate_size = 18944;
+  c.vocab_size = 152064;
+  c.max_position_embeddings = 131072;
+  c.rope_theta = 1e6;
+  c.mask_token_id = 151666;
+  c.pad_token_id = c.bos_token_id = c.eos_token_id = 151643;
+  c.torch_dtype = "bfloat16";
+  return c;
+}
+
+// Header-only shards extended to full length with ftruncate: every byte of data reads as zero.
+void write_sparse_checkpoint(const std::string& dir, const dc::ModelConfig& c, int shards) {
+  std::ofstream(dir + "/config.json") << dc::model_config_to_json(c);
+  const auto shapes = dc::dream_tensor_shapes(c);
+  std::map<std::string, std::string> weight_map;
+  uint64_t total = 0;
+  const size_t per = (shapes.size() + size_t(shards) - 1) / size_t(shards);
+  for (int s = 0; s < shards; ++s) {
+    char name[64];
+    std::snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, shards);
+    nlohmann::json header = nlohmann::json::object();
+    uint64_t off = 0;
+    for (size_t i = size_t(s) * per; i < std::min(shapes.size(), size_t(s + 1) * per); ++i) {
+      uint64_t nb = 2;
+      for (int64_t d : shapes[i].second) nb *= uint64_t(d);
+      header[shapes[i].first] = {
+          {"dtype", "BF16"}, {"shape", shapes[i].second}, {"data_offsets", {off, off + nb}}};
+      weight_map[shapes[i].first] = name;
+      off += nb;
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    const uint64_t n = text.size();
+    const std::string path = dir + "/" + name;
+    {
+      std::ofstream f(path, std::ios::binary);
+      f.write(reinterpret_cast<const char*>(&n), 8);
+      f.write(text.data(), std::streamsize(text.size()));
+    }
+    std::filesystem::resize_file(path, 8 + n + off);
+    total += off;
+  }
+  dc::write_safetensors_index(dir + "/model.safetensors.index.json", weight_map, total);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Time to open and validate a 7B-shaped sharded BF16 checkpoint"};
+  int iterations = 20;
+  std::string dir;
+  app.add_option("--iterations", iterations, "opens to time");
+  app.add_option("--dir", dir, "folder for the sparse checkpoint (default: a temporary one)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    bool temporary = dir.empty();
+    if (temporary) {
+      std::string tmpl = std::filesystem::temp_directory_path().string() + "/dc_ckpt_bench_XXXXXX";
+      if (!::mkdtemp(tmpl.data())) dc::throw_error("{}: cannot create a temporary folder", tmpl);
+      dir = tmpl;
+    }
+    write_sparse_checkpoint(dir, diffucoder_7b(), 4);
+    const long rss0 = rss_kib();
+    double best_ms = 1e30, sum_ms = 0;
+    uint64_t bytes = 0;
+    long rss_open = 0;
+    for (int i = 0; i < iterations; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      dc::Checkpoint ck = dc::Checkpoint::open(dir);
+      auto t1 = std::chrono::steady_clock::now();
+      const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+      best_ms = std::min(best_ms, ms);
+      sum_ms += ms;
+      bytes = ck.total_bytes();
+      rss_open = std::max(rss_open, rss_kib() - rss0);
+    }
+    std::printf(
+        "checkpoint_open_7b_bf16_4_shards: %.2f GB of weights, open+validate best %.2f ms, mean %.2f ms "
+        "over %d, resident memory while open +%.1f MiB\n",
+        double(bytes) / 1e9, best_ms, sum_ms / iterations, iterations, double(rss_open) / 1024.0);
+    if (temporary) std::filesystem::remove_all(dir);
+  } catch (const dc::Error& e) {
+    std::fprintf(stderr, "bench_checkpoint: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
