@@ -20,24 +20,27 @@ void apply_top_p(std::span<float> logits, float top_p, ChoiceScratch& scratch) {
   softmax_f32(logits, scratch.probs);
   scratch.order.resize(size_t(V));
   for (int64_t v = 0; v < V; ++v) scratch.order[size_t(v)] = int32_t(v);
-  // Sort only a growing prefix: the nucleus is usually a few dozen tokens out of ~150k.
-  int64_t m = std::min<int64_t>(V, 64);
+  // Sort only as much as the nucleus needs: each round moves the next-largest chunk of the unsorted tail
+  // to its front (nth_element, linear), sorts that chunk and extends the cumulative sum. Chunks grow 4x, so
+  // the cost is O(V + K log K) for a nucleus of K tokens out of V (~150k).
+  const ByLogitDesc cmp{logits.data()};
   int64_t keep = V;  // number of sorted tokens kept
-  for (;;) {
-    std::partial_sort(scratch.order.begin(), scratch.order.begin() + m, scratch.order.end(),
-                      ByLogitDesc{logits.data()});
-    double cumulative = 0;
-    int64_t j = 0;
-    for (; j < m; ++j) {
+  int64_t begin = 0, chunk = 64;
+  double cumulative = 0;
+  while (keep == V && begin < V) {
+    const int64_t end = std::min<int64_t>(V, begin + chunk);
+    if (end < V)
+      std::nth_element(scratch.order.begin() + begin, scratch.order.begin() + end, scratch.order.end(), cmp);
+    std::sort(scratch.order.begin() + begin, scratch.order.begin() + end, cmp);
+    for (int64_t j = begin; j < end; ++j) {
       cumulative += scratch.probs[size_t(scratch.order[size_t(j)])];
-      if (cumulative > double(top_p)) break;  // token j is the last one kept
+      if (cumulative > double(top_p)) {  // token j is the last one kept
+        keep = j + 1;
+        break;
+      }
     }
-    if (j < m) {
-      keep = j + 1;
-      break;
-    }
-    if (m == V) break;
-    m = std::min<int64_t>(V, m * 4);
+    begin = end;
+    chunk *= 4;
   }
   for (int64_t j = keep; j < V; ++j) logits[size_t(scratch.order[size_t(j)])] = kRemovedLogit;
 }
