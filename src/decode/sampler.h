@@ -12,7 +12,9 @@
 // picks -inf slots at random and writes the mask token over decoded tokens, which nothing can reproduce.
 //
 // Reproducibility: row b draws from Rng(seed).fork(b); draws happen in a fixed order (row by row, position
-// by position), so the output depends only on the seed, never on the thread count or the batch size.
+// by position) before any parallel work, so the output depends on the seed and the batch, never on the
+// thread count. (A row's stream depends on its index b, so the same prompt in another batch slot draws
+// different numbers.)
 #pragma once
 
 #include <cstdint>
