@@ -1,0 +1,343 @@
+// Backward kernels and training-only forward pieces; see backward.h. GEMMs go through ops.h's packed
+// linear(); everything else is plain loops the compiler vectorises, split over the global pool so that
+// each output element has exactly one writer.
+#include "kernels/backward.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/ops.h"
+#include "kernels/ref/ref_ops.h"
+
+namespace dc::kernels {
+
+namespace {
+
+// dst[C, R] = src[R, C]^T, in 32x32 tiles, threads over tile rows of src.
+void transpose(float* dst, const float* src, int64_t R, int64_t C) {
+  constexpr int64_t T = 32;
+  global_pool().parallel_for((R + T - 1) / T,
+                             [&](int64_t b0, int64_t b1, int) {
+                               for (int64_t rb = b0 * T; rb < std::min(R, b1 * T); rb += T)
+                                 for (int64_t cb = 0; cb < C; cb += T)
+                                   for (int64_t r = rb; r < std::min(R, rb + T); ++r)
+                                     for (int64_t c = cb; c < std::min(C, cb + T); ++c)
+                                       dst[c * R + r] = src[r * C + c];
+                             },
+                             1);
+}
+
+PackedWeight pack_f32(const float* w, int64_t rows, int64_t cols) {
+  TensorView v;
+  v.dtype = DType::F32;
+  v.shape = {rows, cols};
+  v.data = w;
+  return PackedWeight::pack(v);
+}
+
+// Per-thread scratch of the GEMM wrappers (the calling thread only; kernels are called one at a time).
+struct Scratch {
+  std::vector<float> a, b, c;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+}  // namespace
+
+void linear_f32(float* y, const float* x, const float* W, const float* b, int64_t M, int64_t N, int64_t K) {
+  if (M == 0) return;
+  const PackedWeight pw = pack_f32(W, N, K);
+  linear(y, x, pw, b, M);
+}
+
+void linear_backward(float* dx, float* dW, float* db, const float* dy, const float* x, const float* W,
+                     int64_t M, int64_t N, int64_t K) {
+  if (M == 0) return;
+  Scratch& s = scratch();
+  if (dx) {
+    // dx (M, K) = dy (M, N) x Wt^T where Wt = W^T is (K, N).
+    s.a.resize(size_t(K * N));
+    transpose(s.a.data(), W, N, K);
+    const PackedWeight wt = pack_f32(s.a.data(), K, N);
+    linear(dx, dy, wt, nullptr, M);
+  }
+  // dW (N, K) += dyT (N, M) x xT^T where xT = x^T is (K, M).
+  s.a.resize(size_t(N * M));
+  s.b.resize(size_t(K * M));
+  s.c.resize(size_t(N * K));
+  transpose(s.a.data(), dy, M, N);
+  transpose(s.b.data(), x, M, K);
+  const PackedWeight xt = pack_f32(s.b.data(), K, M);
+  linear(s.c.data(), s.a.data(), xt, nullptr, N);
+  const float* c = s.c.data();
+  const float* dyT = s.a.data();
+  global_pool().parallel_for(
+      N,
+      [&](int64_t n0, int64_t n1, int) {
+        for (int64_t n = n0; n < n1; ++n) {
+          float* dst = dW + n * K;
+          const float* src = c + n * K;
+          for (int64_t j = 0; j < K; ++j) dst[j] += src[j];
+          if (db) {
+            // Row n of dy^T holds dy[:, n]: sum in a fixed order.
+            float acc = 0.f;
+            for (int64_t m = 0; m < M; ++m) acc += dyT[n * M + m];
+            db[n] += acc;
+          }
+        }
+      },
+      4);
+}
+
+void rmsnorm_f32(float* y, const float* x, const float* w, int64_t M, int64_t C, float eps) {
+  global_pool().parallel_for(
+      M,
+      [&](int64_t m0, int64_t m1, int) {
+        for (int64_t m = m0; m < m1; ++m) {
+          const float* xr = x + m * C;
+          double ss = 0;
+          for (int64_t c = 0; c < C; ++c) ss += double(xr[c]) * xr[c];
+          const float r = float(1.0 / std::sqrt(ss / double(C) + double(eps)));
+          float* yr = y + m * C;
+          for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * r * w[c];
+        }
+      },
+      8);
+}
+
+void rmsnorm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w, int64_t M,
+                      int64_t C, float eps) {
+  // r (M): the forward's inverse RMS, recomputed.
+  std::vector<float> r(static_cast<size_t>(M));
+  global_pool().parallel_for(
+      M,
+      [&](int64_t m0, int64_t m1, int) {
+        for (int64_t m = m0; m < m1; ++m) {
+          const float* xr = x + m * C;
+          const float* dyr = dy + m * C;
+          double ss = 0, dot = 0;
+          for (int64_t c = 0; c < C; ++c) {
+            ss += double(xr[c]) * xr[c];
+            dot += double(dyr[c]) * w[c] * xr[c];
+          }
+          const double rr = 1.0 / std::sqrt(ss / double(C) + double(eps));
+          r[size_t(m)] = float(rr);
+          // d/dx_c of x_c r: r (dy_c w_c) - x_c r^3 mean(dy w x).
+          const float k = float(rr * rr * rr * dot / double(C));
+          float* dxr = dx + m * C;
+          for (int64_t c = 0; c < C; ++c) dxr[c] = float(rr) * dyr[c] * w[c] - xr[c] * k;
+        }
+      },
+      8);
+  // dw: columns split over threads, rows summed in order.
+  global_pool().parallel_for(
+      C,
+      [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) {
+          double acc = 0;
+          for (int64_t m = 0; m < M; ++m) acc += double(dy[m * C + c]) * x[m * C + c] * r[size_t(m)];
+          dw[c] += float(acc);
+        }
+      },
+      16);
+}
+
+void rope_backward(float* dx, const int32_t* pos, int64_t M, int64_t H, int64_t D, double theta) {
+  DC_ASSERT(D % 2 == 0, "rope needs an even head dimension");
+  const int64_t half = D / 2;
+  global_pool().parallel_for(
+      M,
+      [&](int64_t m0, int64_t m1, int) {
+        std::vector<float> cs(static_cast<size_t>(D));
+        for (int64_t m = m0; m < m1; ++m) {
+          for (int64_t j = 0; j < half; ++j)
+            ref::rope_cos_sin(pos[m], j, D, theta, &cs[size_t(j)], &cs[size_t(half + j)]);
+          for (int64_t h = 0; h < H; ++h) {
+            float* xh = dx + (m * H + h) * D;
+            for (int64_t j = 0; j < half; ++j) {
+              const float c = cs[size_t(j)], s = cs[size_t(half + j)];
+              const float a = xh[j], b = xh[j + half];
+              // Transpose of [[c, -s], [s, c]].
+              xh[j] = a * c + b * s;
+              xh[j + half] = b * c - a * s;
+            }
+          }
+        }
+      },
+      8);
+}
+
+void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
+                     int64_t n) {
+  global_pool().parallel_for(
+      n,
+      [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; ++i) {
+          const float g = gate[i];
+          const float s = 1.0f / (1.0f + std::exp(-g));
+          dup[i] = dout[i] * g * s;
+          dgate[i] = dout[i] * up[i] * s * (1.0f + g * (1.0f - s));
+        }
+      },
+      1024);
+}
+
+namespace {
+
+float dot(const float* a, const float* b, int64_t D) {
+  float acc = 0.f;
+  for (int64_t d = 0; d < D; ++d) acc += a[d] * b[d];
+  return acc;
+}
+
+constexpr int64_t kQueryBlock = 16;
+
+}  // namespace
+
+void attention_train(float* out, float* lse, const float* q, const float* k, const float* v, int64_t N,
+                     int64_t H, int64_t Hkv, int64_t D, const uint8_t* allow) {
+  const int64_t G = H / Hkv, blocks = (N + kQueryBlock - 1) / kQueryBlock;
+  const float scale = 1.0f / std::sqrt(float(D));
+  global_pool().parallel_for(
+      H * blocks,
+      [&](int64_t t0, int64_t t1, int) {
+        std::vector<float> s(static_cast<size_t>(N));
+        std::vector<float> acc(static_cast<size_t>(D));
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t h = t / blocks, kh = h / G;
+          for (int64_t i = (t % blocks) * kQueryBlock; i < std::min(N, (t % blocks + 1) * kQueryBlock); ++i) {
+            const float* qi = q + (i * H + h) * D;
+            float mx = -std::numeric_limits<float>::infinity();
+            for (int64_t j = 0; j < N; ++j) {
+              const bool ok = !allow || allow[i * N + j];
+              s[size_t(j)] =
+                  ok ? dot(qi, k + (j * Hkv + kh) * D, D) * scale : -std::numeric_limits<float>::infinity();
+              mx = std::max(mx, s[size_t(j)]);
+            }
+            float* oi = out + (i * H + h) * D;
+            if (mx == -std::numeric_limits<float>::infinity()) {
+              std::memset(oi, 0, size_t(D) * 4);
+              lse[h * N + i] = mx;
+              continue;
+            }
+            std::fill(acc.begin(), acc.end(), 0.f);
+            double l = 0;
+            for (int64_t j = 0; j < N; ++j) {
+              if (s[size_t(j)] == -std::numeric_limits<float>::infinity()) continue;
+              const float p = std::exp(s[size_t(j)] - mx);
+              l += p;
+              const float* vj = v + (j * Hkv + kh) * D;
+              for (int64_t d = 0; d < D; ++d) acc[size_t(d)] += p * vj[d];
+            }
+            const float inv = float(1.0 / l);
+            for (int64_t d = 0; d < D; ++d) oi[d] = acc[size_t(d)] * inv;
+            lse[h * N + i] = mx + float(std::log(l));
+          }
+        }
+      },
+      1);
+}
+
+void attention_train_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                              const float* k, const float* v, const float* out, const float* lse, int64_t N,
+                              int64_t H, int64_t Hkv, int64_t D, const uint8_t* allow) {
+  const int64_t G = H / Hkv, blocks = (N + kQueryBlock - 1) / kQueryBlock;
+  const float scale = 1.0f / std::sqrt(float(D));
+  constexpr float ninf = -std::numeric_limits<float>::infinity();
+  // rowdot[H, N] = sum_d dout * out for each (head, query).
+  std::vector<float> rowdot(static_cast<size_t>(H * N));
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t i = 0; i < N; ++i)
+      rowdot[size_t(h * N + i)] = dot(dout + (i * H + h) * D, out + (i * H + h) * D, D);
+  // dS_ij for query i of head h against key j (0 where not allowed).
+  auto dscore = [&](int64_t h, int64_t i, int64_t j, float* p_out) -> float {
+    const int64_t kh = h / G;
+    if ((allow && !allow[i * N + j]) || lse[h * N + i] == ninf) {
+      *p_out = 0.f;
+      return 0.f;
+    }
+    const float s = dot(q + (i * H + h) * D, k + (j * Hkv + kh) * D, D) * scale;
+    const float p = std::exp(s - lse[h * N + i]);
+    const float dp = dot(dout + (i * H + h) * D, v + (j * Hkv + kh) * D, D);
+    *p_out = p;
+    return p * (dp - rowdot[size_t(h * N + i)]);
+  };
+  // Pass 1, dq: threads over (head, query block).
+  global_pool().parallel_for(
+      H * blocks,
+      [&](int64_t t0, int64_t t1, int) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t h = t / blocks, kh = h / G;
+          for (int64_t i = (t % blocks) * kQueryBlock; i < std::min(N, (t % blocks + 1) * kQueryBlock); ++i) {
+            float* dqi = dq + (i * H + h) * D;
+            std::memset(dqi, 0, size_t(D) * 4);
+            for (int64_t j = 0; j < N; ++j) {
+              float p;
+              const float ds = dscore(h, i, j, &p) * scale;
+              if (ds == 0.f) continue;
+              const float* kj = k + (j * Hkv + kh) * D;
+              for (int64_t d = 0; d < D; ++d) dqi[d] += ds * kj[d];
+            }
+          }
+        }
+      },
+      1);
+  // Pass 2, dk and dv: threads over (KV head, key block); sums over the group's heads and all queries.
+  global_pool().parallel_for(
+      Hkv * blocks,
+      [&](int64_t t0, int64_t t1, int) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t kh = t / blocks;
+          for (int64_t j = (t % blocks) * kQueryBlock; j < std::min(N, (t % blocks + 1) * kQueryBlock); ++j) {
+            float* dkj = dk + (j * Hkv + kh) * D;
+            float* dvj = dv + (j * Hkv + kh) * D;
+            std::memset(dkj, 0, size_t(D) * 4);
+            std::memset(dvj, 0, size_t(D) * 4);
+            for (int64_t h = kh * G; h < (kh + 1) * G; ++h)
+              for (int64_t i = 0; i < N; ++i) {
+                float p;
+                const float ds = dscore(h, i, j, &p) * scale;
+                if (p == 0.f) continue;
+                const float* qi = q + (i * H + h) * D;
+                const float* doi = dout + (i * H + h) * D;
+                for (int64_t d = 0; d < D; ++d) {
+                  dkj[d] += ds * qi[d];
+                  dvj[d] += p * doi[d];
+                }
+              }
+          }
+        }
+      },
+      1);
+}
+
+void cross_entropy_backward(float* logits, double* loss, const int32_t* target, const float* weight,
+                            int64_t R, int64_t V) {
+  global_pool().parallel_for(
+      R,
+      [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r) {
+          float* x = logits + r * V;
+          float mx = x[0];
+          for (int64_t j = 1; j < V; ++j) mx = std::max(mx, x[j]);
+          double sum = 0;
+          for (int64_t j = 0; j < V; ++j) sum += std::exp(double(x[j] - mx));
+          const int32_t t = target[r];
+          DC_ASSERT(t >= 0 && t < V, "cross-entropy target outside the vocabulary");
+          loss[r] = std::log(sum) + double(mx) - double(x[t]);
+          const double inv = 1.0 / sum;
+          const float w = weight[r];
+          for (int64_t j = 0; j < V; ++j) x[j] = float(w * (std::exp(double(x[j] - mx)) * inv));
+          x[t] -= w;
+        }
+      },
+      1);
+}
+
+}  // namespace dc::kernels

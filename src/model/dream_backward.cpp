@@ -1,0 +1,277 @@
+// The Dream training pass; see dream_backward.h. forward_layers() and backward_layers() are mirror images:
+// each backward step undoes the forward step listed at the same place, in reverse order.
+#include "model/dream_backward.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/backward.h"
+#include "kernels/ops.h"
+#include "model/dream_weights.h"
+#include "model/safetensors_writer.h"
+
+namespace dc {
+
+namespace k = kernels;
+
+int64_t DreamParams::numel() const {
+  int64_t n = 0;
+  for (const ParamTensor& t : tensors) n += int64_t(t.data.size());
+  return n;
+}
+
+DreamParams dream_params_zeros(const ModelConfig& c) {
+  const int64_t C = c.hidden_size, HD = c.num_attention_heads * c.head_dim;
+  const int64_t KD = c.num_key_value_heads * c.head_dim, F = c.intermediate_size, V = c.vocab_size;
+  DreamParams p;
+  p.config = c;
+  auto add = [&](std::string name, std::vector<int64_t> shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    p.tensors.push_back({std::move(name), std::move(shape), std::vector<float>(size_t(n), 0.f)});
+  };
+  add("model.embed_tokens.weight", {V, C});
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string pre = "model.layers." + std::to_string(l) + ".";
+    add(pre + "input_layernorm.weight", {C});
+    add(pre + "self_attn.q_proj.weight", {HD, C});
+    add(pre + "self_attn.q_proj.bias", {HD});
+    add(pre + "self_attn.k_proj.weight", {KD, C});
+    add(pre + "self_attn.k_proj.bias", {KD});
+    add(pre + "self_attn.v_proj.weight", {KD, C});
+    add(pre + "self_attn.v_proj.bias", {KD});
+    add(pre + "self_attn.o_proj.weight", {C, HD});
+    add(pre + "post_attention_layernorm.weight", {C});
+    add(pre + "mlp.gate_proj.weight", {F, C});
+    add(pre + "mlp.up_proj.weight", {F, C});
+    add(pre + "mlp.down_proj.weight", {C, F});
+  }
+  add("model.norm.weight", {C});
+  if (!c.tie_word_embeddings) add("lm_head.weight", {V, C});
+  return p;
+}
+
+DreamParams dream_params_from_checkpoint(const Checkpoint& ckpt) {
+  DreamParams p = dream_params_zeros(ckpt.config());
+  for (ParamTensor& t : p.tensors) {
+    const TensorView& v = ckpt.get(t.name);
+    if (v.shape != t.shape)
+      throw_error("{}: tensor '{}' has shape {}, expected {}", ckpt.dir(), t.name, shape_string(v.shape),
+                  shape_string(t.shape));
+    t.data = tensor_to_f32(v);
+  }
+  return p;
+}
+
+void save_dream_params(const DreamParams& p, const std::string& path, DType dtype) {
+  if (dtype == DType::F32) {
+    std::vector<TensorRef> refs;
+    for (const ParamTensor& t : p.tensors)
+      refs.push_back({t.name, TensorView{DType::F32, t.shape, t.data.data()}});
+    write_safetensors(path, refs, {{"format", "pt"}});
+    return;
+  }
+  std::vector<NamedTensor> named;
+  for (const ParamTensor& t : p.tensors) named.push_back(make_float_tensor(t.name, dtype, t.shape, t.data));
+  write_safetensors(path, named, {{"format", "pt"}});
+}
+
+namespace {
+
+struct Dims {
+  int64_t B, N, M, C, H, Hkv, D, HD, KD, F, V, L;
+  float eps;
+  double theta;
+};
+
+Dims dims_of(const ModelConfig& c, int64_t B, int64_t N) {
+  return {B,
+          N,
+          B * N,
+          c.hidden_size,
+          c.num_attention_heads,
+          c.num_key_value_heads,
+          c.head_dim,
+          c.num_attention_heads * c.head_dim,
+          c.num_key_value_heads * c.head_dim,
+          c.intermediate_size,
+          c.vocab_size,
+          c.num_hidden_layers,
+          float(c.rms_norm_eps),
+          c.rope_theta};
+}
+
+void forward_layers(const DreamParams& p, const Dims& d, const uint8_t* allow, DreamTape& tape) {
+  std::vector<float>& h = tape.hidden;  // (M, C), holds the embeddings on entry
+  std::vector<float> proj(static_cast<size_t>(d.M * d.C));
+  for (int64_t l = 0; l < d.L; ++l) {
+    DreamLayerTape& a = tape.layers[size_t(l)];
+    a.h_in = h;
+    a.x.resize(size_t(d.M * d.C));
+    a.q.resize(size_t(d.M * d.HD));
+    a.k.resize(size_t(d.M * d.KD));
+    a.v.resize(size_t(d.M * d.KD));
+    a.att.resize(size_t(d.M * d.HD));
+    a.lse.resize(size_t(d.B * d.H * d.N));
+    a.x2.resize(size_t(d.M * d.C));
+    a.gate.resize(size_t(d.M * d.F));
+    a.up.resize(size_t(d.M * d.F));
+    a.act.resize(size_t(d.M * d.F));
+    using S = DreamParams;
+    // Attention block.
+    k::rmsnorm_f32(a.x.data(), h.data(), p.layer(l, S::kInputNorm), d.M, d.C, d.eps);
+    k::linear_f32(a.q.data(), a.x.data(), p.layer(l, S::kQw), p.layer(l, S::kQb), d.M, d.HD, d.C);
+    k::linear_f32(a.k.data(), a.x.data(), p.layer(l, S::kKw), p.layer(l, S::kKb), d.M, d.KD, d.C);
+    k::linear_f32(a.v.data(), a.x.data(), p.layer(l, S::kVw), p.layer(l, S::kVb), d.M, d.KD, d.C);
+    k::rope(a.q.data(), tape.pos.data(), d.M, d.H, d.D, d.theta);
+    k::rope(a.k.data(), tape.pos.data(), d.M, d.Hkv, d.D, d.theta);
+    for (int64_t b = 0; b < d.B; ++b)
+      k::attention_train(a.att.data() + b * d.N * d.HD, a.lse.data() + b * d.H * d.N,
+                         a.q.data() + b * d.N * d.HD, a.k.data() + b * d.N * d.KD,
+                         a.v.data() + b * d.N * d.KD, d.N, d.H, d.Hkv, d.D,
+                         allow ? allow + b * d.N * d.N : nullptr);
+    k::linear_f32(proj.data(), a.att.data(), p.layer(l, S::kOw), nullptr, d.M, d.C, d.HD);
+    k::add_inplace(h.data(), proj.data(), d.M * d.C);
+    a.h_mid = h;
+    // MLP block.
+    k::rmsnorm_f32(a.x2.data(), h.data(), p.layer(l, S::kPostNorm), d.M, d.C, d.eps);
+    k::linear_f32(a.gate.data(), a.x2.data(), p.layer(l, S::kGate), nullptr, d.M, d.F, d.C);
+    k::linear_f32(a.up.data(), a.x2.data(), p.layer(l, S::kUp), nullptr, d.M, d.F, d.C);
+    k::swiglu(a.act.data(), a.gate.data(), a.up.data(), d.M * d.F);
+    k::linear_f32(proj.data(), a.act.data(), p.layer(l, S::kDown), nullptr, d.M, d.C, d.F);
+    k::add_inplace(h.data(), proj.data(), d.M * d.C);
+  }
+}
+
+// On entry tape.dh (M, C) holds dLoss/d(final residual stream); on exit dLoss/d(embeddings).
+void backward_layers(const DreamParams& p, DreamParams& g, const Dims& d, const uint8_t* allow,
+                     DreamTape& tape) {
+  using S = DreamParams;
+  float* dh = tape.dh.data();
+  tape.dx.resize(size_t(d.M * d.C));
+  tape.dtmp.resize(size_t(d.M * d.C));
+  tape.dhd.resize(size_t(d.M * d.HD));
+  tape.dq.resize(size_t(d.M * d.HD));
+  tape.dk.resize(size_t(d.M * d.KD));
+  tape.dv.resize(size_t(d.M * d.KD));
+  tape.dff_a.resize(size_t(d.M * d.F));
+  tape.dff_b.resize(size_t(d.M * d.F));
+  tape.dff_c.resize(size_t(d.M * d.F));
+  float *dx = tape.dx.data(), *dtmp = tape.dtmp.data(), *dhd = tape.dhd.data();
+  float *dq = tape.dq.data(), *dk = tape.dk.data(), *dv = tape.dv.data();
+  float *dact = tape.dff_a.data(), *dgate = tape.dff_b.data(), *dup = tape.dff_c.data();
+  for (int64_t l = d.L - 1; l >= 0; --l) {
+    const DreamLayerTape& a = tape.layers[size_t(l)];
+    // MLP block, reversed: h += down(act); act = swiglu(gate, up); gate/up = x2 W^T; x2 = norm(h_mid).
+    k::linear_backward(dact, g.layer(l, S::kDown), nullptr, dh, a.act.data(), p.layer(l, S::kDown), d.M, d.C,
+                       d.F);
+    k::swiglu_backward(dgate, dup, dact, a.gate.data(), a.up.data(), d.M * d.F);
+    k::linear_backward(dx, g.layer(l, S::kGate), nullptr, dgate, a.x2.data(), p.layer(l, S::kGate), d.M, d.F,
+                       d.C);
+    k::linear_backward(dtmp, g.layer(l, S::kUp), nullptr, dup, a.x2.data(), p.layer(l, S::kUp), d.M, d.F,
+                       d.C);
+    k::add_inplace(dx, dtmp, d.M * d.C);
+    k::rmsnorm_backward(dtmp, g.layer(l, S::kPostNorm), dx, a.h_mid.data(), p.layer(l, S::kPostNorm), d.M,
+                        d.C, d.eps);
+    k::add_inplace(dh, dtmp, d.M * d.C);
+    // Attention block, reversed: h += o(att); att = attention(rope(q), rope(k), v); q/k/v = x W^T + b.
+    k::linear_backward(dhd, g.layer(l, S::kOw), nullptr, dh, a.att.data(), p.layer(l, S::kOw), d.M, d.C,
+                       d.HD);
+    for (int64_t b = 0; b < d.B; ++b)
+      k::attention_train_backward(dq + b * d.N * d.HD, dk + b * d.N * d.KD, dv + b * d.N * d.KD,
+                                  dhd + b * d.N * d.HD, a.q.data() + b * d.N * d.HD,
+                                  a.k.data() + b * d.N * d.KD, a.v.data() + b * d.N * d.KD,
+                                  a.att.data() + b * d.N * d.HD, a.lse.data() + b * d.H * d.N, d.N, d.H,
+                                  d.Hkv, d.D, allow ? allow + b * d.N * d.N : nullptr);
+    k::rope_backward(dq, tape.pos.data(), d.M, d.H, d.D, d.theta);
+    k::rope_backward(dk, tape.pos.data(), d.M, d.Hkv, d.D, d.theta);
+    k::linear_backward(dx, g.layer(l, S::kQw), g.layer(l, S::kQb), dq, a.x.data(), p.layer(l, S::kQw), d.M,
+                       d.HD, d.C);
+    k::linear_backward(dtmp, g.layer(l, S::kKw), g.layer(l, S::kKb), dk, a.x.data(), p.layer(l, S::kKw), d.M,
+                       d.KD, d.C);
+    k::add_inplace(dx, dtmp, d.M * d.C);
+    k::linear_backward(dtmp, g.layer(l, S::kVw), g.layer(l, S::kVb), dv, a.x.data(), p.layer(l, S::kVw), d.M,
+                       d.KD, d.C);
+    k::add_inplace(dx, dtmp, d.M * d.C);
+    k::rmsnorm_backward(dtmp, g.layer(l, S::kInputNorm), dx, a.h_in.data(), p.layer(l, S::kInputNorm), d.M,
+                        d.C, d.eps);
+    k::add_inplace(dh, dtmp, d.M * d.C);
+  }
+}
+
+}  // namespace
+
+double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                           const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape) {
+  const Dims d = dims_of(p.config, B, N);
+  if (B <= 0 || N <= 0) throw_error("dream training pass: empty batch ({} x {})", B, N);
+  for (int64_t i = 0; i < d.M; ++i)
+    if (tokens[i] < 0 || tokens[i] >= d.V)
+      throw_error("dream training pass: token id {} at row {} is outside the vocabulary [0, {})", tokens[i],
+                  i, d.V);
+  const int64_t R = int64_t(t.rows.size());
+  DC_ASSERT(t.targets.size() == t.rows.size() && t.weights.size() == t.rows.size(), "head target sizes");
+  for (int64_t r = 0; r < R; ++r) {
+    if (t.rows[size_t(r)] < 0 || t.rows[size_t(r)] >= d.M)
+      throw_error("dream training pass: head row {} is outside the {} rows", t.rows[size_t(r)], d.M);
+    if (t.targets[size_t(r)] < 0 || t.targets[size_t(r)] >= d.V)
+      throw_error("dream training pass: target id {} is outside the vocabulary [0, {})", t.targets[size_t(r)],
+                  d.V);
+  }
+  tape.B = B;
+  tape.N = N;
+  tape.pos.resize(size_t(d.M));
+  for (int64_t i = 0; i < d.M; ++i) tape.pos[size_t(i)] = int32_t(i % N);
+  tape.layers.resize(size_t(d.L));
+
+  // Embedding gather: hidden (M, C) = embed[tokens].
+  tape.hidden.resize(size_t(d.M * d.C));
+  for (int64_t i = 0; i < d.M; ++i)
+    std::memcpy(tape.hidden.data() + i * d.C, p.embed() + int64_t(tokens[i]) * d.C, size_t(d.C) * 4);
+  forward_layers(p, d, allow, tape);
+
+  // Head on the R selected rows: head_x = norm(hidden[rows]); logits = head_x lm_head^T; weighted CE.
+  tape.head_in.resize(size_t(R * d.C));
+  tape.head_x.resize(size_t(R * d.C));
+  tape.logits.resize(size_t(R * d.V));
+  tape.row_loss.resize(size_t(R));
+  for (int64_t r = 0; r < R; ++r)
+    std::memcpy(tape.head_in.data() + r * d.C, tape.hidden.data() + t.rows[size_t(r)] * d.C, size_t(d.C) * 4);
+  k::rmsnorm_f32(tape.head_x.data(), tape.head_in.data(), p.final_norm(), R, d.C, d.eps);
+  k::linear_f32(tape.logits.data(), tape.head_x.data(), p.lm_head(), nullptr, R, d.V, d.C);
+  k::cross_entropy_backward(tape.logits.data(), tape.row_loss.data(), t.targets.data(), t.weights.data(), R,
+                            d.V);
+  double loss = 0;
+  for (int64_t r = 0; r < R; ++r) loss += double(t.weights[size_t(r)]) * tape.row_loss[size_t(r)];
+  if (!grads) return loss;
+
+  // Backward through the head: dhead_x = dlogits lm_head; d(final norm); scatter into dh (M, C).
+  DreamParams& g = *grads;
+  std::vector<float> dhx(size_t(R * d.C)), dhin(size_t(R * d.C));
+  k::linear_backward(dhx.data(), g.lm_head(), nullptr, tape.logits.data(), tape.head_x.data(), p.lm_head(), R,
+                     d.V, d.C);
+  k::rmsnorm_backward(dhin.data(), g.final_norm(), dhx.data(), tape.head_in.data(), p.final_norm(), R, d.C,
+                      d.eps);
+  tape.dh.assign(size_t(d.M * d.C), 0.f);
+  for (int64_t r = 0; r < R; ++r)
+    k::add_inplace(tape.dh.data() + t.rows[size_t(r)] * d.C, dhin.data() + r * d.C, d.C);
+
+  backward_layers(p, g, d, allow, tape);
+
+  // Embedding scatter: dembed[tokens[i]] += dh[i]; columns split over threads, rows in order.
+  float* de = g.embed();
+  const float* dh = tape.dh.data();
+  global_pool().parallel_for(
+      d.C,
+      [&](int64_t c0, int64_t c1, int) {
+        for (int64_t i = 0; i < d.M; ++i) {
+          float* dst = de + int64_t(tokens[i]) * d.C;
+          for (int64_t c = c0; c < c1; ++c) dst[c] += dh[i * d.C + c];
+        }
+      },
+      16);
+  return loss;
+}
+
+}  // namespace dc

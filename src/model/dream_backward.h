@@ -1,0 +1,106 @@
+// Training pass of the Dream model (SPEC §1, §5): fp32 master parameters in Hugging Face layout, a forward
+// that keeps every intermediate on a tape, the weighted cross-entropy head over selected rows, and the
+// backward pass written by hand as the mirror image of that forward (llm.c style, kernels/backward.h).
+//
+// The forward is the same network as DreamModel::forward (dream_model.h) specialised for training: every
+// sequence is full length (no padding: SFT responses are filled with <|dlm_pad|>, a real token), positions
+// are 0..N-1, and attention takes an optional per-(query, key) mask for causal-to-full annealing. It runs
+// on the fp32 parameters directly (weights change every step; the GEMMs pack them per call). The inference
+// forward is the oracle for the training forward in the tests.
+//
+// Buffer shapes: B sequences of N positions, M = B*N rows (row b*N + i), C hidden, H/Hkv heads of D,
+// HD = H*D, KD = Hkv*D, F FFN width, V vocabulary, R head rows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+
+namespace dc {
+
+struct ParamTensor {
+  std::string name;            // Hugging Face name, e.g. "model.layers.0.self_attn.q_proj.weight"
+  std::vector<int64_t> shape;  // PyTorch order
+  std::vector<float> data;     // fp32, row-major
+};
+
+// All trainable tensors of a Dream model, in a fixed order (the one layout shared by parameters,
+// gradients and optimizer moments):
+//   0 embed_tokens; per layer l at 1 + 12 l: input_layernorm, q_proj.weight, q_proj.bias, k_proj.weight,
+//   k_proj.bias, v_proj.weight, v_proj.bias, o_proj.weight, post_attention_layernorm, gate_proj, up_proj,
+//   down_proj; then model.norm; then lm_head unless tie_word_embeddings.
+struct DreamParams {
+  enum Slot { kInputNorm, kQw, kQb, kKw, kKb, kVw, kVb, kOw, kPostNorm, kGate, kUp, kDown, kPerLayer };
+  ModelConfig config;
+  std::vector<ParamTensor> tensors;
+
+  float* embed() { return tensors[0].data.data(); }
+  const float* embed() const { return tensors[0].data.data(); }
+  float* layer(int64_t l, Slot s) { return tensors[size_t(1 + l * kPerLayer + s)].data.data(); }
+  const float* layer(int64_t l, Slot s) const { return tensors[size_t(1 + l * kPerLayer + s)].data.data(); }
+  size_t final_norm_index() const { return size_t(1 + config.num_hidden_layers * kPerLayer); }
+  float* final_norm() { return tensors[final_norm_index()].data.data(); }
+  const float* final_norm() const { return tensors[final_norm_index()].data.data(); }
+  // lm_head.weight, or the embedding when tied.
+  float* lm_head() { return config.tie_word_embeddings ? embed() : tensors.back().data.data(); }
+  const float* lm_head() const { return config.tie_word_embeddings ? embed() : tensors.back().data.data(); }
+  int64_t numel() const;
+};
+
+// Names and shapes for `cfg` (data zero-filled).
+DreamParams dream_params_zeros(const ModelConfig& cfg);
+// The checkpoint's tensors widened to fp32 (validated by Checkpoint::open). Throws dc::Error.
+DreamParams dream_params_from_checkpoint(const Checkpoint& ckpt);
+// Writes the parameters as one safetensors file in F32 or BF16 (round to nearest even). Atomic; throws
+// dc::Error on I/O errors.
+void save_dream_params(const DreamParams& p, const std::string& path, DType dtype);
+
+// Rows of the head: raw row rows[r] = b*N + i (the output at position i, which predicts position i+1),
+// its target token and its weight in the loss.
+struct HeadTargets {
+  std::vector<int64_t> rows;
+  std::vector<int32_t> targets;
+  std::vector<float> weights;
+};
+
+struct DreamLayerTape {
+  std::vector<float> h_in;   // (M, C) residual stream entering the layer
+  std::vector<float> x;      // (M, C) input_layernorm(h_in)
+  std::vector<float> q;      // (M, HD) post-RoPE queries
+  std::vector<float> k;      // (M, KD) post-RoPE keys
+  std::vector<float> v;      // (M, KD) values
+  std::vector<float> att;    // (M, HD) attention output
+  std::vector<float> lse;    // (B, H, N) log-sum-exp of each attention row
+  std::vector<float> h_mid;  // (M, C) h_in + o_proj(att)
+  std::vector<float> x2;     // (M, C) post_attention_layernorm(h_mid)
+  std::vector<float> gate;   // (M, F)
+  std::vector<float> up;     // (M, F)
+  std::vector<float> act;    // (M, F) silu(gate) * up
+};
+
+// Everything the forward keeps for the backward, plus the backward's scratch. Reused across steps.
+struct DreamTape {
+  int64_t B = 0, N = 0;
+  std::vector<int32_t> pos;            // (M) RoPE positions
+  std::vector<DreamLayerTape> layers;  // [L]
+  std::vector<float> hidden;           // (M, C) residual stream after the last layer
+  std::vector<float> head_in;          // (R, C) hidden rows gathered for the head
+  std::vector<float> head_x;           // (R, C) model.norm(head_in)
+  std::vector<float> logits;           // (R, V) logits, then dLoss/dlogits
+  std::vector<double> row_loss;        // (R) unweighted cross-entropy of each head row
+  // Backward scratch.
+  std::vector<float> dh, dx, dtmp, dhd, dq, dk, dv, dff_a, dff_b, dff_c;
+};
+
+// Forward over tokens (B, N) with attention mask allow (B, N, N) (nullable = full attention), then the
+// head on t.rows and the loss sum_r weight[r] * CE_r, which is returned. If grads is non-null (same layout
+// as p, e.g. from dream_params_zeros), the backward pass adds dLoss/dparam into it. Token ids must be in
+// [0, V) and rows in [0, B*N) (checked: dc::Error). Not re-entrant (kernels share the global pool).
+double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                           const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape);
+
+}  // namespace dc

@@ -1,0 +1,261 @@
+// The training loop; see trainer.h.
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+#include "core/rng.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+#include "model/safetensors_writer.h"
+#include "train/diffusion_batch.h"
+#include "train/loss_curve.h"
+
+namespace dc::train {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json",   "vocab.json",
+                                           "merges.txt",     "special_tokens_map.json", "added_tokens.json"};
+
+// Stream ids of the step RNGs (forks of the seed's generator).
+constexpr uint64_t kMaskStream = 0, kValStream = 1ull << 40, kOrderStream = 1ull << 41;
+
+// The data loader: sample number c (0, 1, ...) is sequence perm_e[c % size] of epoch e = c / size, where
+// perm_e is a Fisher-Yates shuffle drawn from (seed, e). Its whole state is c.
+class Loader {
+ public:
+  Loader(const TokenDataset& d, uint64_t seed) : d_(d), seed_(seed) {}
+  void read(int64_t c, TokenSequence& out) {
+    const int64_t n = d_.size(), e = c / n;
+    if (e != epoch_) {
+      perm_.resize(size_t(n));
+      for (int64_t i = 0; i < n; ++i) perm_[size_t(i)] = i;
+      Rng r = Rng(seed_).fork(kOrderStream + uint64_t(e));
+      for (int64_t i = n - 1; i > 0; --i) std::swap(perm_[size_t(i)], perm_[r.below(uint64_t(i + 1))]);
+      epoch_ = e;
+    }
+    d_.get(perm_[size_t(c % n)], out);
+  }
+
+ private:
+  const TokenDataset& d_;
+  uint64_t seed_;
+  int64_t epoch_ = -1;
+  std::vector<int64_t> perm_;
+};
+
+void zero(DreamParams& g) {
+  for (ParamTensor& t : g.tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
+}
+
+std::string hms(double s) {
+  const int64_t t = int64_t(std::max(0.0, s));
+  return fmt::format("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+}
+
+void write_state(const std::string& dir, const AdamW& opt, const json& state) {
+  std::vector<TensorRef> refs;
+  AdamW& o = const_cast<AdamW&>(opt);
+  for (const ParamTensor& t : o.m().tensors)
+    refs.push_back({"m." + t.name, {DType::F32, t.shape, t.data.data()}});
+  for (const ParamTensor& t : o.v().tensors)
+    refs.push_back({"v." + t.name, {DType::F32, t.shape, t.data.data()}});
+  write_safetensors(dir + "/optimizer.safetensors", refs);
+  write_file_atomic(dir + "/trainer_state.json", state.dump(2) + "\n");
+}
+
+void load_moments(const std::string& path, DreamParams& m, DreamParams& v) {
+  SafetensorsFile f(path);
+  for (auto [prefix, p] : {std::pair<const char*, DreamParams*>{"m.", &m}, {"v.", &v}})
+    for (ParamTensor& t : p->tensors) {
+      const TensorView& tv = f.get(prefix + t.name);
+      if (tv.dtype != DType::F32 || tv.shape != t.shape)
+        throw_error("{}: optimizer tensor '{}{}' has the wrong type or shape", path, prefix, t.name);
+      std::memcpy(t.data.data(), tv.data, t.data.size() * 4);
+    }
+}
+
+}  // namespace
+
+std::string latest_checkpoint(const std::string& out_dir) {
+  const std::string ptr = out_dir + "/latest";
+  if (!fs::exists(ptr)) return "";
+  std::string name = read_file(ptr);
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  if (name.empty() || name.find('/') != std::string::npos || !fs::is_directory(out_dir + "/" + name))
+    throw_error("{}: does not name a checkpoint folder inside {}", ptr, out_dir);
+  return fs::absolute(out_dir + "/" + name).string();
+}
+
+void write_model_folder(const std::string& dir, const DreamParams& p, DType dtype,
+                        const std::string& tokenizer_dir) {
+  fs::create_directories(dir);
+  ModelConfig c = p.config;
+  c.torch_dtype = dtype == DType::BF16 ? "bfloat16" : "float32";
+  write_file_atomic(dir + "/config.json", model_config_to_json(c));
+  save_dream_params(p, dir + "/model.safetensors", dtype);
+  if (tokenizer_dir.empty()) return;
+  for (const char* f : kTokenizerFiles)
+    if (fs::exists(tokenizer_dir + "/" + f))
+      write_file_atomic(dir + "/" + f, read_file(tokenizer_dir + "/" + f));
+}
+
+double validation_loss(const DreamParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
+                       uint64_t seed, double mask_eps) {
+  DreamTape tape;
+  double total = 0;
+  std::vector<TokenSequence> seqs(static_cast<size_t>(batch));
+  for (int64_t k = 0; k < batches; ++k) {
+    for (int64_t b = 0; b < batch; ++b) data.get((k * batch + b) % data.size(), seqs[size_t(b)]);
+    Rng rng = Rng(seed).fork(kValStream + uint64_t(k));
+    const DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, mask_eps, 1.0, rng);
+    total += dream_loss_and_grad(params, db.tokens.data(), db.B, db.N, nullptr, db.head, nullptr, tape);
+  }
+  return total / double(batches);
+}
+
+TrainResult train(DreamParams& params, const TokenDataset& data, const TokenDataset* val,
+                  const TrainOptions& o) {
+  if (o.out_dir.empty()) throw_error("train: no output folder given");
+  if (o.steps <= 0 || o.batch <= 0 || o.accum <= 0)
+    throw_error("train: steps ({}), batch ({}) and accumulation ({}) must be positive", o.steps, o.batch,
+                o.accum);
+  if (params.config.mask_token_id < 0 || params.config.mask_token_id >= params.config.vocab_size)
+    throw_error("train: the model's mask_token_id {} is not a token of its vocabulary",
+                params.config.mask_token_id);
+  fs::create_directories(o.out_dir);
+  AdamWOptions ao = o.adam;
+  ao.total_steps = o.steps;
+  AdamW opt(ao, params);
+  const int64_t N = data.seq_len();
+  json shape = {{"seed", o.seed}, {"batch", o.batch}, {"accum", o.accum}, {"seq_len", N}, {"steps", o.steps}};
+
+  int64_t step = 0;
+  std::vector<std::pair<double, double>> curve, val_curve;
+  const std::string metrics_path = o.out_dir + "/metrics.jsonl";
+  if (o.resume) {
+    const std::string ck = latest_checkpoint(o.out_dir);
+    if (ck.empty()) throw_error("{}: nothing to resume (no 'latest' checkpoint)", o.out_dir);
+    const json st = json::parse(read_file(ck + "/trainer_state.json"));
+    for (auto& [k, v] : shape.items())
+      if (st.value(k, json()) != v)
+        throw_error("{}/trainer_state.json: {} is {}, but this run uses {}", ck, k,
+                    st.value(k, json()).dump(), v.dump());
+    const Checkpoint cp = Checkpoint::open(ck);
+    DreamParams loaded = dream_params_from_checkpoint(cp);
+    if (loaded.numel() != params.numel()) throw_error("{}: the checkpoint's model differs from this one", ck);
+    params = std::move(loaded);
+    load_moments(ck + "/optimizer.safetensors", opt.m(), opt.v());
+    step = st.at("step").get<int64_t>();
+    // Keep the metrics of the steps up to the checkpoint (a killed run may have logged more).
+    std::string kept;
+    if (fs::exists(metrics_path)) {
+      std::istringstream in(read_file(metrics_path));
+      for (std::string line; std::getline(in, line);) {
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_discarded() || j.value("step", int64_t(0)) > step) continue;
+        kept += line + "\n";
+        if (j.contains("loss")) curve.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
+        if (j.contains("val_loss"))
+          val_curve.emplace_back(j["step"].get<double>(), j["val_loss"].get<double>());
+      }
+    }
+    write_file_atomic(metrics_path, kept);
+    if (o.log) o.log(fmt::format("resumed from {} at step {}", ck, step));
+  } else {
+    write_file_atomic(metrics_path, "");
+  }
+  std::ofstream metrics(metrics_path, std::ios::app);
+
+  DreamParams grads = dream_params_zeros(params.config);
+  DreamTape tape;
+  Loader loader(data, o.seed);
+  std::vector<TokenSequence> seqs(static_cast<size_t>(o.batch));
+  TrainResult res;
+  res.step = step;
+  const int64_t last = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
+  const auto t_start = std::chrono::steady_clock::now();
+  const int64_t first = step;
+
+  auto save = [&](int64_t s) {
+    const std::string name = fmt::format("checkpoint-{}", s);
+    const std::string tmp = o.out_dir + "/." + name + ".tmp";
+    fs::remove_all(tmp);
+    write_model_folder(tmp, params, DType::F32, o.tokenizer_dir);
+    json st = shape;
+    st["step"] = s;
+    st["samples_seen"] = s * o.accum * o.batch;
+    write_state(tmp, opt, st);
+    fs::remove_all(o.out_dir + "/" + name);
+    fs::rename(tmp, o.out_dir + "/" + name);
+    write_file_atomic(o.out_dir + "/latest", name + "\n");
+    for (const auto& e : fs::directory_iterator(o.out_dir)) {
+      const std::string f = e.path().filename().string();
+      if (f.rfind("checkpoint-", 0) == 0 && f != name) fs::remove_all(e.path());
+    }
+    write_file_atomic(o.out_dir + "/loss.svg", loss_curve_svg(curve, val_curve));
+    res.checkpoint = fs::absolute(o.out_dir + "/" + name).string();
+  };
+
+  while (step < last) {
+    const int64_t s = step + 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    zero(grads);
+    const double anneal = o.anneal_steps > 0 ? std::min(1.0, double(s) / double(o.anneal_steps)) : 1.0;
+    double loss = 0;
+    for (int64_t k = 0; k < o.accum; ++k) {
+      for (int64_t b = 0; b < o.batch; ++b) loader.read((step * o.accum + k) * o.batch + b, seqs[size_t(b)]);
+      Rng rng = Rng(o.seed).fork(kMaskStream + uint64_t(step * o.accum + k));
+      DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, o.mask_eps, anneal, rng);
+      // Average over micro-batches: each one's loss is already normalised by its masked count.
+      for (float& w : db.head.weights) w /= float(o.accum);
+      loss += dream_loss_and_grad(params, db.tokens.data(), db.B, db.N,
+                                  db.allow.empty() ? nullptr : db.allow.data(), db.head, &grads, tape);
+    }
+    const double gnorm = global_grad_norm(grads);
+    const double lr = opt.update(params, grads, s, gnorm);
+    step = s;
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double tps = double(o.batch * o.accum * N) / std::max(dt, 1e-9);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    const double eta = elapsed / double(step - first) * double(last - step);
+    curve.emplace_back(double(step), loss);
+    metrics << json{{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm}, {"tokens_per_s", tps}}
+                   .dump()
+            << "\n";
+    if (o.log)
+      o.log(fmt::format("step {}/{} loss {:.4f} lr {:.3e} grad_norm {:.3f} tok/s {:.0f} eta {}", step,
+                        o.steps, loss, lr, gnorm, tps, hms(eta)));
+    res.last_loss = loss;
+    res.step = step;
+    if (val && o.eval_every > 0 && (step % o.eval_every == 0 || step == last)) {
+      const double vl = validation_loss(params, *val, o.batch, o.eval_batches, o.seed, o.mask_eps);
+      val_curve.emplace_back(double(step), vl);
+      metrics << json{{"step", step}, {"val_loss", vl}}.dump() << "\n";
+      res.last_val_loss = vl;
+      if (o.log) o.log(fmt::format("step {} validation loss {:.4f}", step, vl));
+    }
+    metrics.flush();
+    if (step == last || (o.save_every > 0 && step % o.save_every == 0)) save(step);
+  }
+  if (res.checkpoint.empty() && step > 0) res.checkpoint = latest_checkpoint(o.out_dir);
+  write_file_atomic(o.out_dir + "/loss.svg", loss_curve_svg(curve, val_curve));
+  if (o.export_bf16 && step == o.steps)
+    write_model_folder(o.out_dir + "/export-bf16", params, DType::BF16, o.tokenizer_dir);
+  return res;
+}
+
+}  // namespace dc::train
