@@ -220,6 +220,8 @@ std::string order_heatmap_svg(const DecodeOrder& order, const std::string& title
   std::vector<double> yt = nice_ticks(double(smin), double(smax), 7);
   std::erase_if(yt, [](double v) { return v != std::floor(v); });
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1, ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
+  // Label the first step too when the round ticks start well below it (e.g. 1, 50, 100).
+  if (!yt.empty() && yt.front() - double(smin) > ystep / 3) yt.insert(yt.begin(), double(smin));
   for (double v : yt) {
     const double y = Y(v + 0.5);
     svg.line(f.x0 - 4, y, f.x0, y, kAxis);
