@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "eval/append_file.h"
 #include "eval/harness.h"
 #include "eval/judge.h"
 #include "eval/pass_at_k.h"
@@ -122,37 +123,6 @@ json result_json(const SampleResult& r, bool has_plus) {
   return j;
 }
 
-class AppendFile {
- public:
-  explicit AppendFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw_error("{}: cannot open for writing: {}", path, std::strerror(errno));
-  }
-  ~AppendFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  // One write per line, then fsync: a finished sample survives an interruption or a power cut.
-  void line(const std::string& text) {
-    std::string data = text + "\n";
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw_error("{}: cannot write: {}", path_, std::strerror(errno));
-      }
-      p += n;
-      left -= size_t(n);
-    }
-    ::fdatasync(fd_);
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
 }  // namespace
 
 sandbox::TestRunRequest candidate_request(const Task& task, const TaskExpected& expected,
@@ -232,7 +202,8 @@ Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const Eva
     while (std::getline(in, line)) {
       json j = json::parse(line, nullptr, false);
       if (!j.is_discarded() && j.is_object() && j.contains("key") && j["key"].is_string()) {
-        done[j["key"].get<std::string>()] = std::move(j);
+        std::string key = j["key"].get<std::string>();
+        done[key] = std::move(j);
       }
     }
   }

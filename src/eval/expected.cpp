@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "eval/append_file.h"
 #include "eval/harness.h"
 #include "eval/progress.h"
 #include "eval/runner.h"
@@ -91,22 +92,6 @@ ExpectedOutput reference_result(const sandbox::TestRunResult& run, size_t i) {
   return e;
 }
 
-void append_line(int fd, const std::string& line, const std::string& path) {
-  // One write per line: O_APPEND keeps concurrent writers' lines whole.
-  std::string data = line + "\n";
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_error("{}: cannot write: {}", path, std::strerror(errno));
-    }
-    p += n;
-    left -= size_t(n);
-  }
-}
-
 }  // namespace
 
 std::map<std::string, TaskExpected> load_expected(const Dataset& d, const ExpectedOptions& opt) {
@@ -165,66 +150,55 @@ std::map<std::string, TaskExpected> load_expected(const Dataset& d, const Expect
 
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw_error("{}: cannot open the expected-output cache: {} (set --cache-dir)", path,
-                std::strerror(errno));
-  }
+  AppendFile cache(path);
   Progress bar(fmt::format("expected outputs ({})", d.name), todo.size(), opt.progress);
   size_t failed_tests = 0;
   std::string first_failure;
-  try {
-    run_streaming(
-        todo.size(), opt.workers,
-        [&](size_t i) {
-          const Part& p = todo[i];
-          const Task& t = *p.task;
-          bool literal = p.plus ? !t.plus_outputs.empty() : !t.base_outputs.empty();
-          sandbox::TestRunRequest req;
-          HarnessParams hp = harness_params(t, true);
-          hp.literal = literal;
-          req.harness = harness_source(hp);
-          req.program = literal ? "" : reference_program(t);
-          req.inputs =
-              literal ? (p.plus ? t.plus_outputs : t.base_outputs) : (p.plus ? t.plus_inputs : t.base_inputs);
-          req.per_test_seconds.assign(req.inputs.size(), opt.test_seconds);
-          req.stop_at_first_failure = false;
-          req.limits.wall_seconds = 60;
-          req.limits.memory_bytes = 8ull << 30;
-          req.limits.output_bytes = 64ull << 20;
-          req.limits.file_bytes = 64ull << 20;
-          req.use_namespaces = opt.use_namespaces;
-          return req;
-        },
-        [&](size_t i, sandbox::TestRunResult&& run) {
-          const Part& p = todo[i];
-          std::vector<ExpectedOutput> v;
-          bool all_ok = true;
-          for (size_t k = 0; k < run.tests.size(); ++k) {
-            v.push_back(reference_result(run, k));
-            if (!v.back().ok) {
-              all_ok = false;
-              if (failed_tests++ == 0) {
-                first_failure = fmt::format("{} {} test {}: {}", p.task->task_id, p.plus ? "plus" : "base", k,
-                                            v.back().error);
-              }
+  run_streaming(
+      todo.size(), opt.workers,
+      [&](size_t i) {
+        const Part& p = todo[i];
+        const Task& t = *p.task;
+        bool literal = p.plus ? !t.plus_outputs.empty() : !t.base_outputs.empty();
+        sandbox::TestRunRequest req;
+        HarnessParams hp = harness_params(t, true);
+        hp.literal = literal;
+        req.harness = harness_source(hp);
+        req.program = literal ? "" : reference_program(t);
+        req.inputs =
+            literal ? (p.plus ? t.plus_outputs : t.base_outputs) : (p.plus ? t.plus_inputs : t.base_inputs);
+        req.per_test_seconds.assign(req.inputs.size(), opt.test_seconds);
+        req.stop_at_first_failure = false;
+        req.limits.wall_seconds = 60;
+        req.limits.memory_bytes = 8ull << 30;
+        req.limits.output_bytes = 64ull << 20;
+        req.limits.file_bytes = 64ull << 20;
+        req.use_namespaces = opt.use_namespaces;
+        return req;
+      },
+      [&](size_t i, sandbox::TestRunResult&& run) {
+        const Part& p = todo[i];
+        std::vector<ExpectedOutput> v;
+        bool all_ok = true;
+        for (size_t k = 0; k < run.tests.size(); ++k) {
+          v.push_back(reference_result(run, k));
+          if (!v.back().ok) {
+            all_ok = false;
+            if (failed_tests++ == 0) {
+              first_failure = fmt::format("{} {} test {}: {}", p.task->task_id, p.plus ? "plus" : "base", k,
+                                          v.back().error);
             }
           }
-          if (all_ok) {
-            json line{
-                {"task_id", p.task->task_id}, {"part", p.plus ? "plus" : "base"}, {"tests", json::array()}};
-            for (const auto& e : v) line["tests"].push_back(to_json(e));
-            append_line(fd, line.dump(), path);
-          }
-          (p.plus ? out[p.task->task_id].plus : out[p.task->task_id].base) = std::move(v);
-          bar.advance();
-        });
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::fsync(fd);
-  ::close(fd);
+        }
+        if (all_ok) {
+          json line{
+              {"task_id", p.task->task_id}, {"part", p.plus ? "plus" : "base"}, {"tests", json::array()}};
+          for (const auto& e : v) line["tests"].push_back(to_json(e));
+          cache.line(line.dump());
+        }
+        (p.plus ? out[p.task->task_id].plus : out[p.task->task_id].base) = std::move(v);
+        bar.advance();
+      });
   bar.finish();
   if (failed_tests > 0) {
     std::fprintf(stderr,

@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "eval/append_file.h"
 #include "eval/progress.h"
+#include "eval/sanitize.h"
 
 namespace dc::eval {
 
@@ -99,10 +101,9 @@ std::vector<Sample> generate_samples(const Dataset& d, const CompleteFn& complet
     for (const auto& t : d.tasks) missing += !have.count({s, t.task_id});
   }
   if (missing > 0) {
-    int fd = ::open(opt.samples_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) throw_error("{}: cannot open for writing: {}", opt.samples_path, std::strerror(errno));
+    AppendFile file(opt.samples_path);
     Progress bar(fmt::format("generate {}", d.name), missing, opt.progress);
-    try {
+    {
       for (int s = 0; s < opt.n; ++s) {
         std::vector<const Task*> todo;
         for (const auto& t : d.tasks) {
@@ -116,28 +117,27 @@ std::vector<Sample> generate_samples(const Dataset& d, const CompleteFn& complet
           std::vector<std::string> answers = complete(reqs, s);
           if (answers.size() != reqs.size())
             throw_error("the generator returned {} answers for {} prompts", answers.size(), reqs.size());
+          std::vector<SanitizeRequest> programs;
+          for (size_t i = 0; i < reqs.size(); ++i) {
+            programs.push_back(
+                {program_from_answer(*todo[b + i], answers[i], opt.chat), todo[b + i]->entry_point});
+          }
+          std::vector<std::string> sanitized = opt.chat ? sanitize(programs) : std::vector<std::string>{};
           std::string lines;
           for (size_t i = 0; i < reqs.size(); ++i) {
             const Task& t = *todo[b + i];
-            std::string program = program_from_answer(t, answers[i], opt.chat);
+            const std::string& program = opt.chat ? sanitized[i] : programs[i].code;
             lines +=
                 json{{"task_id", t.task_id}, {"sample", s}, {"completion", answers[i]}, {"solution", program}}
                     .dump(-1, ' ', false, json::error_handler_t::replace) +
                 "\n";
             have[{s, t.task_id}] = program;
           }
-          if (::write(fd, lines.data(), lines.size()) != ssize_t(lines.size())) {
-            throw_error("{}: cannot write: {}", opt.samples_path, std::strerror(errno));
-          }
-          ::fdatasync(fd);
+          file.lines(lines);
           bar.advance(reqs.size());
         }
       }
-    } catch (...) {
-      ::close(fd);
-      throw;
     }
-    ::close(fd);
     bar.finish();
   }
   std::vector<Sample> out;

@@ -36,7 +36,7 @@ PromptRequest eval_prompt(const Task& task, bool chat);
 // The program a model's answer gives: chat answers continue an open ```python block, so the code runs to
 // the closing fence; imports of the task prompt are kept in front (the model often leaves them out);
 // if the entry point is not defined the answer is treated as a completion of the prompt. Base answers
-// are appended to the prompt.
+// are appended to the prompt. generate_samples then sanitises chat programs (sanitize.h).
 std::string program_from_answer(const Task& task, const std::string& answer, bool chat);
 
 struct GenerateSamplesOptions {

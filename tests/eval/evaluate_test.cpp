@@ -12,6 +12,7 @@
 #include "core/mapped_file.h"
 #include "eval/evaluator.h"
 #include "eval/generation.h"
+#include "eval/sanitize.h"
 #include "eval_fixture.h"
 
 namespace dc::eval {
@@ -193,6 +194,24 @@ TEST(EvaluateGeneric, OutputsGivenOrComputedAndAsserts) {
   EXPECT_EQ(j["pass_at_1"]["base"], 0.5);
   EXPECT_EQ(j["pass_at_k"]["1"]["plus"], 0.5);
   EXPECT_EQ(j["n"], 2);
+}
+
+TEST(Sanitize, KeepsWhatTheEntryPointReaches) {
+  std::vector<SanitizeRequest> reqs = {
+      {"import math\ndef helper(x):\n    return x\n\ndef add(x, y):\n    return helper(x) + y\n\ndef "
+       "unused():\n"
+       "    pass\nprint(add(1, 2))\nassert add(1, 2) == 4\nif __name__ == '__main__':\n    main()\n",
+       "add"},
+      {"def add(x, y):\n    return x + y\n\nThis function adds two numbers.", "add"},
+      {"K = 3\n@staticmethod\ndef deco(f):\n    return f\n\n@deco\ndef f(x):\n    return x * K\nf(1)\n", "f"},
+      {"def g():\n    pass\n", "missing"},
+  };
+  std::vector<std::string> out = sanitize(reqs);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0], "import math\ndef helper(x):\n    return x\ndef add(x, y):\n    return helper(x) + y\n");
+  EXPECT_EQ(out[1], "def add(x, y):\n    return x + y\n");
+  EXPECT_EQ(out[2], "K = 3\n@staticmethod\ndef deco(f):\n    return f\n@deco\ndef f(x):\n    return x * K\n");
+  EXPECT_EQ(out[3], reqs[3].code);
 }
 
 TEST(Generation, PromptsExtractionAndResume) {
