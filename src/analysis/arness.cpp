@@ -12,6 +12,8 @@ std::vector<OrderEvent> order_events(const DecodeOrder& order, const char* what)
   const int64_t L = order.generated_length;
   if (P < 0) throw_error("{}: negative prompt length {}", what, P);
   if (L < 0) throw_error("{}: negative generated length {}", what, L);
+  constexpr int64_t kMaxLength = int64_t(1) << 24;  // far beyond any canvas; bounds the (L) buffers below
+  if (L > kMaxLength) throw_error("{}: generated length {} is too large (at most {})", what, L, kMaxLength);
 
   std::vector<Commit> sorted = order.commits;
   std::stable_sort(sorted.begin(), sorted.end(), [](const Commit& a, const Commit& b) {
@@ -42,8 +44,22 @@ std::vector<OrderEvent> order_events(const DecodeOrder& order, const char* what)
   }
   std::reverse(commits.begin(), commits.end());
 
-  // masked[i] = 1 while generated position i has not been committed; (L)
-  std::vector<uint8_t> masked(size_t(L), 1);
+  // Fenwick tree over the masked flags of the L positions (1 = still masked), so the rank of p among the
+  // masked positions costs O(log L): tree[i] (1-based) sums the flags of positions (i - lowbit(i), i].
+  std::vector<int64_t> tree(size_t(L) + 1, 0);
+  for (int64_t i = 1; i <= L; ++i) {
+    tree[size_t(i)] += 1;
+    const int64_t parent = i + (i & -i);
+    if (parent <= L) tree[size_t(parent)] += tree[size_t(i)];
+  }
+  auto masked_before = [&](int64_t p) {  // number of masked positions in [0, p)
+    int64_t n = 0;
+    for (int64_t i = p; i > 0; i -= i & -i) n += tree[size_t(i)];
+    return n;
+  };
+  auto unmask = [&](int64_t p) {
+    for (int64_t i = p + 1; i <= L; i += i & -i) tree[size_t(i)] -= 1;
+  };
   std::vector<OrderEvent> events;
   events.reserve(commits.size());
   int64_t prev = -1;         // last history entry (position; -1 is the last prompt position)
@@ -56,10 +72,8 @@ std::vector<OrderEvent> order_events(const DecodeOrder& order, const char* what)
     // The run ending before p continues the run that ended before the previous entry when that entry is
     // p-1: run(p) = 1 + run(p-1 entry).
     e.run = (have_prev && prev == p - 1) ? prev_run + 1 : 0;
-    int64_t rank = 0;
-    for (int64_t i = 0; i < p; ++i) rank += masked[size_t(i)];
-    e.rank = rank;
-    masked[size_t(p)] = 0;
+    e.rank = masked_before(p);
+    unmask(p);
     prev = p;
     prev_run = e.run;
     have_prev = true;

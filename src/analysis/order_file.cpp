@@ -2,6 +2,7 @@
 #include "analysis/order_file.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 #include "core/error.h"
@@ -10,8 +11,16 @@
 namespace dc::analysis {
 namespace {
 
+// A JSON integer that fits int64 and is >= 0 (parsed files give unsigned values, built ones signed).
+bool is_count(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= uint64_t(INT64_MAX);
+  return v.is_number_integer() && v.get<int64_t>() >= 0;
+}
+
 int64_t integer_at(const nlohmann::json& v, const std::string& what, const char* field) {
-  if (!v.is_number_integer()) throw_error("{}: '{}' must hold integers, found {}", what, field, v.dump());
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))) {
+    throw_error("{}: '{}' must hold 64-bit integers, found {}", what, field, v.dump());
+  }
   return v.get<int64_t>();
 }
 
@@ -22,7 +31,7 @@ GenerationRecord parse_generation(const nlohmann::json& line, const std::string&
   const auto prompt = line.find("prompt_tokens");
   const auto prompt_length = line.find("prompt_length");
   const bool has_prompt_tokens = prompt != line.end() && prompt->is_array();
-  if (!has_prompt_tokens && (prompt_length == line.end() || !prompt_length->is_number_unsigned())) {
+  if (!has_prompt_tokens && (prompt_length == line.end() || !is_count(*prompt_length))) {
     throw_error("{}: missing array 'prompt_tokens'", what);
   }
   const auto order = line.find("order");
@@ -60,10 +69,10 @@ GenerationRecord parse_generation(const nlohmann::json& line, const std::string&
     }
     o.generated_length = has_prompt ? n - o.prompt_length : n;
   } else if (generated_length != line.end()) {
-    if (!generated_length->is_number_unsigned()) throw_error("{}: 'generated_length' must be a count", what);
+    if (!is_count(*generated_length)) throw_error("{}: 'generated_length' must be a count", what);
     o.generated_length = generated_length->get<int64_t>();
   } else {
-    o.generated_length = max_position + 1;
+    o.generated_length = std::min<int64_t>(max_position, int64_t(1) << 40) + 1;  // no overflow
   }
 
   const auto conf = line.find("first_step_confidence");

@@ -53,6 +53,7 @@ TEST(SaveFormat, RoundTripsThroughTheOrderParser) {
   s.first_step_confidence = {-0.5, -1, -1.5, -2, -0.25};
   const nlohmann::json j = generation_json(s, 0.6);
   const GenerationRecord r = parse_generation(nlohmann::json::parse(j.dump()), "saved");
+  EXPECT_EQ(parse_generation(j, "built").sample.order.prompt_length, 7);  // signed integers from the builder
   EXPECT_EQ(r.sample.order.prompt_length, 7);
   EXPECT_EQ(r.sample.order.generated_length, 5);
   ASSERT_EQ(r.sample.order.commits.size(), 4u);

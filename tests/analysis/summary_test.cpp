@@ -171,13 +171,18 @@ TEST(OrderFile, BadLinesNameFileAndLine) {
   EXPECT_NE(err("{\"prompt_tokens\": []}\n").find(":1: missing array 'order'"), std::string::npos);
   EXPECT_NE(err("{\"prompt_tokens\": [], \"order\": [[0]]}\n").find("[step, position, token]"),
             std::string::npos);
-  EXPECT_NE(err("{\"prompt_tokens\": [], \"order\": [[0, \"a\", 1]]}\n").find("must hold integers"),
+  EXPECT_NE(err("{\"prompt_tokens\": [], \"order\": [[0, \"a\", 1]]}\n").find("must hold 64-bit integers"),
             std::string::npos);
   EXPECT_EQ(err("{\"prompt_tokens\": [], \"tokens\": [1, 2], \"order\": [[0, 5, 1]]}\n"),
             p + ":1: position 5 at step 0 is outside the 2 generated positions");
   EXPECT_EQ(err("{\"prompt_tokens\": [], \"order\": [[1, 0, 1], [1, 0, 1]]}\n"),
             p + ":1: position 0 is committed twice in step 1");
   EXPECT_EQ(err("\n\n"), p + ": no generations in the file (expected `generate --json` lines)");
+  EXPECT_NE(err("{\"prompt_tokens\": [], \"order\": [[18446744073709551615, 0, 1]]}\n").find("64-bit"),
+            std::string::npos);
+  EXPECT_EQ(err("{\"prompt_length\": 2, \"order\": [[0, 99999999999, 1]]}\n"),
+            p + ":1: generated length 100000000000 is too large (at most 16777216)");
+  EXPECT_EQ(err("{\"prompt_length\": -2, \"order\": []}\n"), p + ":1: missing array 'prompt_tokens'");
   EXPECT_NE(error_of([&] { read_generations((d / "missing.jsonl").string()); }).find("missing.jsonl"),
             std::string::npos);
 }
