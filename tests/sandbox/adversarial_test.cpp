@@ -104,14 +104,19 @@ TEST_P(Attack, ConnectToLocalListener) {
 
   TestRunResult r =
       run("import socket\n"
-          "def f(port):\n"
-          "    socket.create_connection(('127.0.0.1', port), timeout=2)\n"
-          "    return 'connected'\n"
-          "def g():\n"
-          "    socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n",
-          {"(" + std::to_string(port) + ",)"});
-  EXPECT_EQ(r.tests[0].status, Status::Fail);
-  EXPECT_EQ(r.tests[0].output.rfind("PermissionError", 0), 0u) << r.tests[0].output;
+          "def f(port, kind):\n"
+          "    if kind == 'tcp':\n"
+          "        socket.create_connection(('127.0.0.1', port), timeout=2)\n"
+          "    elif kind == 'udp':\n"
+          "        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', port))\n"
+          "    else:\n"
+          "        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+          "    return 'connected'\n",
+          {"(" + std::to_string(port) + ", 'tcp')", "(" + std::to_string(port) + ", 'udp')", "(0, 'unix')"});
+  for (const TestResult& t : r.tests) {
+    EXPECT_EQ(t.status, Status::Fail);
+    EXPECT_EQ(t.output.rfind("PermissionError", 0), 0u) << t.output;
+  }
   EXPECT_LT(accept(l, nullptr, nullptr), 0);  // nothing ever connected
   EXPECT_EQ(errno, EAGAIN);
   close(l);
