@@ -217,6 +217,15 @@ TEST(Report, WritesWellFormedPicturesAndPage) {
   EXPECT_NE(read_file((d / "out2" / "index.html").string()).find("Not available"), std::string::npos);
 }
 
+TEST(Report, NoRunsStillGivesWellFormedFiles) {
+  const fs::path d = scratch_dir("empty");
+  const auto written = write_report((d / "out").string(), {}, "c");
+  EXPECT_EQ(written.size(), 5u);
+  for (const char* f : {"decoding_order.svg", "local_arness.svg", "global_arness.svg"}) {
+    EXPECT_EQ(testing::check_xml(read_file((d / "out" / f).string())).error, "") << f;
+  }
+}
+
 TEST(Report, UnwritableDirectoryIsAUserError) {
   const fs::path d = scratch_dir("unwritable");
   const std::string file = write_text(d / "plain", "x");
