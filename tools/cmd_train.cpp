@@ -1,0 +1,133 @@
+// `diffucoder train` (masked-diffusion pre-training) and `diffucoder sft` (supervised fine-tuning), SPEC §5.
+//   diffucoder train --out DIR --data FILE... [--model DIR | --config config.json --tokenizer DIR]
+//                    [--steps N] [--seed S] [--resume] [--val FILE...] [--seq-len N] [--batch B] ...
+//   diffucoder sft   --out DIR --data FILE.jsonl [--val FILE.jsonl] [same options]
+// train reads plain text files; sft reads JSON lines {"prompt": ..., "response": ...}. Checkpoints, the
+// metrics log and the loss curve go to DIR (see train/trainer.h). Prints one progress line per step.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+#include "model_path.h"
+#include "tokenizer/tokenizer.h"
+#include "train/corpus.h"
+#include "train/init_params.h"
+#include "train/trainer.h"
+
+namespace {
+
+struct TrainCli {
+  std::string model, config, tokenizer, out;
+  std::vector<std::string> data, val;
+  int64_t seq_len = 256, warmup = -1;
+  int threads = 0;
+  dc::train::TrainOptions o;
+};
+
+void run_train(TrainCli& c, bool sft) {
+  if (c.threads > 0) dc::set_num_threads(c.threads);
+  // Model: a checkpoint to continue from, or a config for fresh weights.
+  dc::DreamParams params;
+  std::string tok_dir;
+  if (!c.config.empty()) {
+    if (c.tokenizer.empty()) dc::throw_error("{}: --config needs --tokenizer DIR as well", c.config);
+    params = dc::train::init_dream_params(dc::load_model_config(c.config), c.o.seed);
+    tok_dir = c.tokenizer;
+  } else {
+    const std::string dir = dc::cli::resolve_model_dir(c.model);
+    params = dc::dream_params_from_checkpoint(dc::Checkpoint::open(dir));
+    tok_dir = c.tokenizer.empty() ? dir : c.tokenizer;
+  }
+  const dc::Tokenizer tok = dc::Tokenizer::load(tok_dir);
+  const dc::ModelConfig& cfg = params.config;
+
+  std::unique_ptr<dc::train::InMemoryDataset> data, val;
+  if (sft) {
+    const auto im_end = tok.token_id("<|im_end|>");
+    if (!im_end) dc::throw_error("{}: the tokenizer has no <|im_end|> token (needed for sft)", tok_dir);
+    const int32_t pad = tok.token_id("<|dlm_pad|>").value_or(cfg.pad_token_id);
+    if (c.data.size() != 1) dc::throw_error("sft: give exactly one --data FILE.jsonl");
+    auto d = dc::train::sft_corpus(tok, c.data[0], c.seq_len, *im_end, pad);
+    if (d.skipped)
+      std::printf("skipped %lld samples longer than %lld tokens\n", (long long)d.skipped,
+                  (long long)c.seq_len);
+    data = std::make_unique<dc::train::InMemoryDataset>(std::move(d.data));
+    if (!c.val.empty())
+      val = std::make_unique<dc::train::InMemoryDataset>(
+          dc::train::sft_corpus(tok, c.val[0], c.seq_len, *im_end, pad).data);
+  } else {
+    data = std::make_unique<dc::train::InMemoryDataset>(
+        dc::train::text_corpus(tok, c.data, c.seq_len, cfg.eos_token_id));
+    if (!c.val.empty())
+      val = std::make_unique<dc::train::InMemoryDataset>(
+          dc::train::text_corpus(tok, c.val, c.seq_len, cfg.eos_token_id));
+  }
+  std::printf("%s: %lld sequences of %lld tokens, %lld parameters, %d threads\n", sft ? "sft" : "train",
+              (long long)data->size(), (long long)c.seq_len, (long long)params.numel(),
+              dc::global_pool().size());
+  c.o.out_dir = c.out;
+  c.o.tokenizer_dir = tok_dir;
+  c.o.adam.warmup_steps = c.warmup >= 0 ? c.warmup : c.o.steps / 20;
+  if (c.o.eval_every > 0 && !val) dc::throw_error("--eval-every needs --val data");
+  c.o.log = [](const std::string& line) {
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  };
+  const dc::train::TrainResult r = dc::train::train(params, *data, val.get(), c.o);
+  std::printf("done: step %lld, loss %.4f, checkpoint %s\n", (long long)r.step, r.last_loss,
+              r.checkpoint.c_str());
+}
+
+void add_options(CLI::App* sub, TrainCli& c) {
+  sub->add_option("--out", c.out, "output folder (checkpoints, metrics.jsonl, loss.svg)")->required();
+  sub->add_option("--data", c.data, "training data files")->required();
+  sub->add_option("--val", c.val, "validation data files");
+  sub->add_option("--model", c.model, "checkpoint folder to start from (default: the bundled model)");
+  sub->add_option("--config", c.config, "config.json of a model to train from fresh weights");
+  sub->add_option("--tokenizer", c.tokenizer, "tokenizer folder (default: the model folder)");
+  sub->add_option("--steps", c.o.steps, "optimizer steps")->check(CLI::PositiveNumber);
+  sub->add_option("--seed", c.o.seed, "random seed (masks, data order, fresh weights)");
+  sub->add_flag("--resume", c.o.resume, "continue bit-exactly from the latest checkpoint in --out");
+  sub->add_option("--seq-len", c.seq_len, "tokens per sequence")
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
+  sub->add_option("--batch", c.o.batch, "sequences per micro-batch")->check(CLI::PositiveNumber);
+  sub->add_option("--accum", c.o.accum, "micro-batches per step")->check(CLI::PositiveNumber);
+  sub->add_option("--lr", c.o.adam.lr, "peak learning rate")->check(CLI::NonNegativeNumber);
+  sub->add_option("--warmup", c.warmup, "warm-up steps (default: 5% of --steps)");
+  sub->add_option("--min-lr-ratio", c.o.adam.min_lr_ratio, "final learning rate / peak")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--weight-decay", c.o.adam.weight_decay, "AdamW decoupled weight decay")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--clip", c.o.adam.clip, "max gradient norm (0: off)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--anneal-steps", c.o.anneal_steps, "anneal attention from causal to full over N steps");
+  sub->add_option("--eval-every", c.o.eval_every, "validation loss every N steps");
+  sub->add_option("--eval-batches", c.o.eval_batches, "micro-batches per validation")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--save-every", c.o.save_every, "checkpoint every N steps (always at the end)");
+  sub->add_option("--stop-after", c.o.stop_after, "stop (with a checkpoint) after this step");
+  sub->add_option("--threads", c.threads, "worker threads (default: all cores)");
+  sub->add_flag("--export-bf16", c.o.export_bf16, "also write the final weights in BF16 to DIR/export-bf16");
+}
+
+}  // namespace
+
+DC_SUBCOMMAND("train", [](CLI::App& app) {
+  auto c = std::make_shared<TrainCli>();
+  auto* sub = app.add_subcommand("train", "masked-diffusion pre-training on text files");
+  add_options(sub, *c);
+  sub->callback([c] { run_train(*c, false); });
+});
+
+DC_SUBCOMMAND("sft", [](CLI::App& app) {
+  auto c = std::make_shared<TrainCli>();
+  auto* sub = app.add_subcommand("sft", "supervised fine-tuning on JSON lines {\"prompt\", \"response\"}");
+  c->seq_len = 128;
+  add_options(sub, *c);
+  sub->callback([c] { run_train(*c, true); });
+});
