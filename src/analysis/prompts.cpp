@@ -2,6 +2,8 @@
 // only string values (through nlohmann::json, which handles every escape) and skips everything else.
 #include "analysis/prompts.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -84,14 +86,18 @@ std::vector<PromptTask> parse_prompt_lines(std::string_view text, const std::str
       const size_t key_end = string_end(line, i);
       if (key_end == std::string_view::npos) throw_error("{}: unterminated string", where);
       const std::string key = decode_string(line.substr(i, key_end - i), where);
+      const size_t i0 = i;
       i = key_end;
       skip_space(line, i);
       if (i >= line.size() || line[i] != ':') throw_error("{}: malformed JSON object (expected ':')", where);
       ++i;
       skip_space(line, i);
       const size_t v_end = value_end(line, i);
-      if (v_end == std::string_view::npos || v_end == i)
-        throw_error("{}: malformed value of '{}'", where, key);
+      if (v_end == std::string_view::npos || v_end == i) {
+        // The key as written (JSON-escaped, so the message stays one line), shortened.
+        const std::string_view raw_key = line.substr(i0, std::min<size_t>(key_end - i0, 42));
+        throw_error("{}: malformed value of {}", where, raw_key);
+      }
       const std::string_view raw = line.substr(i, v_end - i);
       if (key == "prompt" || key == "task_id") {
         if (raw.front() != '"') throw_error("{}: '{}' must be a string", where, key);

@@ -41,7 +41,8 @@ TEST(Prompts, MalformedLinesNameTheLine) {
   EXPECT_EQ(err("{\"prompt\": 3}\n"), "p.jsonl:1: 'prompt' must be a string");
   EXPECT_EQ(err("{\"prompt\": \"a\"\n"), "p.jsonl:1: malformed JSON object (expected ',' or '}')");
   EXPECT_EQ(err("{\"prompt: 1}\n"), "p.jsonl:1: unterminated string");
-  EXPECT_EQ(err("{\"a\": [1, 2}\n"), "p.jsonl:1: malformed value of 'a'");
+  EXPECT_EQ(err("{\"a\": [1, 2}\n"), "p.jsonl:1: malformed value of \"a\"");
+  EXPECT_EQ(err("{\"a\\nb\": [1, 2}\n"), "p.jsonl:1: malformed value of \"a\\nb\"");  // still one line
   EXPECT_EQ(err("\n  \n"), "p.jsonl: no prompts in the file");
 }
 
