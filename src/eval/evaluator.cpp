@@ -1,12 +1,7 @@
 #include "eval/evaluator.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>

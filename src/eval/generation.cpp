@@ -1,10 +1,5 @@
 #include "eval/generation.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <map>
 
