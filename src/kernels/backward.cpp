@@ -17,9 +17,10 @@ namespace dc::kernels {
 
 namespace {
 
-// dst[C, R] = src[R, C]^T, in 32x32 tiles, threads over tile rows of src.
+// dst[C, R] = src[R, C]^T, in 8x8 tiles (few enough lines that power-of-two strides do not thrash the L1
+// sets), threads over tile rows of src.
 void transpose(float* dst, const float* src, int64_t R, int64_t C) {
-  constexpr int64_t T = 32;
+  constexpr int64_t T = 8;
   global_pool().parallel_for((R + T - 1) / T,
                              [&](int64_t b0, int64_t b1, int) {
                                for (int64_t rb = b0 * T; rb < std::min(R, b1 * T); rb += T)
@@ -28,7 +29,7 @@ void transpose(float* dst, const float* src, int64_t R, int64_t C) {
                                      for (int64_t c = cb; c < std::min(C, cb + T); ++c)
                                        dst[c * R + r] = src[r * C + c];
                              },
-                             1);
+                             16);
 }
 
 PackedWeight pack_f32(const float* w, int64_t rows, int64_t cols) {
@@ -190,10 +191,15 @@ void swiglu_backward(float* dgate, float* dup, const float* dout, const float* g
 
 namespace {
 
+// Eight independent partial sums (a fixed order) so the compiler can keep them in one vector register.
 float dot(const float* a, const float* b, int64_t D) {
-  float acc = 0.f;
-  for (int64_t d = 0; d < D; ++d) acc += a[d] * b[d];
-  return acc;
+  float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  int64_t d = 0;
+  for (; d + 8 <= D; d += 8)
+    for (int u = 0; u < 8; ++u) acc[u] += a[d + u] * b[d + u];
+  float tail = 0.f;
+  for (; d < D; ++d) tail += a[d] * b[d];
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
 }
 
 constexpr int64_t kQueryBlock = 16;
@@ -250,68 +256,69 @@ void attention_train_backward(float* dq, float* dk, float* dv, const float* dout
   const int64_t G = H / Hkv, blocks = (N + kQueryBlock - 1) / kQueryBlock;
   const float scale = 1.0f / std::sqrt(float(D));
   constexpr float ninf = -std::numeric_limits<float>::infinity();
-  // rowdot[H, N] = sum_d dout * out for each (head, query).
-  std::vector<float> rowdot(static_cast<size_t>(H * N));
-  for (int64_t h = 0; h < H; ++h)
-    for (int64_t i = 0; i < N; ++i)
-      rowdot[size_t(h * N + i)] = dot(dout + (i * H + h) * D, out + (i * H + h) * D, D);
-  // dS_ij for query i of head h against key j (0 where not allowed).
-  auto dscore = [&](int64_t h, int64_t i, int64_t j, float* p_out) -> float {
-    const int64_t kh = h / G;
-    if ((allow && !allow[i * N + j]) || lse[h * N + i] == ninf) {
-      *p_out = 0.f;
-      return 0.f;
-    }
-    const float s = dot(q + (i * H + h) * D, k + (j * Hkv + kh) * D, D) * scale;
-    const float p = std::exp(s - lse[h * N + i]);
-    const float dp = dot(dout + (i * H + h) * D, v + (j * Hkv + kh) * D, D);
-    *p_out = p;
-    return p * (dp - rowdot[size_t(h * N + i)]);
-  };
-  // Pass 1, dq: threads over (head, query block).
+  // P[H, N, N] (probabilities) and dS[H, N, N] (scale * dLoss/dscore) of every (head, query, key), written
+  // by pass 1 and read by pass 2. 0 where a pair is not allowed.
+  std::vector<float> P(static_cast<size_t>(H * N * N)), dS(static_cast<size_t>(H * N * N));
+  // Pass 1, dq: threads over (head, query block). dS_ij = P_ij (dout_i . v_j - dout_i . out_i).
   global_pool().parallel_for(
       H * blocks,
       [&](int64_t t0, int64_t t1, int) {
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t h = t / blocks, kh = h / G;
           for (int64_t i = (t % blocks) * kQueryBlock; i < std::min(N, (t % blocks + 1) * kQueryBlock); ++i) {
+            const float* qi = q + (i * H + h) * D;
+            const float* doi = dout + (i * H + h) * D;
+            const float rowdot = dot(doi, out + (i * H + h) * D, D);
+            const float li = lse[h * N + i];
+            float* Pi = P.data() + (h * N + i) * N;
+            float* dSi = dS.data() + (h * N + i) * N;
             float* dqi = dq + (i * H + h) * D;
             std::memset(dqi, 0, size_t(D) * 4);
             for (int64_t j = 0; j < N; ++j) {
-              float p;
-              const float ds = dscore(h, i, j, &p) * scale;
-              if (ds == 0.f) continue;
+              if ((allow && !allow[i * N + j]) || li == ninf) {
+                Pi[j] = dSi[j] = 0.f;
+                continue;
+              }
               const float* kj = k + (j * Hkv + kh) * D;
+              const float p = std::exp(dot(qi, kj, D) * scale - li);
+              const float ds = p * (dot(doi, v + (j * Hkv + kh) * D, D) - rowdot) * scale;
+              Pi[j] = p;
+              dSi[j] = ds;
               for (int64_t d = 0; d < D; ++d) dqi[d] += ds * kj[d];
             }
           }
         }
       },
       1);
-  // Pass 2, dk and dv: threads over (KV head, key block); sums over the group's heads and all queries.
+  // Pass 2, dk and dv: threads over (KV head, key block); sums over the group's heads and all queries in
+  // a fixed order: dk_j = sum_i dS_ij q_i, dv_j = sum_i P_ij dout_i.
   global_pool().parallel_for(
       Hkv * blocks,
       [&](int64_t t0, int64_t t1, int) {
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t kh = t / blocks;
-          for (int64_t j = (t % blocks) * kQueryBlock; j < std::min(N, (t % blocks + 1) * kQueryBlock); ++j) {
-            float* dkj = dk + (j * Hkv + kh) * D;
-            float* dvj = dv + (j * Hkv + kh) * D;
-            std::memset(dkj, 0, size_t(D) * 4);
-            std::memset(dvj, 0, size_t(D) * 4);
-            for (int64_t h = kh * G; h < (kh + 1) * G; ++h)
-              for (int64_t i = 0; i < N; ++i) {
-                float p;
-                const float ds = dscore(h, i, j, &p) * scale;
+          const int64_t j0 = (t % blocks) * kQueryBlock, j1 = std::min(N, j0 + kQueryBlock);
+          for (int64_t j = j0; j < j1; ++j) {
+            std::memset(dk + (j * Hkv + kh) * D, 0, size_t(D) * 4);
+            std::memset(dv + (j * Hkv + kh) * D, 0, size_t(D) * 4);
+          }
+          for (int64_t h = kh * G; h < (kh + 1) * G; ++h)
+            for (int64_t i = 0; i < N; ++i) {
+              const float* qi = q + (i * H + h) * D;
+              const float* doi = dout + (i * H + h) * D;
+              const float* Pi = P.data() + (h * N + i) * N;
+              const float* dSi = dS.data() + (h * N + i) * N;
+              for (int64_t j = j0; j < j1; ++j) {
+                const float p = Pi[j], ds = dSi[j];
                 if (p == 0.f) continue;
-                const float* qi = q + (i * H + h) * D;
-                const float* doi = dout + (i * H + h) * D;
+                float* dkj = dk + (j * Hkv + kh) * D;
+                float* dvj = dv + (j * Hkv + kh) * D;
                 for (int64_t d = 0; d < D; ++d) {
                   dkj[d] += ds * qi[d];
                   dvj[d] += p * doi[d];
                 }
               }
-          }
+            }
         }
       },
       1);
