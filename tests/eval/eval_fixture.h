@@ -21,11 +21,22 @@ inline std::string cache_dir() {
   return std::string(DC_BINARY_DIR) + "/eval-test-cache";
 }
 
+// Removes the scratch directories when the test process exits.
+struct ScratchDirs {
+  std::vector<std::filesystem::path> dirs;
+  ~ScratchDirs() {
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+  }
+};
+
 // A fresh directory under the system temp dir, unique per process and name.
 inline std::string scratch(const std::string& name) {
+  static ScratchDirs all;
   auto p = std::filesystem::temp_directory_path() / ("dc-eval-" + std::to_string(getpid()) + "-" + name);
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
+  all.dirs.push_back(p);
   return p.string();
 }
 
