@@ -176,6 +176,11 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
     write_file_atomic(metrics_path, kept);
     if (o.log) o.log(fmt::format("resumed from {} at step {}", ck, step));
   } else {
+    // A checkpoint of another run would be overwritten step by step (and `latest` could name a folder being
+    // replaced): refuse instead.
+    if (!latest_checkpoint(o.out_dir).empty())
+      throw_error("{}: already holds checkpoints; pass --resume to continue, or choose another output folder",
+                  o.out_dir);
     write_file_atomic(metrics_path, "");
   }
   std::ofstream metrics(metrics_path, std::ios::app);

@@ -57,8 +57,9 @@ struct TrainResult {
   std::string checkpoint;     // folder of the last checkpoint written
 };
 
-// Trains `params` in place. `val` may be null. Throws dc::Error for bad options, data or I/O, and when
-// resuming from a checkpoint made with a different seed, batch shape or model.
+// Trains `params` in place. `val` may be null. Throws dc::Error for bad options, data or I/O, when
+// resuming from a checkpoint made with a different seed, batch shape or model, and when a fresh run
+// (resume false) is pointed at a folder that already holds checkpoints.
 TrainResult train(DreamParams& params, const TokenDataset& data, const TokenDataset* val,
                   const TrainOptions& o);
 

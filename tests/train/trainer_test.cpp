@@ -154,6 +154,9 @@ TEST(Trainer, ResumeWithOtherShapeOrNothingIsAnError) {
   o.resume = true;
   o.batch = 2;
   EXPECT_THROW(train(p, data, nullptr, o), Error);
+  o.resume = false;  // a fresh run into a folder with checkpoints
+  o.batch = 3;
+  EXPECT_THROW(train(p, data, nullptr, o), Error);
 }
 
 TEST(Trainer, TinyModelLearnsASyntheticTask) {
