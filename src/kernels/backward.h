@@ -42,13 +42,14 @@ void swiglu_backward(float* dgate, float* dup, const float* dout, const float* g
 // Scaled dot-product attention with GQA over one sequence of N positions (training: queries = keys):
 // q[N, H, D], k, v[N, Hkv, D] -> out[N, H, D], lse[H, N] = log sum_j exp(s_ij) of each (head, row).
 // allow[N * N] (nullable = all pairs): allow[i * N + j] = 0 removes key j from query i's softmax. A row
-// with no allowed key gets out = 0 and lse = -inf. Scale 1/sqrt(D). Threads over heads x query blocks.
+// with no allowed key gets out = 0 and lse = -inf. Scale 1/sqrt(D). Per-head GEMMs on the packed linear()
+// (backward_attention.cpp), each split over the pool.
 void attention_train(float* out, float* lse, const float* q, const float* k, const float* v, int64_t N,
                      int64_t H, int64_t Hkv, int64_t D, const uint8_t* allow);
 // Backward, given out and lse of the forward: dq[N, H, D], dk, dv[N, Hkv, D] overwritten.
 // P_ij = exp(s_ij - lse_i); dP = dout v^T; dS = P (dP - rowsum(dout * out)); dq = scale dS k;
 // dk = scale dS^T q (summed over the query heads sharing the KV head); dv = P^T dout (same).
-// Threads over KV heads (each writes only its own dk/dv slices and its query heads' dq).
+// P is recomputed from q, k and lse (nothing N x N is kept between the passes).
 void attention_train_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                               const float* k, const float* v, const float* out, const float* lse, int64_t N,
                               int64_t H, int64_t Hkv, int64_t D, const uint8_t* allow);
