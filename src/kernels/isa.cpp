@@ -1,4 +1,6 @@
 // Run-time choice of the instruction set: CPU feature detection, DC_ISA, force_isa().
+#include <cpuid.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,14 +15,26 @@ namespace dc::kernels {
 
 namespace {
 
+// F16C (CPUID leaf 1, ECX bit 29): clang's __builtin_cpu_supports does not know the name.
+bool cpu_has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+
+// AVX512_BF16 (CPUID leaf 7 sub-leaf 1, EAX bit 5), read directly for the same reason.
+bool cpu_has_avx512_bf16() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
+}
+
 Isa detect() {
   __builtin_cpu_init();
   // libgcc also checks (via xgetbv) that the OS saves the wide registers.
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+      __builtin_cpu_supports("fma") && cpu_has_f16c())
     return Isa::Avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c())
     return Isa::Avx2;
   return Isa::Scalar;
 }
@@ -58,7 +72,7 @@ Isa detected_isa() {
 }
 
 bool has_avx512_bf16() {
-  static const bool has = detected_isa() == Isa::Avx512 && __builtin_cpu_supports("avx512bf16");
+  static const bool has = detected_isa() == Isa::Avx512 && cpu_has_avx512_bf16();
   return has;
 }
 
