@@ -115,6 +115,25 @@ TEST(DreamGrad, GradientsAreIdenticalForAnyThreadCount) {
       EXPECT_EQ(out[0].tensors[t].data, out[k].tensors[t].data) << out[0].tensors[t].name;
 }
 
+TEST(DreamGrad, TiedHeadGradientIsTheSumOfBothUses) {
+  // Untied parameters whose lm_head equals the embedding give the tied model's loss; the tied embedding
+  // gradient must be the sum of the untied embedding and lm_head gradients.
+  DreamParams untied = dream_params_from_checkpoint(Checkpoint::open(kTiny));
+  untied.tensors.back().data = untied.tensors[0].data;
+  DreamParams tied = untied;
+  tied.config.tie_word_embeddings = true;
+  tied.tensors.pop_back();
+  const GradBatch b = load_batch();
+  DreamParams gu = dream_params_zeros(untied.config), gt = dream_params_zeros(tied.config);
+  DreamTape tape;
+  const double lu = dream_loss_and_grad(untied, b.tokens.data(), b.B, b.N, nullptr, b.head, &gu, tape);
+  const double lt = dream_loss_and_grad(tied, b.tokens.data(), b.B, b.N, nullptr, b.head, &gt, tape);
+  EXPECT_EQ(lu, lt);
+  const std::vector<float>& ge = gt.tensors[0].data;
+  for (size_t i = 0; i < ge.size(); ++i)
+    ASSERT_NEAR(ge[i], gu.tensors[0].data[i] + gu.tensors.back().data[i], 1e-6f) << i;
+}
+
 TEST(DreamGrad, BadTokenIsAnError) {
   const DreamParams p = dream_params_from_checkpoint(Checkpoint::open(kTiny));
   std::vector<int32_t> tokens(8, 1);
