@@ -58,8 +58,9 @@ struct TrainResult {
 };
 
 // Trains `params` in place. `val` may be null. Throws dc::Error for bad options, data or I/O, when
-// resuming from a checkpoint made with a different seed, batch shape or model, and when a fresh run
-// (resume false) is pointed at a folder that already holds checkpoints.
+// resuming from a checkpoint made with a different seed, batch, accumulation, sequence length, step count
+// (the schedule depends on it) or model, and when a fresh run (resume false) is pointed at a folder that
+// already holds checkpoints.
 TrainResult train(DreamParams& params, const TokenDataset& data, const TokenDataset* val,
                   const TrainOptions& o);
 
