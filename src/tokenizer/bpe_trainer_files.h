@@ -19,10 +19,6 @@ std::vector<std::string> list_corpus_files(const std::vector<std::string>& input
 // when none exists.
 std::string default_python_source_dir();
 
-}  // namespace dc::tok
-
-namespace dc::tok {
-
 class WordCounter;  // tokenizer/bpe_trainer.h
 
 struct CorpusStats {
