@@ -3,10 +3,18 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "train/trainer.h"
+
 namespace dc::cli {
 
 std::string resolve_model_dir(const std::string& given) {
-  if (!given.empty()) return given;
+  if (!given.empty()) {
+    // A training run folder (checkpoint-<step>/ + `latest`) stands for its latest checkpoint.
+    const std::filesystem::path p = given;
+    if (!std::filesystem::exists(p / "config.json") && std::filesystem::is_regular_file(p / "latest"))
+      return train::latest_checkpoint(given);
+    return given;
+  }
   if (const char* env = std::getenv("DIFFUCODER_MODEL"); env && *env) return env;
   const std::filesystem::path root = DC_SOURCE_DIR;
   for (const char* rel : {"models/diffucoder-tiny", "tests/testdata/tiny-dream"}) {

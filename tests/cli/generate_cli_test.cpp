@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -60,6 +61,21 @@ TEST(GenerateCli, PromptFromStdinAndVisualSnapshots) {
   EXPECT_NE(r.out.find("step 8/8"), std::string::npos);
   EXPECT_NE(r.out.find("step 2/8"), std::string::npos);
   EXPECT_NE(r.out.find("def g():"), std::string::npos);
+}
+
+TEST(GenerateCli, ARunFolderStandsForItsLatestCheckpoint) {
+  namespace fs = std::filesystem;
+  const fs::path run = fs::path(DC_BINARY_DIR) / ("run_" + std::to_string(::getpid()));
+  fs::remove_all(run);
+  fs::create_directories(run);
+  fs::copy(kModel, run / "checkpoint-7");
+  std::ofstream(run / "latest") << "checkpoint-7\n";
+  const std::string args = " --prompt 'def h():' --max-new-tokens 8 --temperature 0 --json";
+  CliRun from_run = run_cli("generate --model " + run.string() + args);
+  CliRun direct = run_cli("generate --model " + kModel + args);
+  fs::remove_all(run);
+  ASSERT_EQ(from_run.exit_code, 0) << from_run.err;
+  EXPECT_EQ(nlohmann::json::parse(from_run.out)["tokens"], nlohmann::json::parse(direct.out)["tokens"]);
 }
 
 TEST(GenerateCli, BadInputGivesOneLine) {
