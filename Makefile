@@ -12,6 +12,7 @@ GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL      ?= $(firstword $(wildcard models/diffucoder-tiny) tests/testdata/tiny-dream)
 PROMPT     ?= def fibonacci(n):
 FUZZ_SECONDS ?= 120
+FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.cpp,fuzz_%,$(wildcard fuzz/*_fuzz.cpp))
 
 .PHONY: all deps build run test bench asan fuzz format clean
 
@@ -43,7 +44,7 @@ asan: deps
 fuzz: deps
 	@cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDC_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
 	@for f in build-fuzz/bin/fuzz_*; do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 build-fuzz/corpus/$$n fuzz/seeds/$${n#fuzz_} || exit 1; done
