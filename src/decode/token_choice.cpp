@@ -1,5 +1,7 @@
 #include "decode/token_choice.h"
 
+#include "kernels/ops.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -62,15 +64,8 @@ void apply_top_k(std::span<float> logits, int top_k, ChoiceScratch& scratch) {
 
 void softmax_f32(std::span<const float> logits, std::span<float> probs) {
   DC_ASSERT(logits.size() == probs.size() && !logits.empty());
-  float mx = logits[0];
-  for (float x : logits) mx = std::max(mx, x);
-  double sum = 0;
-  for (size_t v = 0; v < logits.size(); ++v) {
-    probs[v] = std::exp(logits[v] - mx);
-    sum += probs[v];
-  }
-  const float inv = float(1.0 / sum);
-  for (float& p : probs) p *= inv;
+  std::copy(logits.begin(), logits.end(), probs.begin());
+  kernels::softmax_row_serial(probs.data(), int64_t(probs.size()));
 }
 
 void filter_logits(std::span<float> logits, const LogitFilter& filter, ChoiceScratch& scratch) {

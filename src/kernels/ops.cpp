@@ -174,6 +174,14 @@ void add_inplace(float* y, const float* x, int64_t n) {
       n, [&](int64_t b, int64_t e, int) { ops->add(y + b, x + b, e - b); }, kElementGrain);
 }
 
+void softmax_row_serial(float* x, int64_t N) {
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::softmax_rows(x, 1, N);
+  if (N <= 0) return;
+  const float sum = ops->exp_shifted(x, N, 1.0f);
+  ops->scale(x, N, 1.0f / sum);
+}
+
 void softmax_rows(float* x, int64_t M, int64_t N) {
   const cpu::OpsTable* ops = active_ops();
   if (!ops) return ref::softmax_rows(x, M, N);

@@ -98,4 +98,8 @@ void add_inplace(float* y, const float* x, int64_t n);
 // In-place softmax of each row of x[M, N].
 void softmax_rows(float* x, int64_t M, int64_t N);
 
+// In-place softmax of one row x[N] on the calling thread only (for callers that already run inside a
+// parallel_for, e.g. the sampler's per-position work). Vectorised like softmax_rows.
+void softmax_row_serial(float* x, int64_t N);
+
 }  // namespace dc::kernels
