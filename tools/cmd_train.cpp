@@ -5,18 +5,23 @@
 // train reads plain text files; sft reads JSON lines {"prompt": ..., "response": ...}. Checkpoints, the
 // metrics log and the loss curve go to DIR (see train/trainer.h). Prints one progress line per step.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model_path.h"
 #include "tokenizer/tokenizer.h"
 #include "train/corpus.h"
+#include "train/data.h"
 #include "train/init_params.h"
 #include "train/trainer.h"
 
@@ -47,8 +52,27 @@ void run_train(TrainCli& c, bool sft) {
   const dc::Tokenizer tok = dc::Tokenizer::load(tok_dir);
   const dc::ModelConfig& cfg = params.config;
 
-  std::unique_ptr<dc::train::InMemoryDataset> data, val;
-  if (sft) {
+  std::unique_ptr<dc::train::TokenDataset> data, val;
+  if (c.data.size() == 1 &&
+      std::filesystem::is_regular_file(std::filesystem::path(c.data[0]) / "dataset.json")) {
+    // Shards written by `diffucoder data`: the train split, and its val split unless --val is given.
+    auto shards = std::make_unique<dc::train::ShardDataset>(c.data[0], "train");
+    if (shards->is_sft() != sft)
+      dc::throw_error("{}: holds {} shards, but this is `{}`", c.data[0], shards->is_sft() ? "sft" : "text",
+                      sft ? "sft" : "train");
+    if (shards->vocab_size() > cfg.vocab_size)
+      dc::throw_error("{}: token ids go up to {}, but the model has only {} rows", c.data[0],
+                      shards->vocab_size(), cfg.vocab_size);
+    c.seq_len = shards->seq_len();
+    data = std::move(shards);
+    const std::string val_dir = c.val.empty() ? c.data[0] : c.val[0];
+    const auto manifest = nlohmann::json::parse(dc::read_file(val_dir + "/dataset.json"), nullptr, false);
+    if (manifest.is_object() && manifest.contains("splits") && manifest["splits"].is_object() &&
+        manifest["splits"].contains("val")) {
+      auto v = std::make_unique<dc::train::ShardDataset>(val_dir, "val");
+      if (v->size() > 0) val = std::move(v);
+    }
+  } else if (sft) {
     const auto im_end = tok.token_id("<|im_end|>");
     if (!im_end) dc::throw_error("{}: the tokenizer has no <|im_end|> token (needed for sft)", tok_dir);
     const int32_t pad = tok.token_id("<|dlm_pad|>").value_or(cfg.pad_token_id);
@@ -86,7 +110,8 @@ void run_train(TrainCli& c, bool sft) {
 
 void add_options(CLI::App* sub, TrainCli& c) {
   sub->add_option("--out", c.out, "output folder (checkpoints, metrics.jsonl, loss.svg)")->required();
-  sub->add_option("--data", c.data, "training data files")->required();
+  sub->add_option("--data", c.data, "training data files, or a shard folder written by `diffucoder data`")
+      ->required();
   sub->add_option("--val", c.val, "validation data files");
   sub->add_option("--model", c.model, "checkpoint folder to start from (default: the bundled model)");
   sub->add_option("--config", c.config, "config.json of a model to train from fresh weights");

@@ -83,3 +83,37 @@ TEST(TrainCli, BadInputGivesOneLineErrors) {
 
 }  // namespace
 }  // namespace dc::test
+
+namespace dc::test {
+namespace {
+
+// `diffucoder data` shards feed `train` directly (train split + its val split); a text shard folder is
+// refused by `sft` in one line.
+TEST(TrainCli, TrainsOnShardsWrittenByData) {
+  const std::string dir = fresh_dir("shards");
+  fs::create_directories(dir + "/src");
+  for (int f = 0; f < 6; ++f) {
+    std::string text;
+    for (int i = 0; i < 30; ++i)
+      text += "def g" + std::to_string(f * 100 + i) + "(x):\n    return x + " + std::to_string(i) + "\n";
+    write_file_atomic(dir + "/src/m" + std::to_string(f) + ".py", text);
+  }
+  const CliRun d =
+      run_cli("data --tokenizer " + shell_quote(kTiny) + " --input " + shell_quote(dir + "/src") + " --out " +
+              shell_quote(dir + "/shards") + " --seq-len 32 --val-fraction 0.2");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const CliRun t = run_cli("train --model " + shell_quote(kTiny) + " --data " + shell_quote(dir + "/shards") +
+                           " --steps 2 --batch 2 --eval-every 2 --out " + shell_quote(dir + "/run"));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("of 32 tokens"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("validation loss"), std::string::npos) << t.out;
+  EXPECT_TRUE(fs::exists(dir + "/run/checkpoint-2/model.safetensors"));
+  const CliRun s = run_cli("sft --model " + shell_quote(kTiny) + " --data " + shell_quote(dir + "/shards") +
+                           " --steps 2 --out " + shell_quote(dir + "/sft"));
+  EXPECT_EQ(s.exit_code, 1);
+  EXPECT_EQ(count_lines(s.err), 1) << s.err;
+  EXPECT_NE(s.err.find("holds text shards"), std::string::npos) << s.err;
+}
+
+}  // namespace
+}  // namespace dc::test
