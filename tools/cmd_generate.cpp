@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "core/error.h"
+#include "core/lines.h"
 #include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "generate/canvas_view.h"
@@ -32,11 +33,9 @@ struct GenerateOptions {
 
 // Prompts of a --batch-file: one JSON object per line, {"prompt": "...", "chat": bool?, "system": "..."?}.
 std::vector<TextRequest> read_batch_file(const std::string& path, const GenerateOptions& o) {
-  std::istringstream in(read_file(path));
+  const std::string text = read_file(path);
   std::vector<TextRequest> reqs;
-  std::string line;
-  for (int lineno = 1; std::getline(in, line); ++lineno) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+  for_each_nonblank_line(text, [&](std::string_view line, int lineno) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw_error("{}:{}: not a JSON object", path, lineno);
     if (!j.contains("prompt") || !j["prompt"].is_string())
@@ -54,7 +53,7 @@ std::vector<TextRequest> read_batch_file(const std::string& path, const Generate
       r.system = j["system"].get<std::string>();
     }
     reqs.push_back(std::move(r));
-  }
+  });
   if (reqs.empty()) throw_error("{}: no prompts in the batch file", path);
   return reqs;
 }

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/lines.h"
 #include "core/mapped_file.h"
 #include "eval/gzip_file.h"
 #include "eval/json_raw.h"
@@ -235,18 +236,10 @@ Dataset load_dataset(const std::string& path, bool base_only) {
   d.sha256 = sha256_hex(raw);
   std::string text = raw.size() >= 2 && uint8_t(raw[0]) == 0x1f && uint8_t(raw[1]) == 0x8b ? gunzip(raw, path)
                                                                                            : std::move(raw);
-  size_t pos = 0;
-  int line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view line(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  for_each_nonblank_line(text, [&](std::string_view line, int line_no) {
     d.tasks.push_back(parse_task(line, fmt::format("{}:{}", path, line_no), base_only));
     if (!d.tasks.back().plus_inputs.empty()) d.has_plus = true;
-  }
+  });
   if (d.tasks.empty()) throw_error("{}: no tasks", path);
   std::vector<std::string> ids;
   for (const auto& t : d.tasks) ids.push_back(t.task_id);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/lines.h"
 #include "eval/gzip_file.h"
 #include "eval/json_raw.h"
 
@@ -41,15 +42,7 @@ std::string program_from_solution(const std::string& solution) {
 std::vector<Sample> load_samples(const std::string& path, const Dataset& d) {
   std::string text = read_maybe_gzip(path);
   std::vector<Sample> out;
-  size_t pos = 0;
-  int line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view line(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  for_each_nonblank_line(text, [&](std::string_view line, int line_no) {
     std::string where = fmt::format("{}:{}", path, line_no);
     std::string task_id, solution, completion;
     bool has_solution = false, has_completion = false;
@@ -70,7 +63,7 @@ std::vector<Sample> load_samples(const std::string& path, const Dataset& d) {
     if (!has_solution && !has_completion) throw_error("{}: needs \"solution\" or \"completion\"", where);
     out.push_back(
         {task_id, has_solution ? program_from_solution(solution) : program_from_completion(*t, completion)});
-  }
+  });
   if (out.empty()) throw_error("{}: no samples", path);
   return out;
 }
