@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -75,6 +76,7 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
       r.text = tokenizer_->decode(r.answer_tokens);
       r.stats = g.stats;
       r.batch_size = int64_t(end - begin);
+      r.temperature = params.temperature;
     }
     if (on_batch) on_batch(end, requests.size());
   }
@@ -92,6 +94,8 @@ std::string text_result_json(const TextResult& r) {
   const double secs = r.stats.seconds;
   j["stats"] = {
       {"steps", r.stats.steps},
+      // The shortest decimal that reads back as the float (0.6, not 0.6000000238418579).
+      {"temperature", std::stod(fmt::format("{}", r.temperature))},
       {"seconds", secs},
       // Response tokens only: this prompt's generated slots over the wall time of its batch.
       {"tokens_per_second", secs > 0 ? double(r.tokens.size()) / secs : 0.0},

@@ -35,6 +35,7 @@ struct TextResult {
   std::vector<Commit> order;           // every commit: step, position from the first generated slot, token
   GenerationStats stats;               // of the batch this request ran in
   int64_t batch_size = 1;              // prompts decoded together with this one
+  float temperature = 0;               // the token temperature it was sampled at
 };
 
 // The ids the pipeline needs, read from the tokenizer files and config.json (never hard-coded).

@@ -101,6 +101,7 @@ TEST(TextGenerator, JsonLineHasTheDocumentedFields) {
   EXPECT_EQ(j["order"][0][1].get<int>(), res.order[0].position);
   EXPECT_EQ(j["order"][0][2].get<int>(), res.order[0].token);
   EXPECT_EQ(j["stats"]["steps"].get<int>(), 6);
+  EXPECT_EQ(j["stats"]["temperature"].get<double>(), 0.0);
   EXPECT_GT(j["stats"]["seconds"].get<double>(), 0.0);
   EXPECT_NEAR(j["stats"]["tokens_per_second"].get<double>(), 6 / j["stats"]["seconds"].get<double>(), 1e-6);
 }
