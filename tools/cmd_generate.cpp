@@ -2,10 +2,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -117,7 +115,7 @@ void run_generate(GenerateOptions o) {
   int64_t tokens = 0;
   for (size_t i = 0; i < results.size(); ++i) {
     const TextResult& r = results[i];
-    if (i == 0 || (i % size_t(o.batch_size)) == 0) seconds += r.stats.seconds;
+    if (i % size_t(o.batch_size) == 0) seconds += r.stats.seconds;  // once per batch
     tokens += int64_t(r.tokens.size());
     if (o.json) {
       std::cout << text_result_json(r) << "\n";
