@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "core/error.h"
 #include "cli.h"
+#include "core/error.h"
 
 namespace dc::cli {
 std::vector<Subcommand>& registry() {
@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    // Usage errors are one line like every other error (CLI11's own adds a second "Run with --help").
+    std::fprintf(stderr, "diffucoder: error: %s (see --help)\n", e.what());
+    return e.get_exit_code();
   } catch (const dc::Error& e) {
     std::fprintf(stderr, "diffucoder: error: %s\n", e.what());
     return 1;
