@@ -20,6 +20,7 @@
 #include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "eval/dataset.h"
+#include "eval/generation.h"
 #include "generate/text_generator.h"
 #include "model_path.h"
 
@@ -41,30 +42,43 @@ struct AnalyzeOptions {
   int global_k = 4;
 };
 
-// The prompt texts of --benchmark / --prompt-file / --prompt, at most --limit of them.
-std::vector<std::string> collect_prompts(const AnalyzeOptions& o) {
+// The requests of --benchmark / --prompt-file / --prompt, at most --limit of them. With --chat, benchmark
+// tasks are posed exactly as `eval --model` poses them to an instruct checkpoint (the paper's question
+// and the pre-filled assistant answer); other prompts become the user's message.
+std::vector<TextRequest> collect_prompts(const AnalyzeOptions& o) {
   const int given = int(!o.benchmark.empty()) + int(!o.prompt_file.empty()) + int(!o.prompt.empty());
   if (given != 1) throw_error("analyze --model: give exactly one of --benchmark, --prompt-file, --prompt");
-  std::vector<std::string> prompts;
+  std::vector<TextRequest> prompts;
+  auto add = [&](const std::string& text) {
+    TextRequest req;
+    req.prompt = text;
+    req.chat = o.chat;
+    req.system = o.system;
+    prompts.push_back(req);
+  };
   if (!o.benchmark.empty()) {
     const std::string dir = o.data_dir.empty() ? eval::default_data_dir() : o.data_dir;
     const auto names = eval::benchmark_names();
     const bool named = std::find(names.begin(), names.end(), o.benchmark) != names.end();
     const eval::Dataset d = named ? eval::load_benchmark(o.benchmark, dir) : eval::load_dataset(o.benchmark);
-    for (const eval::Task& t : d.tasks) prompts.push_back(t.prompt);
+    for (const eval::Task& t : d.tasks) {
+      const eval::PromptRequest e = eval::eval_prompt(t, o.chat);
+      add(e.prompt);
+      prompts.back().assistant_prefix = e.assistant_prefix;
+    }
   } else if (!o.prompt_file.empty()) {
     const std::string text = read_file(o.prompt_file);
     if (o.prompt_file.ends_with(".jsonl")) {
-      for (const auto& t : analysis::parse_prompt_lines(text, o.prompt_file)) prompts.push_back(t.prompt);
+      for (const auto& t : analysis::parse_prompt_lines(text, o.prompt_file)) add(t.prompt);
     } else {
-      prompts.push_back(text);
+      add(text);
     }
   } else {
-    prompts.push_back(o.prompt);
+    add(o.prompt);
   }
   if (o.limit > 0 && size_t(o.limit) < prompts.size()) prompts.resize(size_t(o.limit));
-  for (const std::string& p : prompts) {
-    if (p.empty()) throw_error("analyze: empty prompt");
+  for (const TextRequest& p : prompts) {
+    if (p.prompt.empty()) throw_error("analyze: empty prompt");
   }
   return prompts;
 }
@@ -74,16 +88,10 @@ std::vector<analysis::RunSummary> decode_runs(const AnalyzeOptions& o) {
   params.alg = parse_alg(o.alg);
   params.steps = params.max_new_tokens;
   validate(params);
-  const std::vector<std::string> texts = collect_prompts(o);
+  const std::vector<TextRequest> requests = collect_prompts(o);
   TextGenerator gen(resolve_model_dir(o.model));
   std::vector<std::vector<int32_t>> prompts;
-  for (const std::string& t : texts) {
-    TextRequest req;
-    req.prompt = t;
-    req.chat = o.chat;
-    req.system = o.system;
-    prompts.push_back(gen.tokenizer().encode(gen.render_prompt(req)));
-  }
+  for (const TextRequest& req : requests) prompts.push_back(gen.tokenizer().encode(gen.render_prompt(req)));
   std::vector<std::vector<analysis::Sample>> samples;
   auto progress = [](const std::string& label, size_t done, size_t total) {
     std::fprintf(stderr, "analyze: %s: %zu/%zu prompts decoded\n", label.c_str(), done, total);
@@ -149,7 +157,8 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
                   "One prompt (a text file) or JSON lines with a \"prompt\" field (.jsonl)")
       ->check(CLI::ExistingFile);
   sub->add_option("--prompt", o->prompt, "One prompt text");
-  sub->add_flag("--chat", o->chat, "Wrap each prompt in the instruct chat format");
+  sub->add_flag("--chat", o->chat,
+                "Instruct chat format (benchmark tasks are posed as `eval --model` poses them)");
   sub->add_option("--system", o->system, "System message for --chat")->capture_default_str();
   sub->add_option("--limit", o->limit, "Decode only the first N prompts (0: all)")
       ->check(CLI::NonNegativeNumber);

@@ -3,6 +3,7 @@
 #include "analysis/decode_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <fmt/format.h>
@@ -62,7 +63,19 @@ std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vecto
     const std::vector<std::vector<int32_t>> batch(prompts.begin() + long(begin), prompts.begin() + long(end));
     GenerationParams bp = p;
     bp.seed = p.seed + begin;
-    const GenerationResult r = generate(model, batch, bp);
+    // The sampler's own confidences at its first model call: (b, L), NaN where not scored.
+    const int64_t L = p.max_new_tokens;
+    std::vector<std::vector<double>> first(batch.size(), std::vector<double>(size_t(L), std::nan("")));
+    bool seen = false;
+    auto on_step = [&](const StepEvent& ev) {
+      if (seen || ev.scored.empty()) return;
+      seen = true;
+      for (size_t r = 0; r < ev.scored.size(); ++r) {
+        const int64_t i = ev.scored[r].position - ev.prompt_length;
+        if (i >= 0 && i < L) first[size_t(ev.scored[r].row)][size_t(i)] = ev.confidence[r];
+      }
+    };
+    const GenerationResult r = generate(model, batch, bp, on_step);
     for (size_t b = 0; b < batch.size(); ++b) {
       Sample s;
       s.order.prompt_length = int64_t(batch[b].size());
@@ -73,9 +86,15 @@ std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vecto
         if (c.position >= 0 && c.token != model.mask_token_id())
           s.order.commits.push_back({c.step, c.position});
       }
-      GenerationParams fp = p;
-      fp.seed = p.seed + begin + b;
-      s.first_step_confidence = first_step_confidence(model, batch[b], fp);
+      const bool complete =
+          std::none_of(first[b].begin(), first[b].end(), [](double c) { return std::isnan(c); });
+      if (complete) {
+        s.first_step_confidence = std::move(first[b]);
+      } else {  // the first call did not score every position (blocks): a separate all-masked forward
+        GenerationParams fp = p;
+        fp.seed = p.seed + begin + b;
+        s.first_step_confidence = first_step_confidence(model, batch[b], fp);
+      }
       samples.push_back(std::move(s));
     }
     if (progress) progress(end, prompts.size());

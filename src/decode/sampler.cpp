@@ -160,6 +160,7 @@ class Sampler {
     row_begin[size_t(B_)] = wanted.size();
 
     std::vector<CommitRef> committed;
+    std::vector<float> confidence(wanted.size());  // (R) for the step hook
     if (!wanted.empty()) {
       // 2. Random numbers in a fixed order, before any parallel work.
       const size_t R = wanted.size();
@@ -191,6 +192,7 @@ class Sampler {
             }
           },
           1);
+      for (size_t r = 0; r < R; ++r) confidence[r] = choice[r].confidence;
       // 5. Which positions each row commits.
       for (int64_t b = 0; b < B_; ++b) {
         const size_t r0 = row_begin[size_t(b)], r1 = row_begin[size_t(b) + 1];
@@ -198,8 +200,7 @@ class Sampler {
         if (origin) {
           for (size_t r = r0; r < r1; ++r) picked.push_back(int32_t(r - r0));
         } else {
-          std::vector<float> conf(r1 - r0);
-          for (size_t r = r0; r < r1; ++r) conf[r - r0] = choice[r].confidence;
+          const std::span<const float> conf(confidence.data() + r0, r1 - r0);
           picked = params_.alg_temp > 0
                        ? select_sampled(conf, k[size_t(b)], params_.alg_temp, rngs_[size_t(b)])
                        : select_top_k(conf, k[size_t(b)]);
@@ -225,6 +226,8 @@ class Sampler {
       ev.canvas = tokens_;
       ev.valid = valid_;
       ev.committed = committed;
+      ev.scored = wanted;
+      ev.confidence = confidence;
       on_step_(ev);
     }
   }

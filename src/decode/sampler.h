@@ -49,6 +49,10 @@ struct StepEvent {
   std::span<const int32_t> canvas;                   // (B, N) after this step's commits
   std::span<const uint8_t> valid;                    // (B, N) 0 on left padding
   std::span<const CommitRef> committed;              // this step's commits, by row then position
+  // What the model scored this step (empty when the step skipped the model): (R) positions, by row then
+  // position, and the remasking rule's confidence of each, as the commit choice used it.
+  std::span<const PredictionRef> scored;
+  std::span<const float> confidence;
 };
 using StepCallback = std::function<void(const StepEvent&)>;
 

@@ -3,6 +3,7 @@
 // first-step confidences against the entropy formula computed here in double precision.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -115,6 +116,42 @@ TEST(DecodeRun, FirstStepConfidenceIsTheEntropyRule) {
   // decode_samples carries the same values.
   const auto samples = decode_samples(model, {prompt}, params(6));
   EXPECT_EQ(samples[0].first_step_confidence, first_step_confidence(model, prompt, params(6)));
+}
+
+// With a sampling rule (maskgit_plus at T = 1) the sink is the sampler's own draw at its first model call:
+// every value is the probability of token 0 or of token 1 at that position (whichever was drawn), not the
+// deterministic maximum a separate forward pass would give. Two prompts of different lengths
+// (left padding) check the row and position bookkeeping.
+TEST(DecodeRun, FirstStepConfidenceIsTheSamplersOwnDraw) {
+  PositionalDenoiser model(-0.5f, 3.0f);
+  GenerationParams p = params(6);
+  p.alg = Alg::MaskgitPlus;
+  p.temperature = 1.0f;
+  p.top_p = 1.0f;
+  p.seed = 9;
+  const std::vector<std::vector<int32_t>> prompts = {std::vector<int32_t>(4, 1), std::vector<int32_t>(2, 1)};
+  const auto samples = decode_samples(model, prompts, p, 2);
+  ASSERT_EQ(samples.size(), 2u);
+  for (size_t b = 0; b < 2; ++b) {
+    const auto& conf = samples[b].first_step_confidence;
+    ASSERT_EQ(conf.size(), 6u);
+    const int64_t P = int64_t(prompts[b].size());
+    auto probability = [&](int64_t i, int token) {  // softmax([s, 0, 0, -30])[token] at generated slot i
+      const double s = -0.5 * double(P + i) + 3.0;
+      const double z = std::exp(s) + 2 + std::exp(-30.0);
+      return token == 0 ? std::exp(s) / z : 1 / z;
+    };
+    for (int64_t i = 0; i < 6; ++i) {
+      const double c = conf[size_t(i)];
+      EXPECT_TRUE(std::abs(c - probability(i, 0)) < 1e-6 || std::abs(c - probability(i, 1)) < 1e-6)
+          << "row " << b << " slot " << i << ": " << c;
+    }
+    // The recorded call is also the first that commits (step 0 of a one-token-per-step schedule commits
+    // nothing and skips the model), and it commits the most confident slot of exactly these values.
+    const auto& first = samples[b].order.commits.front();
+    EXPECT_EQ(first.step, 1);
+    EXPECT_EQ(first.position, int64_t(std::max_element(conf.begin(), conf.end()) - conf.begin()));
+  }
 }
 
 TEST(DecodeRun, OneRunPerTemperature) {

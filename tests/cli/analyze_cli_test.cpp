@@ -89,6 +89,33 @@ TEST(AnalyzeCli, TemperaturesAndReport) {
   EXPECT_NE(ss.str().find("--temperature 1.2"), std::string::npos);
 }
 
+// With --chat, benchmark tasks are posed as `eval --model` poses them to an instruct model: the paper's
+// question in the user turn and the pre-filled start of the answer (SPEC §2), written out here by hand
+// (the saved orders keep the prompt's length in tokens).
+TEST(AnalyzeCli, ChatBenchmarkPromptsAreTheEvalPrompts) {
+  const std::string bench = scratch("bench.jsonl"), saved = scratch("chat-orders.jsonl");
+  std::ofstream(bench) << R"({"task_id": "demo/add", "prompt": "def add(a, b):\n    \"\"\"Sum.\"\"\"\n", )"
+                       << R"("entry_point": "add", "tests": [{"input": [1, 2], "output": 3}]})"
+                       << "\n";
+  CliRun r = run_cli("analyze --model " + kModel + " --benchmark " + bench +
+                     " --chat --max-new-tokens 6 --temperature 0 --save-orders " + saved);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(saved);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto lines = json_lines(ss.str());
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string expected =
+      "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
+      "Please complete the following problem:\n```\ndef add(a, b):\n    \"\"\"Sum.\"\"\"\n```\n\n<|im_end|>\n"
+      "<|im_start|>assistant\nHere is the code to solve this problem:\n```python\n";
+  const CliRun t = run_cli("tokenize --json --model " + kModel, expected);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(lines[0].at("prompt_length").get<size_t>(), nlohmann::json::parse(t.out).size());
+  std::filesystem::remove(bench);
+  std::filesystem::remove(saved);
+}
+
 TEST(AnalyzeCli, BadInputIsOneLine) {
   auto one_line_error = [](const CliRun& r) {
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
