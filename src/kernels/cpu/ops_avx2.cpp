@@ -7,6 +7,7 @@
 #include <cmath>
 #include <utility>
 
+#include "kernels/cpu/gemm_nn_driver.h"
 #include "kernels/cpu/ops_table.h"
 
 namespace dc::kernels::cpu {
@@ -86,23 +87,11 @@ void micro_nn(float* c, int64_t ldc, const float* a, int64_t lda, const float* b
   }
 }
 
-constexpr int kMr = 6;
-using MicroNN = void (*)(float*, int64_t, const float*, int64_t, const float*, int64_t, int64_t, int64_t);
-template <size_t... I>
-constexpr auto nn_table(std::index_sequence<I...>) {
-  return std::array<MicroNN, sizeof...(I)>{&micro_nn<int(I) + 1>...};
-}
-constexpr auto kMicroNN = nn_table(std::make_index_sequence<kMr>());
+constexpr auto kMicroNN = micro_table<6>([](auto rows) { return &micro_nn<decltype(rows)::value>; });
 
 void gemm_nn(float* c, int64_t ldc, const float* a, int64_t lda, const float* b, int64_t ldb, int64_t M,
              int64_t N, int64_t K) {
-  for (int64_t n0 = 0; n0 < N; n0 += 16) {
-    const int64_t nc = std::min<int64_t>(16, N - n0);
-    for (int64_t m0 = 0; m0 < M; m0 += kMr) {
-      const int64_t rows = std::min<int64_t>(kMr, M - m0);
-      kMicroNN[size_t(rows - 1)](c + m0 * ldc + n0, ldc, a + m0 * lda, lda, b + n0, ldb, K, nc);
-    }
-  }
+  gemm_nn_blocked<16>(kMicroNN, c, ldc, a, lda, b, ldb, M, N, K);
 }
 
 float exp_shifted(float* x, int64_t n, float scale) {
