@@ -19,6 +19,7 @@
 #include "eval/samples.h"
 #include "generate/text_generator.h"
 #include "model_path.h"
+#include "sandbox/sandbox.h"
 
 namespace dc::cli {
 namespace {
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 struct EvalCliOptions {
   std::string benchmark, dataset, data_dir, samples, model, out_dir, results, summary, cache_dir;
   std::string prompt_style = "auto", alg = "entropy";
-  bool json = false, no_progress = false;
+  bool json = false, no_progress = false, require_isolation = false;
   int workers = 0, n = 1, threads = 0, batch_size = 4;
   double min_time = 4.0, time_factor = 4.0;
   GenerationParams params;
@@ -48,6 +49,7 @@ std::string file_stem(const std::string& path) {
 void run_eval(const EvalCliOptions& o) {
   if (o.benchmark.empty() == o.dataset.empty()) throw_error("give exactly one of --benchmark and --dataset");
   if (o.samples.empty() == o.model.empty()) throw_error("give exactly one of --samples and --model");
+  if (o.require_isolation) sandbox::require_all_layers();  // before any generation or judging
   std::string data_dir = o.data_dir.empty() ? eval::default_data_dir() : o.data_dir;
   eval::Dataset d =
       o.benchmark.empty() ? eval::load_dataset(o.dataset) : eval::load_benchmark(o.benchmark, data_dir);
@@ -156,6 +158,8 @@ DC_SUBCOMMAND("eval", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--json", o->json, "Print one summary object on stdout");
   sub->add_flag("--no-progress", o->no_progress, "No progress bar");
+  sub->add_flag("--require-isolation", o->require_isolation,
+                "Refuse to run unless every sandbox layer works here (see `sandbox --layers`)");
   sub->add_option("--n", o->n, "With --model: samples per task")->capture_default_str();
   sub->add_option("--prompt-style", o->prompt_style,
                   "auto (instruct if the vocabulary has <|dlm_pad|>), instruct, base")

@@ -1,6 +1,7 @@
 // `diffucoder sandbox`: run a Python file in the code sandbox (SPEC §9), or show which layers work here.
 //   diffucoder sandbox --layers                          the layers the start-up probe found, one line
-//   diffucoder sandbox FILE.py [--timeout S] [--memory-mb M] [--processes N] [--no-namespaces] [< stdin]
+//   diffucoder sandbox FILE.py [--timeout S] [--memory-mb M] [--processes N] [--no-namespaces]
+//                              [--require-isolation] [< stdin]
 // FILE.py runs as `python3 -I -B program.py` in a fresh scratch directory. Its stdout and stderr are
 // passed through (capped); then one line on stderr: "sandbox: STATUS, exit CODE, SECONDS s [LAYERS]".
 // Exit code: the program's own when it exited, 124 on a timeout, 1 otherwise.
@@ -24,6 +25,7 @@ struct SandboxOptions {
   double memory_mb = 4096;
   int processes = 0;
   bool no_namespaces = false;
+  bool require_isolation = false;
 };
 
 int run_sandbox(const SandboxOptions& o) {
@@ -33,6 +35,10 @@ int run_sandbox(const SandboxOptions& o) {
     return 0;
   }
   if (o.file.empty()) throw dc::Error("sandbox: give a Python file to run, or --layers");
+  if (o.require_isolation) {
+    if (o.no_namespaces) throw dc::Error("sandbox: --require-isolation and --no-namespaces contradict");
+    sb::require_all_layers();
+  }
   sb::Job job;
   job.argv = {"/usr/bin/python3", "-I", "-B", "program.py"};
   job.files = {{"program.py", dc::read_file(o.file)}};
@@ -65,6 +71,8 @@ DC_SUBCOMMAND("sandbox", [](CLI::App& app) {
   sub->add_option("--processes", opts->processes, "processes the program may start (default 0: none)")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-namespaces", opts->no_namespaces, "do not use the user/net/pid/mount namespaces");
+  sub->add_flag("--require-isolation", opts->require_isolation,
+                "refuse to run unless every layer works on this machine (see --layers)");
   sub->callback([opts] {
     int code = run_sandbox(*opts);
     if (code != 0) throw CLI::RuntimeError(code);

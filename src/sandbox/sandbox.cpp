@@ -59,6 +59,27 @@ std::string Layers::describe() const {
   return s.empty() ? "none" : s;
 }
 
+std::string missing_layers(const Layers& have) {
+  Layers absent;
+  absent.process_group = !have.process_group;
+  absent.rlimits = !have.rlimits;
+  absent.seccomp = !have.seccomp;
+  absent.landlock = !have.landlock;
+  absent.user_ns = !have.user_ns;
+  absent.net_ns = !have.net_ns;
+  absent.pid_ns = !have.pid_ns;
+  absent.mount_ns = !have.mount_ns;
+  absent.readonly_root = !have.readonly_root;
+  const std::string s = absent.describe();
+  return s == "none" ? std::string() : s;
+}
+
+void require_all_layers() {
+  const std::string missing = missing_layers(probe_layers());
+  if (!missing.empty())
+    throw_error("sandbox: isolation required but these layers do not work on this machine: {}", missing);
+}
+
 // ---- the process-wide cap on concurrent sandboxes ----
 namespace {
 

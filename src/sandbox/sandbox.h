@@ -64,6 +64,13 @@ struct Layers {
 // What works on this machine, probed once (the first call spawns a few trivial sandboxes) and cached.
 Layers probe_layers();
 
+// The layers that `have` lacks, space-separated in describe()'s order ("" when it has all of them).
+std::string missing_layers(const Layers& have);
+
+// For callers that must not run untrusted code with less than full isolation (eval --require-isolation,
+// reinforcement learning): throws dc::Error naming the missing layers unless probe_layers() has them all.
+void require_all_layers();
+
 // ---- Low level: one process ------------------------------------------------------------------------
 // argv[0] must be an absolute path. `files` (flat names, no '/') are written into a fresh scratch
 // directory, which is the working directory, HOME and TMPDIR. stdin is fed from stdin_data.

@@ -56,7 +56,7 @@ json eval_summary(const std::string& dataset, const std::string& samples, const 
   const CliRun r = run_cli("eval --dataset " + shell_quote(dataset) + " --samples " + shell_quote(samples) +
                            " --results " + shell_quote(dir + "/results.jsonl") + " --cache-dir " +
                            shell_quote(dir + "/cache") + " --summary " + shell_quote(dir + "/summary.md") +
-                           " --workers 2 --no-progress --json");
+                           " --workers 2 --no-progress --require-isolation --json");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return json::parse(r.out);
 }

@@ -38,6 +38,18 @@ TEST(Layers, ProbeFindsEverythingOnThisMachine) {
             "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root");
 }
 
+TEST(Layers, MissingLayersNamesWhatIsAbsent) {
+  Layers all = probe_layers();
+  EXPECT_EQ(missing_layers(all), "");
+  EXPECT_NO_THROW(require_all_layers());  // everything works here (previous test)
+  Layers some = all;
+  some.landlock = false;
+  some.net_ns = false;
+  EXPECT_EQ(missing_layers(some), "landlock net_ns");
+  EXPECT_EQ(missing_layers(Layers{}),
+            "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root");
+}
+
 TEST_P(Process, EchoesStdinAndReportsLayers) {
   Job j = python_job(
       "import sys; d = sys.stdin.read(); print(d.upper(), end=''); print('e', file=sys.stderr)", GetParam());

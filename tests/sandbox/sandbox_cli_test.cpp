@@ -50,6 +50,16 @@ TEST(SandboxCli, Layers) {
   EXPECT_EQ(r.out, "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root\n");
 }
 
+TEST(SandboxCli, RequireIsolationRunsWhereEveryLayerWorks) {
+  CliResult r = sandbox_cli("--require-isolation", "print('isolated')\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "isolated\n");
+  EXPECT_NE(r.err.find("readonly_root]"), std::string::npos) << r.err;
+  r = sandbox_cli("--require-isolation --no-namespaces", "print('x')\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "diffucoder: error: sandbox: --require-isolation and --no-namespaces contradict\n");
+}
+
 TEST(SandboxCli, RunsAFileWithStdin) {
   CliResult r = sandbox_cli("", "import sys\nprint(sys.stdin.read()[::-1])\nsys.exit(3)\n", "abc");
   EXPECT_EQ(r.code, 3);
