@@ -11,6 +11,9 @@ JOBS       ?= $(shell nproc)
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 MODEL      ?= $(firstword $(wildcard models/diffucoder-tiny) tests/testdata/tiny-dream)
 PROMPT     ?= def fibonacci(n):
+# A model folder with a prompt.txt (the bundled model has one) is asked that question in the chat format;
+# any other model completes PROMPT as plain text.
+RUN_PROMPT ?= $(if $(wildcard $(MODEL)/prompt.txt),--chat --prompt-file $(MODEL)/prompt.txt,--prompt '$(PROMPT)')
 FUZZ_SECONDS ?= 120
 FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.cpp,fuzz_%,$(wildcard fuzz/*_fuzz.cpp))
 
@@ -28,7 +31,7 @@ build: deps
 run: build
 	@if [ "$(MODEL)" = "tests/testdata/tiny-dream" ]; then \
 	  echo "note: using the small random-weight test model (tests/testdata/tiny-dream): its text is noise."; fi
-	$(BUILD)/bin/diffucoder generate --model $(MODEL) --prompt '$(PROMPT)' --max-new-tokens 64 --steps 64 --visual
+	$(BUILD)/bin/diffucoder generate --model $(MODEL) $(RUN_PROMPT) --max-new-tokens 160 --steps 160 --visual
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1500

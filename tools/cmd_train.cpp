@@ -104,8 +104,13 @@ void run_train(TrainCli& c, bool sft) {
     std::fflush(stdout);
   };
   const dc::train::TrainResult r = dc::train::train(params, *data, val.get(), c.o);
-  std::printf("done: step %lld, loss %.4f, checkpoint %s\n", (long long)r.step, r.last_loss,
-              r.checkpoint.c_str());
+  if (r.steps_run == 0) {
+    std::printf("done: already complete at step %lld, checkpoint %s\n", (long long)r.step,
+                r.checkpoint.c_str());
+  } else {
+    std::printf("done: step %lld, loss %.4f, checkpoint %s\n", (long long)r.step, r.last_loss,
+                r.checkpoint.c_str());
+  }
 }
 
 void add_options(CLI::App* sub, TrainCli& c) {

@@ -246,6 +246,7 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
                         o.steps, loss, lr, gnorm, tps, hms(eta)));
     res.last_loss = loss;
     res.step = step;
+    ++res.steps_run;
     if (val && o.eval_every > 0 && (step % o.eval_every == 0 || step == last)) {
       const double vl = validation_loss(params, *val, o.batch, o.eval_batches, o.seed, o.mask_eps);
       val_curve.emplace_back(double(step), vl);

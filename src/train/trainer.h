@@ -52,6 +52,7 @@ struct TrainOptions {
 
 struct TrainResult {
   int64_t step = 0;           // last completed step
+  int64_t steps_run = 0;      // steps this call trained (0: a resumed run that was already complete)
   double last_loss = 0;       // training loss of that step
   double last_val_loss = -1;  // last validation loss (-1 if none)
   std::string checkpoint;     // folder of the last checkpoint written

@@ -45,6 +45,9 @@ TEST(TrainCli, StopAndResumeGivesTheSameWeightsAsOneRun) {
   const CliRun b = run_cli(common + shell_quote(dir + "/two") + " --resume");
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_NE(b.out.find("resumed from"), std::string::npos);
+  const CliRun again = run_cli(common + shell_quote(dir + "/two") + " --resume");  // nothing left to do
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("done: already complete at step 4"), std::string::npos) << again.out;
   EXPECT_EQ(read_file(dir + "/one/checkpoint-4/model.safetensors"),
             read_file(dir + "/two/checkpoint-4/model.safetensors"));
   EXPECT_EQ(read_file(dir + "/one/checkpoint-4/optimizer.safetensors"),

@@ -59,10 +59,13 @@ TEST(EvalCli, CanonicalHumanEvalPlusScoresOne) {
 TEST(EvalCli, ModelGenerationRunsAndResumes) {
   ASSERT_TRUE(std::filesystem::exists(binary()));
   std::string dir = testing::scratch("cli-model");
-  std::string cmd = binary() + " eval --dataset " + std::string(DC_TESTDATA_DIR) +
-                    "/eval/generic.jsonl --model " + std::string(DC_TESTDATA_DIR) + "/tiny-dream --out-dir " +
-                    dir + " --max-new-tokens 8 --n 2 --temperature 0.5 --json --no-progress --cache-dir " +
-                    dir + "/cache";
+  auto command = [&](const std::string& temperature) {
+    return binary() + " eval --dataset " + std::string(DC_TESTDATA_DIR) + "/eval/generic.jsonl --model " +
+           std::string(DC_TESTDATA_DIR) + "/tiny-dream --out-dir " + dir +
+           " --max-new-tokens 8 --n 2 --temperature " + temperature + " --json --no-progress --cache-dir " +
+           dir + "/cache";
+  };
+  const std::string cmd = command("0.5");
   auto [rc, out] = run(cmd);
   ASSERT_EQ(rc, 0) << out;
   auto j = nlohmann::json::parse(out);
@@ -72,6 +75,15 @@ TEST(EvalCli, ModelGenerationRunsAndResumes) {
   auto [rc2, out2] = run(cmd);
   ASSERT_EQ(rc2, 0);
   EXPECT_EQ(nlohmann::json::parse(out2)["resumed"], 6);
+  // Samples of other settings are never mixed in: a changed temperature is refused, in one line.
+  const std::string err = dir + "/err.txt";
+  auto [rc3, out3] = run("(" + command("0.7") + " 2>" + err + ")");
+  EXPECT_EQ(rc3, 1);
+  std::ifstream in(err);
+  std::string line, extra;
+  std::getline(in, line);
+  EXPECT_NE(line.find("holds samples generated with another temperature"), std::string::npos) << line;
+  EXPECT_FALSE(std::getline(in, extra)) << "more than one line: " << extra;
 }
 
 TEST(EvalCli, BadInputGivesOneLine) {
