@@ -18,7 +18,8 @@ struct CanvasViewStyle {
 
 // Renders the generated region of one canvas row: `generated` are the L slots (mask id where still
 // masked), `fresh[i]` != 0 marks slots committed in the latest step. Runs of committed tokens are decoded
-// together, so multi-token characters come out whole.
+// together, so multi-token characters come out whole; a special token repeated three times or more (the
+// <|dlm_pad|> fill of an instruct answer) is drawn once followed by "×count".
 std::string render_canvas(const Tokenizer& tok, std::span<const int32_t> generated,
                           std::span<const uint8_t> fresh, int32_t mask_id, const CanvasViewStyle& style);
 

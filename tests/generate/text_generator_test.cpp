@@ -126,5 +126,20 @@ TEST(CanvasView, MasksAndFreshTokens) {
   EXPECT_NE(s.find("\x1b[2m_"), std::string::npos);
 }
 
+TEST(CanvasView, RepeatedSpecialTokensAreCounted) {
+  TextGenerator gen(kTiny);
+  const Tokenizer& tok = gen.tokenizer();
+  const int32_t eos = tok.token_id("<|endoftext|>").value();
+  ASSERT_TRUE(tok.is_special(eos));
+  std::vector<int32_t> canvas = tok.encode("ab");
+  canvas.insert(canvas.end(), {eos, eos, eos, eos, 1004, eos, eos});
+  const std::vector<uint8_t> fresh(canvas.size(), 0);
+  CanvasViewStyle plain;
+  plain.color = false;
+  plain.mask_glyph = "_";
+  // Four in a row are drawn once with their count; two stay as they are.
+  EXPECT_EQ(render_canvas(tok, canvas, fresh, 1004, plain), "ab<|endoftext|>×4_<|endoftext|><|endoftext|>");
+}
+
 }  // namespace
 }  // namespace dc
