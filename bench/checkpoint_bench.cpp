@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/dream_random.h"
 #include "model/safetensors_writer.h"
 
 namespace {
@@ -28,23 +29,6 @@ long rss_kib() {
   while (std::getline(f, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
-}
-
-dc::ModelConfig diffucoder_7b() {
-  dc::ModelConfig c;
-  c.hidden_size = 3584;
-  c.num_hidden_layers = 28;
-  c.num_attention_heads = 28;
-  c.num_key_value_heads = 4;
-  c.head_dim = 128;
-  c.intermediate_size = 18944;
-  c.vocab_size = 152064;
-  c.max_position_embeddings = 131072;
-  c.rope_theta = 1e6;
-  c.mask_token_id = 151666;
-  c.pad_token_id = c.bos_token_id = c.eos_token_id = 151643;
-  c.torch_dtype = "bfloat16";
-  return c;
 }
 
 // Header-only shards extended to full length with ftruncate: every byte of data reads as zero.
@@ -98,7 +82,7 @@ int main(int argc, char** argv) {
       if (!::mkdtemp(tmpl.data())) dc::throw_error("{}: cannot create a temporary folder", tmpl);
       dir = tmpl;
     }
-    write_sparse_checkpoint(dir, diffucoder_7b(), 4);
+    write_sparse_checkpoint(dir, dc::diffucoder_7b_config(), 4);
     const long rss0 = rss_kib();
     double best_ms = 1e30, sum_ms = 0;
     uint64_t bytes = 0;

@@ -34,6 +34,23 @@ ModelConfig qwen25_05b_dream_config() {
   return c;
 }
 
+ModelConfig diffucoder_7b_config() {
+  ModelConfig c;
+  c.hidden_size = 3584;
+  c.num_hidden_layers = 28;
+  c.num_attention_heads = 28;
+  c.num_key_value_heads = 4;
+  c.head_dim = 128;
+  c.intermediate_size = 18944;
+  c.vocab_size = 152064;
+  c.max_position_embeddings = 131072;
+  c.rope_theta = 1e6;
+  c.mask_token_id = 151666;
+  c.pad_token_id = c.bos_token_id = c.eos_token_id = 151643;
+  c.torch_dtype = "bfloat16";
+  return c;
+}
+
 namespace {
 
 std::string stamp_of(const ModelConfig& cfg, DType dtype, uint64_t seed) {

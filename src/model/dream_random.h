@@ -14,6 +14,10 @@ namespace dc {
 // vocab 151936, tied embeddings, rope theta 1e6, eps 1e-6, Dream's special ids.
 ModelConfig qwen25_05b_dream_config();
 
+// DiffuCoder-7B's geometry (the Qwen2.5-7B shape): hidden 3584, 28 layers, 28 query / 4 KV heads of 128,
+// FFN 18944, vocab 152064, untied head, rope theta 1e6, 131072 positions, BF16, Dream's special ids.
+ModelConfig diffucoder_7b_config();
+
 // Writes `dir`/config.json and sharded safetensors (+ index) holding random weights for `cfg` in `dtype`
 // (F32 or BF16). Values are drawn as bf16 numbers and stored exactly in either dtype, so the F32 and BF16
 // checkpoints of one seed hold the same weights. Matrices are uniform with std 1/sqrt(fan_in), the

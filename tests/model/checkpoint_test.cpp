@@ -3,6 +3,7 @@
 // (sharded BF16, 152064 vocabulary rows, its special ids), a 7B-shaped sparse checkpoint that must open
 // without reading its 15 GB, and one exact message per malformed folder.
 #include "model/checkpoint.h"
+#include "model/dream_random.h"
 
 #include <cstring>
 #include <filesystem>
@@ -344,19 +345,7 @@ TEST(Checkpoint, GetNamesTheFolderForMissingTensors) {
 // validating must map, not read, so resident memory stays far below the checkpoint size.
 TEST(Checkpoint, Opens7BShapedCheckpointWithoutReadingIt) {
   TempDir tmp;
-  ModelConfig c;
-  c.hidden_size = 3584;
-  c.num_hidden_layers = 28;
-  c.num_attention_heads = 28;
-  c.num_key_value_heads = 4;
-  c.head_dim = 128;
-  c.intermediate_size = 18944;
-  c.vocab_size = 152064;
-  c.max_position_embeddings = 131072;
-  c.rope_theta = 1e6;
-  c.mask_token_id = 151666;
-  c.pad_token_id = c.bos_token_id = c.eos_token_id = 151643;
-  c.torch_dtype = "bfloat16";
+  const ModelConfig c = diffucoder_7b_config();
   write_text(tmp.file("config.json"), model_config_to_json(c));
   const auto shapes = dream_tensor_shapes(c);
   std::map<std::string, std::string> weight_map;
