@@ -3,6 +3,8 @@
 // struct as long as the fields it does not know are zero, and we only set fields the ABI supports.
 #include "sandbox/landlock.h"
 
+#include "sandbox/read_allowlist.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -16,10 +18,11 @@ constexpr uint32_t kCreateRulesetVersion = 1u << 0;
 constexpr int kRulePathBeneath = 1;
 
 // Filesystem rights (uapi/linux/landlock.h).
-constexpr uint64_t kWriteFile = 1ull << 1, kRemoveDir = 1ull << 4, kRemoveFile = 1ull << 5,
-                   kMakeChar = 1ull << 6, kMakeDir = 1ull << 7, kMakeReg = 1ull << 8, kMakeSock = 1ull << 9,
-                   kMakeFifo = 1ull << 10, kMakeBlock = 1ull << 11, kMakeSym = 1ull << 12,
-                   kRefer = 1ull << 13 /*ABI 2*/, kTruncate = 1ull << 14 /*ABI 3*/;
+constexpr uint64_t kExecute = 1ull << 0, kWriteFile = 1ull << 1, kReadFile = 1ull << 2, kReadDir = 1ull << 3,
+                   kRemoveDir = 1ull << 4, kRemoveFile = 1ull << 5, kMakeChar = 1ull << 6,
+                   kMakeDir = 1ull << 7, kMakeReg = 1ull << 8, kMakeSock = 1ull << 9, kMakeFifo = 1ull << 10,
+                   kMakeBlock = 1ull << 11, kMakeSym = 1ull << 12, kRefer = 1ull << 13 /*ABI 2*/,
+                   kTruncate = 1ull << 14 /*ABI 3*/;
 constexpr uint64_t kNetBindTcp = 1ull << 0, kNetConnectTcp = 1ull << 1;       // ABI 4
 constexpr uint64_t kScopeAbstractUnix = 1ull << 0, kScopeSignal = 1ull << 1;  // ABI 6
 
@@ -62,9 +65,11 @@ LandlockPlan landlock_plan(int abi) {
   LandlockPlan p;
   p.abi = abi;
   if (abi <= 0) return p;
-  p.handled_fs = kWriteFile | kRemoveDir | kRemoveFile | kMakeChar | kMakeDir | kMakeReg | kMakeSock |
-                 kMakeFifo | kMakeBlock | kMakeSym;
-  p.dev_null = kWriteFile;
+  p.handled_fs = kExecute | kWriteFile | kReadFile | kReadDir | kRemoveDir | kRemoveFile | kMakeChar |
+                 kMakeDir | kMakeReg | kMakeSock | kMakeFifo | kMakeBlock | kMakeSym;
+  p.read_dir = kExecute | kReadFile | kReadDir;
+  p.read_file = kReadFile;
+  p.dev_null = kReadFile | kWriteFile;
   if (abi >= 2) p.handled_fs |= kRefer;
   if (abi >= 3) {
     p.handled_fs |= kTruncate;
@@ -75,7 +80,28 @@ LandlockPlan landlock_plan(int abi) {
   return p;
 }
 
-int landlock_apply(const LandlockPlan& plan, const char* const* writable_dirs, int n_dirs) {
+std::vector<LandlockRule> landlock_rules(const LandlockPlan& plan,
+                                         const std::vector<std::string>& writable_dirs, bool private_proc) {
+  std::vector<LandlockRule> rules;
+  for (const std::string& d : writable_dirs) rules.push_back({d, plan.handled_fs});
+  for (const AllowedPath& a : read_allowlist()) {
+    switch (a.kind) {
+      case AllowedPath::Kind::Directory:
+        rules.push_back({a.path, plan.read_dir});
+        break;
+      case AllowedPath::Kind::File:
+      case AllowedPath::Kind::Device:
+        rules.push_back({a.path, a.path == "/dev/null" ? plan.dev_null : plan.read_file});
+        break;
+      case AllowedPath::Kind::Symlink:  // its target is on the list (or it leads nowhere readable)
+        break;
+    }
+  }
+  rules.push_back({private_proc ? "/proc" : "/proc/self", plan.read_dir & ~kExecute});
+  return rules;
+}
+
+int landlock_apply(const LandlockPlan& plan, const std::vector<LandlockRule>& rules) {
   if (plan.abi <= 0) return 0;
   RulesetAttr attr;
   attr.handled_access_fs = plan.handled_fs;
@@ -86,8 +112,9 @@ int landlock_apply(const LandlockPlan& plan, const char* const* writable_dirs, i
   int rs = int(syscall(kCreateRuleset, &attr, size, 0));
   if (rs < 0) return -1;
   int rc = 0;
-  for (int i = 0; i < n_dirs && rc == 0; ++i) rc = add_path(rs, writable_dirs[i], plan.handled_fs);
-  if (rc == 0) rc = add_path(rs, "/dev/null", plan.dev_null);
+  for (const LandlockRule& r : rules) {
+    if (rc == 0) rc = add_path(rs, r.path.c_str(), r.access);
+  }
   if (rc == 0 && syscall(kRestrictSelf, rs, 0) < 0) rc = -1;
   int e = errno;
   syscall(SYS_close, rs);

@@ -40,6 +40,10 @@ const char* status_name(Status s) {
   return "unknown";
 }
 
+uint64_t scratch_bytes(const Limits& limits, uint64_t files_total) {
+  return 4 * limits.file_bytes + files_total + (1u << 20);
+}
+
 std::string Layers::describe() const {
   std::string s;
   auto add = [&](bool on, const char* name) {
@@ -56,6 +60,7 @@ std::string Layers::describe() const {
   add(pid_ns, "pid_ns");
   add(mount_ns, "mount_ns");
   add(readonly_root, "readonly_root");
+  add(read_allowlist, "read_allowlist");
   return s.empty() ? "none" : s;
 }
 
@@ -70,6 +75,7 @@ std::string missing_layers(const Layers& have) {
   absent.pid_ns = !have.pid_ns;
   absent.mount_ns = !have.mount_ns;
   absent.readonly_root = !have.readonly_root;
+  absent.read_allowlist = !have.read_allowlist;
   const std::string s = absent.describe();
   return s == "none" ? std::string() : s;
 }
@@ -158,7 +164,7 @@ Prepared::~Prepared() {
 
 void prepare(Prepared& p, int slot, const std::vector<std::string>& argv,
              const std::vector<std::pair<std::string, std::string>>& files, const Limits& limits,
-             double cpu_seconds, bool use_namespaces, bool channel) {
+             double cpu_seconds, bool use_namespaces, bool restrict_reads, bool channel) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     throw_error("sandbox: the program path must be absolute, got '{}'", argv.empty() ? "" : argv[0]);
   }
@@ -174,6 +180,7 @@ void prepare(Prepared& p, int slot, const std::vector<std::string>& argv,
   s.namespaces = use_namespaces && probed.namespaces();
   s.seccomp = probed.seccomp;
   s.landlock = probed.landlock;
+  s.restrict_reads = restrict_reads;
   s.channel = channel;
   s.slot = slot;
   if (s.namespaces) {
@@ -241,6 +248,7 @@ Layers probe_layers() {
       layers.seccomp = sc;
       layers.landlock = ll;
       layers.user_ns = layers.net_ns = layers.pid_ns = layers.mount_ns = layers.readonly_root = ns;
+      layers.read_allowlist = ns || ll;
     }
   });
   return layers;
@@ -250,7 +258,8 @@ ProcessResult run_process(const Job& job) {
   detail::SlotGuard slot;
   const double cpu = job.limits.cpu_seconds > 0 ? job.limits.cpu_seconds : job.limits.wall_seconds + 1;
   detail::Prepared prep;
-  detail::prepare(prep, slot.index(), job.argv, job.files, job.limits, cpu, job.use_namespaces, false);
+  detail::prepare(prep, slot.index(), job.argv, job.files, job.limits, cpu, job.use_namespaces,
+                  job.restrict_reads, false);
 
   ProcessResult r;
   const auto t0 = detail::Clock::now();
@@ -264,6 +273,11 @@ ProcessResult run_process(const Job& job) {
   }
   r.layers = child.layers;
   detail::Supervisor sup(child, job.stdin_data, job.limits.output_bytes);
+  if (!prep.host_scratch.empty()) {
+    uint64_t files_total = 0;
+    for (const auto& f : job.files) files_total += f.second.size();
+    sup.watch_scratch(prep.host_scratch, scratch_bytes(job.limits, files_total), kScratchFiles);
+  }
   const auto deadline = t0 + std::chrono::duration_cast<detail::Clock::duration>(
                                  std::chrono::duration<double>(job.limits.wall_seconds));
   Status stopped = Status::Ok;  // Ok: we did not stop it

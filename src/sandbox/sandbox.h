@@ -8,13 +8,19 @@
 //  2. seccomp (libseccomp): no sockets (socketpair is allowed), ptrace, mount, namespaces, kexec, bpf,
 //     keyrings, io_uring, setsid/setpgid, signals to the supervising process; with max_processes == 0 no
 //     fork and no execve after the program has started either (threads are allowed).
-//  3. Landlock, where the kernel has it: writes only beneath the scratch directory (and /dev/null), no
-//     TCP, no signals to processes outside the sandbox. Without namespaces this is what protects the
-//     host's files when the caller is an unprivileged user.
+//  3. Landlock, where the kernel has it: reads only of the read allowlist (below), writes only beneath
+//     the scratch directory (and /dev/null), no TCP, no signals to processes outside the sandbox.
+//     Without namespaces this is what protects the host's files and the answers.
 //  4. When the start-up probe says they work: new user + network + pid + mount namespaces. No network
-//     interface is up, the whole file system is read-only except a private size-limited tmpfs on /tmp
-//     that holds the scratch directory, /proc shows only the sandbox's own processes, and when the first
-//     process exits the kernel kills everything else in the sandbox.
+//     interface is up, the root is a fresh read-only tmpfs holding only the read allowlist (bind mounts)
+//     and a private size-limited tmpfs on /tmp that holds the scratch directory, /proc shows only the
+//     sandbox's own processes, and when the first process exits the kernel kills everything else.
+// The read allowlist (read_allowlist.h): the interpreter's prefix /usr and its links (/bin, /lib, ...),
+// /etc/ld.so.cache, /etc/localtime, /dev/null, /dev/zero, /dev/random, /dev/urandom, the scratch
+// directory and the sandbox's own /proc. Benchmark files, expected-output caches and the caller's files
+// are not on it, so generated code cannot read the answers (layers 3 and 4 each enforce it alone).
+// Without namespaces (layer 4 missing) the scratch directory is also capped in total size and file count
+// by the supervisor, as the private tmpfs caps it with them.
 //
 // What the sandbox does not do: compare outputs. A program shares its interpreter with the harness, so it
 // can see and forge anything the harness computes; the judge must compare `TestResult::output` with the
@@ -53,10 +59,16 @@ struct Limits {
   int open_files = 64;             // RLIMIT_NOFILE
 };
 
+// What the scratch directory may hold in all (the private tmpfs's size and inode count, or the
+// supervisor's cap without namespaces): 4x file_bytes plus the files the caller put there plus 1 MiB.
+uint64_t scratch_bytes(const Limits&, uint64_t files_total);
+constexpr uint64_t kScratchFiles = 4096;
+
 struct Layers {
   bool process_group = false, rlimits = false, seccomp = false, landlock = false, user_ns = false,
-       net_ns = false, pid_ns = false, mount_ns = false, readonly_root = false;
-  // e.g. "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root"
+       net_ns = false, pid_ns = false, mount_ns = false, readonly_root = false, read_allowlist = false;
+  // e.g. "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root
+  // read_allowlist"
   std::string describe() const;
   bool namespaces() const { return user_ns && net_ns && pid_ns && mount_ns && readonly_root; }
 };
@@ -80,6 +92,7 @@ struct Job {
   std::string stdin_data;
   Limits limits;
   bool use_namespaces = true;  // false: only layers 1-3, even where namespaces work (tests, comparisons)
+  bool restrict_reads = true;  // false: the whole file system readable; only to measure the allowlist's cost
 };
 
 struct ProcessResult {

@@ -37,7 +37,7 @@ struct Prepared {
 // Validates argv/files (dc::Error on bad input), picks the layers and fills `p`.
 void prepare(Prepared& p, int slot, const std::vector<std::string>& argv,
              const std::vector<std::pair<std::string, std::string>>& files, const Limits& limits,
-             double cpu_seconds, bool use_namespaces, bool channel);
+             double cpu_seconds, bool use_namespaces, bool restrict_reads, bool channel);
 
 // The cleared environment of every sandboxed program.
 std::vector<std::string> sandbox_env(const std::string& workdir);

@@ -76,6 +76,36 @@ std::string make_host_scratch(const std::vector<std::pair<std::string, std::stri
   return dir;
 }
 
+namespace {
+
+// Adds what the directory `dirfd` holds (recursively) to bytes/entries; false once over a cap.
+bool add_usage(int dirfd, uint64_t max_bytes, uint64_t max_entries, uint64_t& bytes, uint64_t& entries) {
+  for (const std::string& name : list(dirfd)) {
+    struct stat st;
+    if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // removed meanwhile
+    bytes += uint64_t(st.st_blocks) * 512;
+    if (++entries > max_entries || bytes > max_bytes) return false;
+    if (!S_ISDIR(st.st_mode)) continue;
+    int sub = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) continue;
+    bool ok = add_usage(sub, max_bytes, max_entries, bytes, entries);
+    close(sub);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool scratch_within(const std::string& dir, uint64_t max_bytes, uint64_t max_entries) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return true;
+  uint64_t bytes = 0, entries = 0;
+  bool ok = add_usage(fd, max_bytes, max_entries, bytes, entries);
+  close(fd);
+  return ok;
+}
+
 bool remove_tree(const std::string& path) {
   chmod(path.c_str(), 0700);
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -17,6 +17,11 @@ std::string make_host_scratch(const std::vector<std::pair<std::string, std::stri
 // ".."). Returns false if something could not be removed.
 bool remove_tree(const std::string& path);
 
+// Whether the tree under `dir` holds at most `max_bytes` (allocated blocks, so sparse files count what
+// they use) in at most `max_entries` files, directories and links, the top directory not counted.
+// Symbolic links are not followed; the walk stops as soon as a cap is passed.
+bool scratch_within(const std::string& dir, uint64_t max_bytes, uint64_t max_entries);
+
 // A file name the caller may put in the scratch directory: non-empty, no '/', not "." or "..", no NUL.
 bool valid_file_name(const std::string& name);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <iterator>
 #include <mutex>
 
 #include "core/error.h"
@@ -79,6 +80,29 @@ const char* const kDenied[] = {
     "remap_file_pages",
     "move_pages",
     "migrate_pages",
+    // System V IPC: its objects outlive the process (without an IPC namespace they would stay on the host).
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "ipc",
+};
+
+// Metadata changes (mode, owner, times, extended attributes). Landlock has no rights for them, so
+// without a read-only mount namespace a program could change files it owns outside the scratch
+// directory (an unprivileged caller's own files): refused when `deny_metadata`.
+const char* const kMetadata[] = {
+    "chmod",     "fchmod",     "fchmodat",    "fchmodat2",    "chown",        "fchown",        "lchown",
+    "fchownat",  "utime",      "utimes",      "futimesat",    "utimensat",    "setxattr",      "lsetxattr",
+    "fsetxattr", "setxattrat", "removexattr", "lremovexattr", "fremovexattr", "removexattrat",
 };
 
 // Namespace flags refused in clone().
@@ -103,7 +127,15 @@ constexpr uint64_t kExecPathPlaceholder = 0x5eccd0e1a7b3c9f1ull;
 constexpr uint32_t kPlaceholderHi = uint32_t(kExecPathPlaceholder >> 32),
                    kPlaceholderLo = uint32_t(kExecPathPlaceholder);
 
-std::vector<sock_filter> build(bool allow_fork) {
+void deny_all(scmp_filter_ctx ctx, const char* const* names, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    int nr = seccomp_syscall_resolve_name(names[i]);
+    if (nr < 0) continue;  // unknown to this libseccomp, or not a system call on this architecture
+    check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0), names[i]);
+  }
+}
+
+std::vector<sock_filter> build(bool allow_fork, bool deny_metadata) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) throw_error("sandbox: seccomp_init failed");
   struct Guard {
@@ -112,11 +144,8 @@ std::vector<sock_filter> build(bool allow_fork) {
   } guard{ctx};
   check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "bad architectures");
 
-  for (const char* name : kDenied) {
-    int nr = seccomp_syscall_resolve_name(name);
-    if (nr == __NR_SCMP_ERROR) continue;
-    check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0), name);
-  }
+  deny_all(ctx, kDenied, std::size(kDenied));
+  if (deny_metadata) deny_all(ctx, kMetadata, std::size(kMetadata));
   check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
   for (uint64_t flag : kCloneNamespaceFlags) {
     check(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
@@ -169,14 +198,14 @@ std::vector<sock_filter> build(bool allow_fork) {
 
 }  // namespace
 
-std::vector<sock_filter> seccomp_program(bool allow_fork, const char* exec_path) {
+std::vector<sock_filter> seccomp_program(bool allow_fork, bool deny_metadata, const char* exec_path) {
   static std::mutex mu;
-  static std::vector<sock_filter> progs[2];
+  static std::vector<sock_filter> progs[2][2];
   std::vector<sock_filter> prog;
   {
     std::lock_guard<std::mutex> lock(mu);
-    auto& p = progs[allow_fork ? 1 : 0];
-    if (p.empty()) p = build(allow_fork);
+    auto& p = progs[allow_fork ? 1 : 0][deny_metadata ? 1 : 0];
+    if (p.empty()) p = build(allow_fork, deny_metadata);
     prog = p;
   }
   if (allow_fork) return prog;

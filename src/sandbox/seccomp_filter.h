@@ -11,7 +11,9 @@
 // every execve except the one that starts the program: the filter compares execve's path pointer with the
 // address of the child's copy of the path (in the supervisor's randomised heap); the program that execve
 // starts has no object at that address to pass. execveat is refused.
-// Other architectures' system call ABIs kill the process.
+// System V IPC is refused (its objects would outlive the run). With deny_metadata (no mount namespace)
+// so are chmod/chown/utime/xattr changes of any file. Other architectures' system call ABIs kill the
+// process.
 #pragma once
 
 #include <linux/filter.h>
@@ -21,8 +23,8 @@
 namespace dc::sandbox::detail {
 
 // The filter for one spawn: exec_path is the pointer the child will pass to execve (ignored when
-// allow_fork). Built once per allow_fork value with a placeholder address that is patched per call; the
-// supervisor's pid is baked in. Throws dc::Error if libseccomp fails.
-std::vector<sock_filter> seccomp_program(bool allow_fork, const char* exec_path);
+// allow_fork). Built once per (allow_fork, deny_metadata) with a placeholder address that is patched per
+// call; the supervisor's pid is baked in. Throws dc::Error if libseccomp fails.
+std::vector<sock_filter> seccomp_program(bool allow_fork, bool deny_metadata, const char* exec_path);
 
 }  // namespace dc::sandbox::detail

@@ -23,6 +23,7 @@
 
 #include "core/error.h"
 #include "sandbox/landlock.h"
+#include "sandbox/read_allowlist.h"
 #include "sandbox/seccomp_filter.h"
 
 // Sanitizer runtimes keep per-thread state that a CLONE_VM child on its own stack would corrupt.
@@ -45,6 +46,7 @@ enum Step : int {
   kStepSync,
   kStepSetsid,
   kStepMountPrivate,
+  kStepRoot,
   kStepReadonly,
   kStepTmpfs,
   kStepProc,
@@ -72,6 +74,8 @@ const char* step_name(int step) {
       return "setsid";
     case kStepMountPrivate:
       return "making mounts private";
+    case kStepRoot:
+      return "building the sandbox's root from the read allowlist";
     case kStepReadonly:
       return "remounting / read-only";
     case kStepTmpfs:
@@ -140,8 +144,8 @@ struct ChildArgs {
   sock_fprog prog{};
   bool use_seccomp;
   LandlockPlan landlock;
-  const char* writable[2];
-  int n_writable;
+  std::vector<LandlockRule> landlock_rules;
+  RootPlan root;  // namespaces with restrict_reads
   int stdin_r, stdout_w, stderr_w, channel_w, error_w, sync_r;
   pid_t parent;
   bool set_ids;                      // change uid/gid before execve
@@ -229,22 +233,13 @@ bool write_all(int fd, const char* p, size_t n) {
 
   if (sys(SYS_setsid) < 0) fail(efd, kStepSetsid);
 
-  if (s.namespaces) {
-    if (sys(SYS_mount, 0, p2l("/"), 0, MS_REC | MS_PRIVATE, 0) < 0) fail(efd, kStepMountPrivate);
-    if (sys(SYS_mount_setattr, AT_FDCWD, p2l("/"), AT_RECURSIVE, p2l(&a.readonly), sizeof a.readonly) < 0) {
-      fail(efd, kStepReadonly);
-    }
-    if (sys(SYS_mount, p2l("tmpfs"), p2l("/tmp"), p2l("tmpfs"), MS_NOSUID | MS_NODEV,
-            p2l(a.tmpfs_options.c_str())) < 0) {
-      fail(efd, kStepTmpfs);
-    }
-    // We are pid 1 of the new pid namespace, so this /proc shows only the sandbox.
-    if (sys(SYS_mount, p2l("proc"), p2l("/proc"), p2l("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-            0) < 0) {
-      fail(efd, kStepProc);
-    }
-  }
+  if (s.namespaces && sys(SYS_mount, 0, p2l("/"), 0, MS_REC | MS_PRIVATE, 0) < 0)
+    fail(efd, kStepMountPrivate);
 
+  // With namespaces the ids change before the new root is built: the files it needs are created as the
+  // sandbox's uid, because the supervisor's own (root) has no mapping in this user namespace. Dropping to
+  // it keeps our capabilities here (the namespace's root uid is not mapped, so the kernel's set*id rule
+  // that clears them does not apply); execve drops them.
   if (a.set_ids) {
     // setgroups is refused (EPERM) when the map writer had to deny it (unprivileged supervisor); then the
     // groups are the supervisor's own, which is fine.
@@ -252,6 +247,26 @@ bool write_all(int fd, const char* p, size_t n) {
     if (sys(SYS_setresgid, a.gid, a.gid, a.gid) < 0) fail(efd, kStepGid);
     if (sys(SYS_setresuid, a.uid, a.uid, a.uid) < 0) fail(efd, kStepUid);
   }
+  if (s.namespaces) {
+    if (s.restrict_reads) {
+      if (enter_root(a.root) < 0) fail(efd, kStepRoot);
+    } else if (sys(SYS_mount_setattr, AT_FDCWD, p2l("/"), AT_RECURSIVE, p2l(&a.readonly), sizeof a.readonly) <
+               0) {
+      fail(efd, kStepReadonly);
+    } else {
+      // The whole host file system readable (read-only): only for measuring what the allowlist costs.
+      if (sys(SYS_mount, p2l("tmpfs"), p2l("/tmp"), p2l("tmpfs"), MS_NOSUID | MS_NODEV,
+              p2l(a.tmpfs_options.c_str())) < 0) {
+        fail(efd, kStepTmpfs);
+      }
+      // We are pid 1 of the new pid namespace, so this /proc shows only the sandbox.
+      if (sys(SYS_mount, p2l("proc"), p2l("/proc"), p2l("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+              0) < 0) {
+        fail(efd, kStepProc);
+      }
+    }
+  }
+
   // A credential change clears the parent-death signal: set it again, then make sure the parent did not
   // die in between (without a pid namespace; as pid 1 our parent is outside and getppid() is 0).
   if (sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL) < 0) fail(efd, kStepDeathSignal);
@@ -273,7 +288,7 @@ bool write_all(int fd, const char* p, size_t n) {
     if (sys(SYS_prlimit64, 0, r.resource, p2l(&r.value), 0) < 0) fail(efd, kStepRlimit);
   }
   if (sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(efd, kStepNoNewPrivs);
-  if (landlock_apply(a.landlock, a.writable, a.n_writable) < 0) fail(efd, kStepLandlock);
+  if (landlock_apply(a.landlock, a.landlock_rules) < 0) fail(efd, kStepLandlock);
   if (a.use_seccomp && sys(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, p2l(&a.prog)) < 0) {
     fail(efd, kStepSeccomp);
   }
@@ -389,10 +404,9 @@ Spawned spawn(const SpawnSpec& spec) {
     files_total += data.size();
   }
   a.workdir = spec.namespaces ? kNamespaceScratch : spec.host_scratch.c_str();
-  const uint64_t tmpfs_bytes = 4 * L.file_bytes + files_total + (1u << 20);
-  a.tmpfs_options = "size=" + std::to_string(tmpfs_bytes) +
-                    ",nr_inodes=4096,mode=0755,uid=" + std::to_string(kSandboxUid) +
-                    ",gid=" + std::to_string(kSandboxUid);
+  a.tmpfs_options = "size=" + std::to_string(scratch_bytes(L, files_total)) +
+                    ",nr_inodes=" + std::to_string(kScratchFiles) +
+                    ",mode=0755,uid=" + std::to_string(kSandboxUid) + ",gid=" + std::to_string(kSandboxUid);
 
   // RLIMIT_NPROC counts tasks of the real uid. Inside our user namespace that uid is ours alone; without
   // one it is shared (nobody, or the caller's own uid).
@@ -412,14 +426,18 @@ Spawned spawn(const SpawnSpec& spec) {
 
   a.use_seccomp = spec.seccomp;
   if (spec.seccomp) {
-    a.filter = seccomp_program(L.max_processes > 0, a.exec_path.c_str());
+    a.filter = seccomp_program(L.max_processes > 0, !spec.namespaces, a.exec_path.c_str());
     a.prog.len = static_cast<unsigned short>(a.filter.size());
     a.prog.filter = a.filter.data();
   }
   a.landlock = landlock_plan(spec.landlock ? landlock_abi() : 0);
-  a.writable[0] = a.workdir;
-  a.writable[1] = "/tmp";  // the private tmpfs
-  a.n_writable = spec.namespaces ? 2 : 1;
+  if (a.landlock.abi > 0) {
+    std::vector<std::string> writable = {a.workdir};
+    if (spec.namespaces) writable.push_back("/tmp");  // the private tmpfs
+    a.landlock_rules = landlock_rules(a.landlock, writable, spec.namespaces);
+    if (!spec.restrict_reads) a.landlock_rules.push_back({"/", a.landlock.read_dir});
+  }
+  if (spec.namespaces && spec.restrict_reads) a.root = root_plan(a.tmpfs_options);
   a.parent = getpid();
   if (spec.namespaces) {
     a.set_ids = true;
@@ -518,6 +536,7 @@ Spawned spawn(const SpawnSpec& spec) {
   r.layers.landlock = a.landlock.abi > 0;
   r.layers.user_ns = r.layers.net_ns = r.layers.pid_ns = r.layers.mount_ns = r.layers.readonly_root =
       spec.namespaces;
+  r.layers.read_allowlist = spec.restrict_reads && (spec.namespaces || r.layers.landlock);
   return r;
 }
 

@@ -3,9 +3,10 @@
 // multi-threaded: no malloc, no locks, no glibc set*id broadcast).
 //
 // Child steps, in order (a failure is written to the error pipe as "step errno" and the child exits 127):
-//   wait for the uid/gid maps (namespaces) -> setsid -> fds 0..3 -> mounts (namespaces) -> drop to the
-//   sandbox uid -> parent-death signal -> scratch files (namespaces) -> chdir -> rlimits -> no_new_privs ->
-//   Landlock -> seccomp -> execve.
+//   wait for the uid/gid maps (namespaces) -> setsid -> fds 0..3 -> private mounts (namespaces) -> drop
+//   to the sandbox uid -> the new root built from the read allowlist, with its private /proc and /tmp
+//   (namespaces, read_allowlist.h) -> parent-death signal -> scratch files (namespaces) -> chdir -> rlimits
+//   -> no_new_privs -> Landlock -> seccomp -> execve.
 #pragma once
 
 #include <linux/filter.h>
@@ -36,10 +37,11 @@ struct SpawnSpec {
   double cpu_seconds = 1;  // resolved RLIMIT_CPU (seconds, >= 1)
   bool namespaces = false;
   bool seccomp = true;
-  bool landlock = true;  // when the kernel has it
-  int slot = 0;          // which concurrency slot (picks the host uid when we are root)
-  bool channel = false;  // give the child a fourth pipe on fd 3 (child -> supervisor)
-  bool probe = false;    // set everything up, then _exit(0) instead of execve (start-up probe)
+  bool landlock = true;        // when the kernel has it
+  bool restrict_reads = true;  // false: the whole file system readable (only to measure the allowlist)
+  int slot = 0;                // which concurrency slot (picks the host uid when we are root)
+  bool channel = false;        // give the child a fourth pipe on fd 3 (child -> supervisor)
+  bool probe = false;          // set everything up, then _exit(0) instead of execve (start-up probe)
 };
 
 // A started child. All fds are the supervisor's ends, O_CLOEXEC and non-blocking; -1 when absent.

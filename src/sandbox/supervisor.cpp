@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sandbox/scratch.h"
+
 namespace dc::sandbox::detail {
 namespace {
 
@@ -121,8 +123,19 @@ void Supervisor::pump(int timeout_ms) {
   }
 }
 
+void Supervisor::watch_scratch(std::string dir, uint64_t max_bytes, uint64_t max_entries) {
+  scratch_dir_ = std::move(dir);
+  scratch_bytes_ = max_bytes;
+  scratch_entries_ = max_entries;
+}
+
 Supervisor::Event Supervisor::wait(Clock::time_point deadline) {
+  constexpr auto kScratchPeriod = std::chrono::milliseconds(50);
   for (;;) {
+    if (!scratch_dir_.empty() && !exited_ && Clock::now() >= next_scratch_check_) {
+      if (!scratch_within(scratch_dir_, scratch_bytes_, scratch_entries_)) scratch_full_ = overflow_ = true;
+      next_scratch_check_ = Clock::now() + kScratchPeriod;
+    }
     if (overflow_) return Event::Overflow;
     if (new_channel_) {
       new_channel_ = false;
@@ -137,7 +150,7 @@ Supervisor::Event Supervisor::wait(Clock::time_point deadline) {
       return overflow_ ? Event::Overflow : Event::Exited;
     }
     if (Clock::now() >= deadline) return Event::Deadline;
-    pump(ms_until(deadline));
+    pump(scratch_dir_.empty() ? ms_until(deadline) : std::min(ms_until(deadline), 50));
   }
 }
 

@@ -25,8 +25,13 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
+  // Without namespaces, the host scratch directory has no tmpfs to cap it: check it every 50 ms while
+  // waiting and treat a directory over max_bytes or max_entries like output over the cap (Overflow).
+  void watch_scratch(std::string dir, uint64_t max_bytes, uint64_t max_entries);
+
   // Waits until something happens: the child exited (its pipes are then drained), new bytes on the
-  // channel, stdout or stderr went over the cap, or `deadline` passed.
+  // channel, stdout or stderr went over the cap (or the watched scratch directory over its caps), or
+  // `deadline` passed.
   Event wait(Clock::time_point deadline);
 
   // SIGKILL to the whole sandbox (process group; with a pid namespace its init, which takes everything
@@ -39,6 +44,7 @@ class Supervisor {
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
   bool overflowed() const { return overflow_; }
+  bool scratch_full() const { return scratch_full_; }  // the overflow was the scratch directory's
   bool exited() const { return exited_; }
   bool reaped() const { return reaped_; }
   int wait_status() const { return status_; }  // valid once reaped
@@ -56,6 +62,10 @@ class Supervisor {
   size_t stdin_pos_ = 0;
   uint64_t cap_;
   std::string out_, err_, channel_;
+  std::string scratch_dir_;
+  uint64_t scratch_bytes_ = 0, scratch_entries_ = 0;
+  Clock::time_point next_scratch_check_{};
+  bool scratch_full_ = false;
   bool overflow_ = false, exited_ = false, reaped_ = false, new_channel_ = false;
   int status_ = 0;
   rusage usage_{};

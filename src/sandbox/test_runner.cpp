@@ -113,7 +113,7 @@ TestRunResult run_tests(const TestRunRequest& req) {
   detail::SlotGuard slot;
   detail::Prepared prep;
   detail::prepare(prep, slot.index(), {kPython, "-I", "-B", "-c", detail::kDriverSource}, {}, req.limits, cpu,
-                  req.use_namespaces, true);
+                  req.use_namespaces, true, true);
   const auto t0 = Clock::now();
   detail::Spawned child;
   try {
@@ -125,6 +125,8 @@ TestRunResult run_tests(const TestRunRequest& req) {
   }
   res.layers = child.layers;
   detail::Supervisor sup(child, request_blob(req), req.limits.output_bytes);
+  if (!prep.host_scratch.empty())
+    sup.watch_scratch(prep.host_scratch, scratch_bytes(req.limits, 0), kScratchFiles);
 
   // current == -1: the interpreter starts and the program loads; 0..n-1: that test runs.
   int64_t current = -1;
@@ -149,7 +151,9 @@ TestRunResult run_tests(const TestRunRequest& req) {
       break;
     }
     if (ev == Event::Overflow) {
-      end_phase(Status::OutputLimit, "more output than the limit");
+      end_phase(Status::OutputLimit, sup.scratch_full()
+                                         ? "the scratch directory went over its size or file cap"
+                                         : "more output than the limit");
       break;
     }
     if (ev == Event::Exited && sup.channel().empty()) {

@@ -299,10 +299,12 @@ TEST_P(Attack, PrivilegedSystemCallsAreRefused) {
 }
 
 TEST_P(Attack, ScratchIsRemovedEvenWhenLockedDown) {
-  // The program makes a read-only tree in its scratch directory and reports where it was.
+  // The program makes a read-only tree in its scratch directory and reports where it was. (Without
+  // namespaces chmod is refused altogether; the tree is then left as it was made.)
   Job j =
       job("import os\nos.makedirs('a/b/c')\nopen('a/b/c/f', 'w').write('x')\n"
-          "for d in ('a/b/c', 'a/b', 'a'):\n    os.chmod(d, 0)\nprint(os.getcwd())\n");
+          "for d in ('a/b/c', 'a/b', 'a'):\n    try:\n        os.chmod(d, 0)\n    except PermissionError:\n"
+          "        pass\nprint(os.getcwd())\n");
   ProcessResult r = run_process(j);
   ASSERT_EQ(r.status, Status::Ok) << r.err;
   std::string cwd = r.out.substr(0, r.out.find('\n'));

@@ -35,7 +35,8 @@ TEST(Layers, ProbeFindsEverythingOnThisMachine) {
   EXPECT_TRUE(l.landlock) << l.describe();
   EXPECT_TRUE(l.namespaces()) << l.describe();
   EXPECT_EQ(l.describe(),
-            "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root");
+            "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root "
+            "read_allowlist");
 }
 
 TEST(Layers, MissingLayersNamesWhatIsAbsent) {
@@ -47,7 +48,8 @@ TEST(Layers, MissingLayersNamesWhatIsAbsent) {
   some.net_ns = false;
   EXPECT_EQ(missing_layers(some), "landlock net_ns");
   EXPECT_EQ(missing_layers(Layers{}),
-            "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root");
+            "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root "
+            "read_allowlist");
 }
 
 TEST_P(Process, EchoesStdinAndReportsLayers) {
