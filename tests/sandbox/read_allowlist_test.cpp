@@ -134,6 +134,25 @@ TEST_P(ReadAllowlist, TheUnrestrictedViewWouldLeak) {
   EXPECT_NE(r.out.find("HumanEvalPlus.jsonl OK"), std::string::npos) << r.out;
 }
 
+TEST_P(ReadAllowlist, TheSupervisorsProcessIsOutOfSight) {
+  // Its command line (paths of the data, the model) and its memory maps: /proc shows only the sandbox
+  // (namespaces) or only the program's own entries (Landlock).
+  ProcessResult r =
+      run_process(job("import os\n"
+                      "for p in [f'/proc/{os.getppid()}/cmdline', '/proc/1/cmdline', '/proc/self/cmdline']:\n"
+                      "    try:\n"
+                      "        open(p, 'rb').read(); print(p.split('/')[2], 'read')\n"
+                      "    except OSError as e:\n"
+                      "        print(p.split('/')[2], type(e).__name__)\n"));
+  ASSERT_EQ(r.status, Status::Ok) << r.err;
+  if (GetParam()) {
+    // getppid() is 0 in the pid namespace, whose pid 1 is the program itself.
+    EXPECT_EQ(r.out, "0 FileNotFoundError\n1 read\nself read\n");
+  } else {
+    EXPECT_EQ(r.out, std::to_string(getpid()) + " PermissionError\n1 PermissionError\nself read\n");
+  }
+}
+
 TEST_P(ReadAllowlist, TheInterpreterAndItsLibrariesWork) {
   ProcessResult r = run_process(
       job("import json, re, decimal, ctypes, hashlib, datetime, time, os\n"
