@@ -191,13 +191,13 @@ void swiglu_backward(float* dgate, float* dup, const float* dout, const float* g
 
 // attention_train and attention_train_backward: backward_attention.cpp.
 
-void cross_entropy_backward(float* logits, double* loss, const int32_t* target, const float* weight,
-                            int64_t R, int64_t V) {
+void cross_entropy_rows(const float* logits, double* loss, float* row_max, double* row_sum,
+                        const int32_t* target, int64_t R, int64_t V) {
   global_pool().parallel_for(
       R,
       [&](int64_t r0, int64_t r1, int) {
         for (int64_t r = r0; r < r1; ++r) {
-          float* x = logits + r * V;
+          const float* x = logits + r * V;
           float mx = x[0];
           for (int64_t j = 1; j < V; ++j) mx = std::max(mx, x[j]);
           double sum = 0;
@@ -205,13 +205,36 @@ void cross_entropy_backward(float* logits, double* loss, const int32_t* target, 
           const int32_t t = target[r];
           DC_ASSERT(t >= 0 && t < V, "cross-entropy target outside the vocabulary");
           loss[r] = std::log(sum) + double(mx) - double(x[t]);
-          const double inv = 1.0 / sum;
-          const float w = weight[r];
-          for (int64_t j = 0; j < V; ++j) x[j] = float(w * (std::exp(double(x[j] - mx)) * inv));
-          x[t] -= w;
+          row_max[r] = mx;
+          row_sum[r] = sum;
         }
       },
       1);
+}
+
+void cross_entropy_grad(float* logits, const float* row_max, const double* row_sum, const int32_t* target,
+                        const float* weight, int64_t R, int64_t V) {
+  global_pool().parallel_for(
+      R,
+      [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r) {
+          float* x = logits + r * V;
+          const float mx = row_max[r];
+          const double inv = 1.0 / row_sum[r];
+          const float w = weight[r];
+          for (int64_t j = 0; j < V; ++j) x[j] = float(w * (std::exp(double(x[j] - mx)) * inv));
+          x[target[r]] -= w;
+        }
+      },
+      1);
+}
+
+void cross_entropy_backward(float* logits, double* loss, const int32_t* target, const float* weight,
+                            int64_t R, int64_t V) {
+  std::vector<float> mx(static_cast<size_t>(R));
+  std::vector<double> sum(static_cast<size_t>(R));
+  cross_entropy_rows(logits, loss, mx.data(), sum.data(), target, R, V);
+  cross_entropy_grad(logits, mx.data(), sum.data(), target, weight, R, V);
 }
 
 }  // namespace dc::kernels

@@ -60,4 +60,13 @@ void attention_train_backward(float* dq, float* dk, float* dv, const float* dout
 void cross_entropy_backward(float* logits, double* loss, const int32_t* target, const float* weight,
                             int64_t R, int64_t V);
 
+// The same in two phases, for losses whose weights depend on the forward's values (reinforcement
+// learning): cross_entropy_rows leaves the logits as they are and writes loss[r] = -log softmax[target[r]]
+// with each row's max and sum of exp(x - max); cross_entropy_grad then turns the logits into
+// weight[r] * (softmax - onehot) from them. The two give exactly what cross_entropy_backward gives.
+void cross_entropy_rows(const float* logits, double* loss, float* row_max, double* row_sum,
+                        const int32_t* target, int64_t R, int64_t V);
+void cross_entropy_grad(float* logits, const float* row_max, const double* row_sum, const int32_t* target,
+                        const float* weight, int64_t R, int64_t V);
+
 }  // namespace dc::kernels

@@ -202,8 +202,8 @@ void backward_layers(const DreamParams& p, DreamParams& g, const Dims& d, const 
 
 }  // namespace
 
-double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
-                           const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape) {
+void dream_forward_head(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                        const uint8_t* allow, const HeadTargets& t, DreamTape& tape) {
   const Dims d = dims_of(p.config, B, N);
   if (B <= 0 || N <= 0) throw_error("dream training pass: empty batch ({} x {})", B, N);
   for (int64_t i = 0; i < d.M; ++i)
@@ -236,18 +236,30 @@ double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t 
   tape.head_x.resize(size_t(R * d.C));
   tape.logits.resize(size_t(R * d.V));
   tape.row_loss.resize(size_t(R));
+  tape.row_max.resize(size_t(R));
+  tape.row_sum.resize(size_t(R));
+  tape.rows = t.rows;
+  tape.targets = t.targets;
   for (int64_t r = 0; r < R; ++r)
     std::memcpy(tape.head_in.data() + r * d.C, tape.hidden.data() + t.rows[size_t(r)] * d.C, size_t(d.C) * 4);
   k::rmsnorm_f32(tape.head_x.data(), tape.head_in.data(), p.final_norm(), R, d.C, d.eps);
   k::linear_f32(tape.logits.data(), tape.head_x.data(), p.lm_head(), nullptr, R, d.V, d.C);
-  k::cross_entropy_backward(tape.logits.data(), tape.row_loss.data(), t.targets.data(), t.weights.data(), R,
-                            d.V);
+  k::cross_entropy_rows(tape.logits.data(), tape.row_loss.data(), tape.row_max.data(), tape.row_sum.data(),
+                        t.targets.data(), R, d.V);
+}
+
+double dream_backward_from_head(const DreamParams& p, const int32_t* tokens, const uint8_t* allow,
+                                const std::vector<float>& weights, DreamParams& g, DreamTape& tape) {
+  const Dims d = dims_of(p.config, tape.B, tape.N);
+  const int64_t R = int64_t(tape.rows.size());
+  DC_ASSERT(weights.size() == tape.rows.size(), "one weight per head row");
   double loss = 0;
-  for (int64_t r = 0; r < R; ++r) loss += double(t.weights[size_t(r)]) * tape.row_loss[size_t(r)];
-  if (!grads) return loss;
+  for (int64_t r = 0; r < R; ++r) loss += double(weights[size_t(r)]) * tape.row_loss[size_t(r)];
+  k::cross_entropy_grad(tape.logits.data(), tape.row_max.data(), tape.row_sum.data(), tape.targets.data(),
+                        weights.data(), R, d.V);
+  const std::vector<int64_t>& rows = tape.rows;
 
   // Backward through the head: dhead_x = dlogits lm_head; d(final norm); scatter into dh (M, C).
-  DreamParams& g = *grads;
   std::vector<float> dhx(size_t(R * d.C)), dhin(size_t(R * d.C));
   k::linear_backward(dhx.data(), g.lm_head(), nullptr, tape.logits.data(), tape.head_x.data(), p.lm_head(), R,
                      d.V, d.C);
@@ -255,7 +267,7 @@ double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t 
                       d.eps);
   tape.dh.assign(size_t(d.M * d.C), 0.f);
   for (int64_t r = 0; r < R; ++r)
-    k::add_inplace(tape.dh.data() + t.rows[size_t(r)] * d.C, dhin.data() + r * d.C, d.C);
+    k::add_inplace(tape.dh.data() + rows[size_t(r)] * d.C, dhin.data() + r * d.C, d.C);
 
   backward_layers(p, g, d, allow, tape);
 
@@ -271,6 +283,15 @@ double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t 
         }
       },
       16);
+  return loss;
+}
+
+double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                           const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape) {
+  dream_forward_head(p, tokens, B, N, allow, t, tape);
+  if (grads) return dream_backward_from_head(p, tokens, allow, t.weights, *grads, tape);
+  double loss = 0;
+  for (size_t r = 0; r < t.rows.size(); ++r) loss += double(t.weights[r]) * tape.row_loss[r];
   return loss;
 }
 

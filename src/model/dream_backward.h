@@ -92,6 +92,10 @@ struct DreamTape {
   std::vector<float> head_x;           // (R, C) model.norm(head_in)
   std::vector<float> logits;           // (R, V) logits, then dLoss/dlogits
   std::vector<double> row_loss;        // (R) unweighted cross-entropy of each head row
+  std::vector<int64_t> rows;           // (R) the head's raw rows
+  std::vector<int32_t> targets;        // (R) their targets
+  std::vector<float> row_max;          // (R) max logit of each head row
+  std::vector<double> row_sum;         // (R) sum of exp(logit - max) of each head row
   // Backward scratch.
   std::vector<float> dh, dx, dtmp, dhd, dq, dk, dv, dff_a, dff_b, dff_c;
 };
@@ -102,5 +106,15 @@ struct DreamTape {
 // [0, V) and rows in [0, B*N) (checked: dc::Error). Not re-entrant (kernels share the global pool).
 double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
                            const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape);
+
+// The same in two phases, for losses whose row weights depend on the forward's values (reinforcement
+// learning): dream_forward_head runs the forward and the head on t.rows and leaves tape.row_loss[r] =
+// -log p(t.targets[r]) (t.weights is ignored); dream_backward_from_head then adds the gradient of
+// sum_r weights[r] * row_loss[r] into grads and returns that sum. `tokens` and `allow` must be those of
+// the forward. dream_loss_and_grad(…, &g, tape) == forward_head + backward_from_head(t.weights), exactly.
+void dream_forward_head(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                        const uint8_t* allow, const HeadTargets& t, DreamTape& tape);
+double dream_backward_from_head(const DreamParams& p, const int32_t* tokens, const uint8_t* allow,
+                                const std::vector<float>& weights, DreamParams& grads, DreamTape& tape);
 
 }  // namespace dc
