@@ -34,7 +34,8 @@ SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("prompt") || !j["prompt"].is_string() ||
         !j.contains("response") || !j["response"].is_string())
-      throw_error("{}:{}: expected a JSON object with string fields \"prompt\" and \"response\"", path, line_no);
+      throw_error("{}:{}: expected a JSON object with string fields \"prompt\" and \"response\"", path,
+                  line_no);
     TokenSequence s;
     s.tokens = tok.encode(instruct_prompt(j["prompt"].get<std::string>()));
     s.prompt_len = int64_t(s.tokens.size());

@@ -19,6 +19,7 @@
 #include "model/safetensors_writer.h"
 #include "train/diffusion_batch.h"
 #include "train/loss_curve.h"
+#include "train/run_folder.h"
 
 namespace dc::train {
 
@@ -26,9 +27,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-constexpr const char* kTokenizerFiles[] = {"tokenizer.json", "tokenizer_config.json",   "vocab.json",
-                                           "merges.txt",     "special_tokens_map.json", "added_tokens.json"};
 
 // Stream ids of the step RNGs (forks of the seed's generator).
 constexpr uint64_t kMaskStream = 0, kValStream = 1ull << 40, kOrderStream = 1ull << 41;
@@ -61,57 +59,7 @@ void zero(DreamParams& g) {
   for (ParamTensor& t : g.tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
 }
 
-std::string hms(double s) {
-  const int64_t t = int64_t(std::max(0.0, s));
-  return fmt::format("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
-}
-
-void write_state(const std::string& dir, const AdamW& opt, const json& state) {
-  std::vector<TensorRef> refs;
-  AdamW& o = const_cast<AdamW&>(opt);
-  for (const ParamTensor& t : o.m().tensors)
-    refs.push_back({"m." + t.name, {DType::F32, t.shape, t.data.data()}});
-  for (const ParamTensor& t : o.v().tensors)
-    refs.push_back({"v." + t.name, {DType::F32, t.shape, t.data.data()}});
-  write_safetensors(dir + "/optimizer.safetensors", refs);
-  write_file_atomic(dir + "/trainer_state.json", state.dump(2) + "\n");
-}
-
-void load_moments(const std::string& path, DreamParams& m, DreamParams& v) {
-  SafetensorsFile f(path);
-  for (auto [prefix, p] : {std::pair<const char*, DreamParams*>{"m.", &m}, {"v.", &v}})
-    for (ParamTensor& t : p->tensors) {
-      const TensorView& tv = f.get(prefix + t.name);
-      if (tv.dtype != DType::F32 || tv.shape != t.shape)
-        throw_error("{}: optimizer tensor '{}{}' has the wrong type or shape", path, prefix, t.name);
-      std::memcpy(t.data.data(), tv.data, t.data.size() * 4);
-    }
-}
-
 }  // namespace
-
-std::string latest_checkpoint(const std::string& out_dir) {
-  const std::string ptr = out_dir + "/latest";
-  if (!fs::exists(ptr)) return "";
-  std::string name = read_file(ptr);
-  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
-  if (name.empty() || name.find('/') != std::string::npos || !fs::is_directory(out_dir + "/" + name))
-    throw_error("{}: does not name a checkpoint folder inside {}", ptr, out_dir);
-  return fs::absolute(out_dir + "/" + name).string();
-}
-
-void write_model_folder(const std::string& dir, const DreamParams& p, DType dtype,
-                        const std::string& tokenizer_dir) {
-  fs::create_directories(dir);
-  ModelConfig c = p.config;
-  c.torch_dtype = dtype == DType::BF16 ? "bfloat16" : "float32";
-  write_file_atomic(dir + "/config.json", model_config_to_json(c));
-  save_dream_params(p, dir + "/model.safetensors", dtype);
-  if (tokenizer_dir.empty()) return;
-  for (const char* f : kTokenizerFiles)
-    if (fs::exists(tokenizer_dir + "/" + f))
-      write_file_atomic(dir + "/" + f, read_file(tokenizer_dir + "/" + f));
-}
 
 double validation_loss(const DreamParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
                        uint64_t seed, double mask_eps) {
@@ -150,30 +98,18 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
     const std::string ck = latest_checkpoint(o.out_dir);
     if (ck.empty()) throw_error("{}: nothing to resume (no 'latest' checkpoint)", o.out_dir);
     const json st = json::parse(read_file(ck + "/trainer_state.json"));
-    for (auto& [k, v] : shape.items())
-      if (st.value(k, json()) != v)
-        throw_error("{}/trainer_state.json: {} is {}, but this run uses {}", ck, k,
-                    st.value(k, json()).dump(), v.dump());
+    check_resume_state(ck + "/trainer_state.json", st, shape);
     const Checkpoint cp = Checkpoint::open(ck);
     DreamParams loaded = dream_params_from_checkpoint(cp);
     if (loaded.numel() != params.numel()) throw_error("{}: the checkpoint's model differs from this one", ck);
     params = std::move(loaded);
-    load_moments(ck + "/optimizer.safetensors", opt.m(), opt.v());
+    load_optimizer_moments(ck + "/optimizer.safetensors", opt);
     step = st.at("step").get<int64_t>();
-    // Keep the metrics of the steps up to the checkpoint (a killed run may have logged more).
-    std::string kept;
-    if (fs::exists(metrics_path)) {
-      std::istringstream in(read_file(metrics_path));
-      for (std::string line; std::getline(in, line);) {
-        const json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || j.value("step", int64_t(0)) > step) continue;
-        kept += line + "\n";
-        if (j.contains("loss")) curve.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
-        if (j.contains("val_loss"))
-          val_curve.emplace_back(j["step"].get<double>(), j["val_loss"].get<double>());
-      }
+    for (const json& j : keep_metrics_until(metrics_path, step)) {
+      if (j.contains("loss")) curve.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
+      if (j.contains("val_loss"))
+        val_curve.emplace_back(j["step"].get<double>(), j["val_loss"].get<double>());
     }
-    write_file_atomic(metrics_path, kept);
     if (o.log) o.log(fmt::format("resumed from {} at step {}", ck, step));
   } else {
     // A checkpoint of another run would be overwritten step by step (and `latest` could name a folder being
@@ -196,23 +132,14 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
   const int64_t first = step;
 
   auto save = [&](int64_t s) {
-    const std::string name = fmt::format("checkpoint-{}", s);
-    const std::string tmp = o.out_dir + "/." + name + ".tmp";
-    fs::remove_all(tmp);
-    write_model_folder(tmp, params, DType::F32, o.tokenizer_dir);
-    json st = shape;
-    st["step"] = s;
-    st["samples_seen"] = s * o.accum * o.batch;
-    write_state(tmp, opt, st);
-    fs::remove_all(o.out_dir + "/" + name);
-    fs::rename(tmp, o.out_dir + "/" + name);
-    write_file_atomic(o.out_dir + "/latest", name + "\n");
-    for (const auto& e : fs::directory_iterator(o.out_dir)) {
-      const std::string f = e.path().filename().string();
-      if (f.rfind("checkpoint-", 0) == 0 && f != name) fs::remove_all(e.path());
-    }
+    res.checkpoint = publish_checkpoint(o.out_dir, s, [&](const std::string& tmp) {
+      write_model_folder(tmp, params, DType::F32, o.tokenizer_dir);
+      json st = shape;
+      st["step"] = s;
+      st["samples_seen"] = s * o.accum * o.batch;
+      write_optimizer_state(tmp, opt, st);
+    });
     write_file_atomic(o.out_dir + "/loss.svg", loss_curve_svg(curve, val_curve));
-    res.checkpoint = fs::absolute(o.out_dir + "/" + name).string();
   };
 
   while (step < last) {

@@ -27,6 +27,7 @@
 #include "core/dtype.h"
 #include "model/dream_backward.h"
 #include "train/adamw.h"
+#include "train/run_folder.h"
 #include "train/token_dataset.h"
 
 namespace dc::train {
@@ -69,12 +70,5 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
 // drawn from a fixed stream of `seed` (the same every evaluation).
 double validation_loss(const DreamParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
                        uint64_t seed, double mask_eps);
-
-// The folder OUT/latest names (absolute path), or "" when there is none.
-std::string latest_checkpoint(const std::string& out_dir);
-
-// Writes config.json + model.safetensors (+ tokenizer files from tokenizer_dir) into `dir` (created).
-void write_model_folder(const std::string& dir, const DreamParams& p, DType dtype,
-                        const std::string& tokenizer_dir);
 
 }  // namespace dc::train
