@@ -1,0 +1,98 @@
+// The GRPO training loop for masked diffusion models (SPEC §6; coupled-GRPO with the default estimator).
+//
+// One step:
+//  1. rollouts: for each of `prompts_per_step` prompts (taken in a seeded shuffled order, epoch by epoch),
+//     G completions decoded together by the diffusion sampler from the in-memory policy
+//     (train::ParamsDenoiser, no checkpoint round-trip);
+//  2. scoring: the reward callback gives one reward per completion; group advantages (leave-one-out by
+//     default); groups whose rewards are all equal may be skipped (their advantages are all 0 anyway);
+//  3. for each of mu inner iterations i a mask plan per completion (seeded by step and i, shared by the old,
+//     reference and current log-probs of that iteration); the old log-probs of iterations i >= 1 and the
+//     reference log-probs are computed first, with the parameters of the step's start;
+//  4. for each inner iteration: the current log-probs, the clipped objective with the k3 KL penalty,
+//     the backward pass, global-norm clipping and one AdamW update;
+//  5. every ref_sync steps the reference model becomes a copy of the policy.
+// The scored region of a completion is its tokens up to and including the first end token (end_ids);
+// all of it when there is none.
+//
+// Output folder OUT (train/run_folder.h): checkpoint-<step>/ holds the policy (a model folder, fp32), the
+// reference model (reference.safetensors), the AdamW moments and grpo_state.json; metrics.jsonl has one
+// line per step; reward.svg plots the mean reward. A resumed run continues bit-exactly (same thread count).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "decode/params.h"
+#include "model/dream_backward.h"
+#include "rl/grpo_objective.h"
+#include "rl/logp_estimator.h"
+#include "train/adamw.h"
+
+namespace dc::rl {
+
+// What the reward callback returns for one completion.
+struct Scored {
+  double reward = 0;
+  double code = 0;    // pass rate (0 when not computed)
+  double format = 0;  // format score
+};
+
+// prompt index + the G completions (the L generated tokens each) -> G scores. Called from the loop's thread.
+using RewardFn =
+    std::function<std::vector<Scored>(size_t prompt, const std::vector<std::vector<int32_t>>& completions)>;
+
+struct GrpoOptions {
+  std::string out_dir;     // required
+  int64_t steps = 100;     // steps of the schedule
+  int64_t stop_after = 0;  // > 0: stop (after saving) once this step is reached, as if interrupted
+  int prompts_per_step = 2;
+  int group_size = 10;       // G
+  int inner_iterations = 2;  // mu
+  int64_t ref_sync = 64;     // steps between reference-model updates
+  uint64_t seed = 0;
+  train::AdamWOptions adam;  // total_steps is set to steps * mu (one update per inner iteration)
+  EstimatorOptions estimator;
+  ObjectiveOptions objective;
+  AdvantageMode advantage = AdvantageMode::LeaveOneOut;
+  bool scale_std = false;
+  bool skip_flat_groups = false;
+  GenerationParams rollout;      // the sampler's settings for the rollouts (seed ignored: derived per step)
+  std::vector<int32_t> end_ids;  // tokens that end the scored region (e.g. <|im_end|>)
+  int64_t save_every = 0;        // > 0: checkpoint every this many steps (always at the end)
+  bool resume = false;
+  bool export_bf16 = false;
+  std::string tokenizer_dir;  // tokenizer files copied into checkpoints
+  std::function<void(const std::string&)> log;
+};
+
+// Throws dc::Error with one line for an impossible option (before any work is done).
+void validate(const GrpoOptions&);
+
+struct GrpoStepStats {
+  int64_t step = 0;
+  double reward_mean = 0, reward_std = 0, pass_rate = 0, format_rate = 0;
+  double loss = 0, kl = 0, clip_fraction = 0, grad_norm = 0, lr = 0;
+  double completion_length = 0;  // mean scored tokens
+  double flat_groups = 0;        // share of groups whose rewards were all equal
+  double arness_global1 = 0;     // global AR-ness@1 of the rollouts' decoding order
+  double logp_spread = 0;        // mean std, over the mu mask draws, of a sequence's estimated log-likelihood
+  double rollout_s = 0, scoring_s = 0, logp_s = 0, backward_s = 0, optimizer_s = 0;
+  double rollout_tokens_per_s = 0;
+};
+
+struct GrpoResult {
+  int64_t step = 0, steps_run = 0;
+  std::vector<GrpoStepStats> history;  // the steps this call ran
+  std::string checkpoint;
+};
+
+// Trains `policy` in place on `prompts` (token ids, templates applied; each non-empty and all of one
+// model). Throws dc::Error for bad options, a model without a usable mask token, a fresh run in a folder
+// that holds checkpoints, or a resume whose saved state does not match these options.
+GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t>>& prompts,
+                      const RewardFn& reward, const GrpoOptions& o);
+
+}  // namespace dc::rl
