@@ -1,5 +1,7 @@
 #include "model/checkpoint.h"
 
+#include "model/dream_tensors.h"
+
 #include <sys/stat.h>
 
 #include <set>
@@ -132,27 +134,8 @@ uint64_t Checkpoint::total_bytes() const {
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> dream_tensor_shapes(const ModelConfig& c) {
-  const int64_t C = c.hidden_size, V = c.vocab_size, F = c.intermediate_size;
-  const int64_t Q = c.num_attention_heads * c.head_dim, KV = c.num_key_value_heads * c.head_dim;
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  out.push_back({"model.embed_tokens.weight", {V, C}});
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    out.push_back({p + "input_layernorm.weight", {C}});
-    out.push_back({p + "self_attn.q_proj.weight", {Q, C}});
-    out.push_back({p + "self_attn.q_proj.bias", {Q}});
-    out.push_back({p + "self_attn.k_proj.weight", {KV, C}});
-    out.push_back({p + "self_attn.k_proj.bias", {KV}});
-    out.push_back({p + "self_attn.v_proj.weight", {KV, C}});
-    out.push_back({p + "self_attn.v_proj.bias", {KV}});
-    out.push_back({p + "self_attn.o_proj.weight", {C, Q}});
-    out.push_back({p + "post_attention_layernorm.weight", {C}});
-    out.push_back({p + "mlp.gate_proj.weight", {F, C}});
-    out.push_back({p + "mlp.up_proj.weight", {F, C}});
-    out.push_back({p + "mlp.down_proj.weight", {C, F}});
-  }
-  out.push_back({"model.norm.weight", {C}});
-  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {V, C}});
+  for (TensorSpec& t : dream_tensor_table(c)) out.emplace_back(std::move(t.name), std::move(t.shape));
   return out;
 }
 

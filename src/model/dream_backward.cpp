@@ -1,6 +1,7 @@
 // The Dream training pass; see dream_backward.h. forward_layers() and backward_layers() are mirror images:
 // each backward step undoes the forward step listed at the same place, in reverse order.
 #include "model/dream_backward.h"
+#include "model/dream_tensors.h"
 
 #include <cstring>
 
@@ -22,33 +23,13 @@ int64_t DreamParams::numel() const {
 }
 
 DreamParams dream_params_zeros(const ModelConfig& c) {
-  const int64_t C = c.hidden_size, HD = c.num_attention_heads * c.head_dim;
-  const int64_t KD = c.num_key_value_heads * c.head_dim, F = c.intermediate_size, V = c.vocab_size;
   DreamParams p;
   p.config = c;
-  auto add = [&](std::string name, std::vector<int64_t> shape) {
+  for (TensorSpec& t : dream_tensor_table(c)) {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    p.tensors.push_back({std::move(name), std::move(shape), std::vector<float>(size_t(n), 0.f)});
-  };
-  add("model.embed_tokens.weight", {V, C});
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const std::string pre = "model.layers." + std::to_string(l) + ".";
-    add(pre + "input_layernorm.weight", {C});
-    add(pre + "self_attn.q_proj.weight", {HD, C});
-    add(pre + "self_attn.q_proj.bias", {HD});
-    add(pre + "self_attn.k_proj.weight", {KD, C});
-    add(pre + "self_attn.k_proj.bias", {KD});
-    add(pre + "self_attn.v_proj.weight", {KD, C});
-    add(pre + "self_attn.v_proj.bias", {KD});
-    add(pre + "self_attn.o_proj.weight", {C, HD});
-    add(pre + "post_attention_layernorm.weight", {C});
-    add(pre + "mlp.gate_proj.weight", {F, C});
-    add(pre + "mlp.up_proj.weight", {F, C});
-    add(pre + "mlp.down_proj.weight", {C, F});
+    for (int64_t d : t.shape) n *= d;
+    p.tensors.push_back({std::move(t.name), std::move(t.shape), std::vector<float>(size_t(n), 0.f)});
   }
-  add("model.norm.weight", {C});
-  if (!c.tie_word_embeddings) add("lm_head.weight", {V, C});
   return p;
 }
 

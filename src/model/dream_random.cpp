@@ -1,5 +1,6 @@
 // Random-weight Dream checkpoints; see dream_random.h.
 #include "model/dream_random.h"
+#include "model/dream_tensors.h"
 
 #include <cmath>
 #include <filesystem>
@@ -95,9 +96,7 @@ void write_random_dream_checkpoint(const std::string& dir, const ModelConfig& cf
   if (ec) throw_error("{}: cannot create folder: {}", dir, ec.message());
   std::filesystem::remove(dir + "/random_weights.txt", ec);
 
-  const int64_t C = cfg.hidden_size, F = cfg.intermediate_size, V = cfg.vocab_size, D = cfg.head_dim;
-  const int64_t HD = cfg.num_attention_heads * D, KD = cfg.num_key_value_heads * D;
-  const float inv_c = 1.0f / std::sqrt(float(C));
+  const std::vector<TensorSpec> table = dream_tensor_table(cfg);
   Rng rng(seed);
   // Shard 0: embeddings, final norm, head; then groups of layers_per_shard layers.
   const int64_t groups = (cfg.num_hidden_layers + layers_per_shard - 1) / layers_per_shard;
@@ -112,27 +111,25 @@ void write_random_dream_checkpoint(const std::string& dir, const ModelConfig& cf
       store.emplace_back();
       refs.push_back({name, random_tensor(rng, dtype, std::move(shape), std_dev, mean, store.back())});
     };
-    if (s == 0) {
-      add("model.embed_tokens.weight", {V, C}, 1.0f, 0.0f);
-      add("model.norm.weight", {C}, 0.0f, 1.0f);
-      if (!cfg.tie_word_embeddings) add("lm_head.weight", {V, C}, inv_c, 0.0f);
-    } else {
-      const int64_t l0 = (s - 1) * layers_per_shard;
-      const int64_t l1 = std::min(cfg.num_hidden_layers, l0 + layers_per_shard);
-      for (int64_t l = l0; l < l1; ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
-        add(p + "input_layernorm.weight", {C}, 0.0f, 1.0f);
-        add(p + "self_attn.q_proj.weight", {HD, C}, inv_c, 0.0f);
-        add(p + "self_attn.q_proj.bias", {HD}, 0.1f, 0.0f);
-        add(p + "self_attn.k_proj.weight", {KD, C}, inv_c, 0.0f);
-        add(p + "self_attn.k_proj.bias", {KD}, 0.1f, 0.0f);
-        add(p + "self_attn.v_proj.weight", {KD, C}, inv_c, 0.0f);
-        add(p + "self_attn.v_proj.bias", {KD}, 0.1f, 0.0f);
-        add(p + "self_attn.o_proj.weight", {C, HD}, 1.0f / std::sqrt(float(HD)), 0.0f);
-        add(p + "post_attention_layernorm.weight", {C}, 0.0f, 1.0f);
-        add(p + "mlp.gate_proj.weight", {F, C}, inv_c, 0.0f);
-        add(p + "mlp.up_proj.weight", {F, C}, inv_c, 0.0f);
-        add(p + "mlp.down_proj.weight", {C, F}, 1.0f / std::sqrt(float(F)), 0.0f);
+    // Shard 0 holds the tensors outside the layers, shard s >= 1 layers [l0, l1), each in table order.
+    const int64_t l0 = s == 0 ? -1 : (s - 1) * layers_per_shard;
+    const int64_t l1 = s == 0 ? -1 : std::min(cfg.num_hidden_layers, l0 + layers_per_shard);
+    for (const TensorSpec& t : table) {
+      if (s == 0 ? t.layer != -1 : (t.layer < l0 || t.layer >= l1)) continue;
+      switch (t.role) {
+        case TensorRole::Embedding:
+          add(t.name, t.shape, 1.0f, 0.0f);
+          break;
+        case TensorRole::Norm:
+          add(t.name, t.shape, 0.0f, 1.0f);
+          break;
+        case TensorRole::Bias:
+          add(t.name, t.shape, 0.1f, 0.0f);
+          break;
+        case TensorRole::Matrix:
+        case TensorRole::Head:
+          add(t.name, t.shape, 1.0f / std::sqrt(float(t.shape[1])), 0.0f);  // std 1/sqrt(fan_in)
+          break;
       }
     }
     const std::string file = fmt::format("model-{:05d}-of-{:05d}.safetensors", s + 1, shards);
