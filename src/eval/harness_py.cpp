@@ -275,8 +275,13 @@ def run_test(ns, input_text):
         exec(input_text, scope)
         scope["check"](ns[_ENTRY])
         return "true"
-    fn = ns[_ENTRY]
-    args = _convert(_RULE, _json.loads(input_text))
+    if _KIND == "expr":
+        # The candidate side of a converted assert, evaluated where the assert would have run.
+        code = compile(input_text, "<test>", "eval")
+        fn, args = (lambda: eval(code, ns)), []
+    else:
+        fn = ns[_ENTRY]
+        args = _convert(_RULE, _json.loads(input_text))
     if _REFERENCE:
         aux = _finish(_aux(args))
         # The duration covers the call and the encoding: the candidate's limit must allow for both.
