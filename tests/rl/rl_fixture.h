@@ -24,6 +24,7 @@ inline RewardOptions fast_options() {
   RewardOptions o;
   o.case_seconds = 1.0;
   o.memory_bytes = 1ull << 30;
+  o.load_seconds = 5.0;
   return o;
 }
 
