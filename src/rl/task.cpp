@@ -19,7 +19,8 @@ using nlohmann::json;
 AssertTask parse_assert_line(std::string_view line, const std::string& path, int line_no) {
   std::string where = fmt::format("{}:{}", path, line_no);
   json j = json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw_error("{}: not a JSON object", where);
+  if (j.is_discarded()) throw_error("{}: malformed JSON line", where);
+  if (!j.is_object()) throw_error("{}: not a JSON object", where);
   AssertTask t;
   if (j.contains("id") && j["id"].is_string()) {
     t.id = j["id"].get<std::string>();
