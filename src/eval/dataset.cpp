@@ -58,6 +58,8 @@ const char* test_kind_name(TestKind k) {
       return "assert";
     case TestKind::Check:
       return "check";
+    case TestKind::Expr:
+      return "expr";
   }
   return "io";
 }

@@ -17,7 +17,9 @@ namespace dc::eval {
 //  Assert: input = Python source (e.g. "assert f(1) == 2") run in the program's namespace; passes when it
 //          does not raise. The comparison happens inside the candidate's process: use Io where possible.
 //  Check:  input = Python source defining check(candidate) (original HumanEval); called on the entry point.
-enum class TestKind { Io, Assert, Check };
+//  Expr:   input = one Python expression evaluated in the program's namespace; its value is compared like
+//          Io's return value (the host-judged form of an `assert <expr> == <expected>` test, src/rl).
+enum class TestKind { Io, Assert, Check, Expr };
 
 // MBPP+ input conversions (SPEC §8): JSON cannot say tuple, set or complex.
 enum class InputRule {
@@ -50,7 +52,7 @@ enum class Oracle {
 };
 
 const char* input_rule_name(InputRule);  // the name the harness uses ("each_arg_tuple", ...)
-const char* test_kind_name(TestKind);    // "io", "assert", "check"
+const char* test_kind_name(TestKind);    // "io", "assert", "check", "expr"
 const char* oracle_aux_name(Oracle);     // what the reference run computes for the oracle ("" if nothing)
 
 struct Task {

@@ -93,9 +93,10 @@ std::map<std::string, TaskExpected> load_expected(const Dataset& d, const Expect
   std::map<std::string, TaskExpected> out;
   std::string path = expected_cache_path(d, opt.cache_dir);
   // Parts that are known without running anything: assert / check tests expect True.
+  auto runs_reference = [](TestKind k) { return k == TestKind::Io || k == TestKind::Expr; };
   std::map<std::pair<std::string, bool>, bool> have;
   for (const auto& t : d.tasks) {
-    if (t.kind == TestKind::Io) continue;
+    if (runs_reference(t.kind)) continue;
     auto& te = out[t.task_id];
     ExpectedOutput yes;
     yes.ok = true;
@@ -114,7 +115,7 @@ std::map<std::string, TaskExpected> load_expected(const Dataset& d, const Expect
       std::string id = j.value("task_id", std::string());
       bool plus = j.value("part", std::string()) == "plus";
       const Task* t = d.find(id);
-      if (!t || t->kind != TestKind::Io || have.count({id, plus}) || !j.contains("tests")) continue;
+      if (!t || !runs_reference(t->kind) || have.count({id, plus}) || !j.contains("tests")) continue;
       size_t want = plus ? t->plus_inputs.size() : t->base_inputs.size();
       if (!j["tests"].is_array() || j["tests"].size() != want) continue;
       std::vector<ExpectedOutput> v;

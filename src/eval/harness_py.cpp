@@ -1,9 +1,10 @@
 // The trusted Python test harness that runs inside the sandbox next to a candidate program. It defines
 // run_test(ns, input_text) -> str as the sandbox expects: parse one JSON input (Python's own parser, so
 // integers of any size and Infinity/NaN survive), apply the benchmark's input conversion, call the entry
-// point and return the returned value in the typed encoding of docs/EVAL.md. It never sees an expected
-// output: comparing is the judge's job, in the host process. A reference run (the canonical solution) also
-// returns the call's duration and the values special oracles need.
+// point and return the returned value in the typed encoding of docs/EVAL.md (expression tests,
+// TestKind::Expr: evaluate one Python expression in the program's namespace instead). It never sees an
+// expected output: comparing is the judge's job, in the host process. A reference run (the canonical
+// solution) also returns the call's duration and the values special oracles need.
 #include "eval/harness.h"
 
 #include <fmt/format.h>
@@ -275,8 +276,13 @@ def run_test(ns, input_text):
         exec(input_text, scope)
         scope["check"](ns[_ENTRY])
         return "true"
-    fn = ns[_ENTRY]
-    args = _convert(_RULE, _json.loads(input_text))
+    if _KIND == "expr":
+        # The candidate side of a converted assert, evaluated where the assert would have run.
+        code = compile(input_text, "<test>", "eval")
+        fn, args = (lambda: eval(code, ns)), []
+    else:
+        fn = ns[_ENTRY]
+        args = _convert(_RULE, _json.loads(input_text))
     if _REFERENCE:
         aux = _finish(_aux(args))
         # The duration covers the call and the encoding: the candidate's limit must allow for both.
