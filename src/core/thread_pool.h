@@ -1,6 +1,13 @@
 // A fixed pool of worker threads for data-parallel loops. The calling thread takes part as worker 0.
 // Work is split statically (deterministic: the same n and thread count always give the same partition),
 // so results that depend on summation order are reproducible run to run.
+//
+// Shareable: any number of threads may call parallel_for / run_on_all at once (a server thread per
+// request, RL rollouts overlapping scoring). Top-level jobs are serialised: a job from a second thread
+// waits until the one in progress has finished, so each job has every thread of the pool and its result
+// is the same as alone. A job may not start another one that needs the workers from inside (from any of
+// its threads): that is a bug (it would wait for itself) and throws dc::Error at once. (Work that runs on
+// the calling thread alone, a one-thread pool or a loop too small to split, is allowed anywhere.)
 #pragma once
 
 #include <condition_variable>
@@ -14,8 +21,10 @@ namespace dc {
 
 class ThreadPool {
  public:
-  // threads <= 0 means "all hardware threads".
+  // threads <= 0 means "all hardware threads". At most max_threads(); throws dc::Error above it, or when
+  // the system refuses a thread (the threads already started are stopped first).
   explicit ThreadPool(int threads = 0);
+  static int max_threads();  // 4 x the hardware threads
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -23,7 +32,7 @@ class ThreadPool {
   int size() const { return int(workers_.size()) + 1; }
 
   // Calls fn(begin, end, thread_index) on contiguous chunks covering [0, n), one chunk per thread (chunks
-  // are multiples of `grain` except the last). Blocks until all chunks are done. Not re-entrant.
+  // are multiples of `grain` except the last). Blocks until all chunks are done.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t grain = 1);
 
   // Calls fn(thread_index) once on every thread of the pool.
@@ -32,7 +41,10 @@ class ThreadPool {
  private:
   void worker_loop(int index);
 
+  void stop_workers();
+
   std::vector<std::thread> workers_;
+  std::mutex job_mu_;  // held by the caller for the whole of one top-level job
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;
   const std::function<void(int)>* job_ = nullptr;
@@ -41,7 +53,8 @@ class ThreadPool {
   bool stop_ = false;
 };
 
-// The process-wide pool used by kernels. set_num_threads() recreates it (call before heavy work).
+// The process-wide pool used by kernels. set_num_threads() recreates it: call it at start-up, before any
+// other thread uses the pool.
 ThreadPool& global_pool();
 void set_num_threads(int threads);
 
