@@ -16,6 +16,7 @@
 #include "core/thread_pool.h"
 #include "eval/generation.h"
 #include "model/checkpoint.h"
+#include "model/special_tokens.h"
 #include "model_path.h"
 #include "rl/grpo.h"
 #include "rl/reward.h"
@@ -57,13 +58,10 @@ void run_grpo(GrpoCli& c) {
   const std::string dir = dc::cli::resolve_model_dir(c.model);
   dc::DreamParams policy = dc::dream_params_from_checkpoint(dc::Checkpoint::open(dir));
   const dc::Tokenizer tok = dc::Tokenizer::load(dir);
-  if (policy.config.mask_token_id < 0) {
-    const auto mask = tok.token_id("<|mask|>");
-    if (!mask) dc::throw_error("{}: the model has no mask token (config.json or <|mask|>)", dir);
-    policy.config.mask_token_id = *mask;
-  }
-  for (const char* end : {"<|im_end|>", "<|endoftext|>"})
-    if (auto id = tok.token_id(end)) c.o.end_ids.push_back(*id);
+  const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, tok, dir);
+  dc::apply_special_tokens(special, policy.config);
+  for (int32_t id : {special.im_end, special.end_of_text})
+    if (id >= 0) c.o.end_ids.push_back(id);
 
   dc::rl::TaskLoadOptions lo;
   lo.convert.use_namespaces = c.reward.use_namespaces;

@@ -18,6 +18,7 @@
 #include "core/thread_pool.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/special_tokens.h"
 #include "model_path.h"
 #include "tokenizer/tokenizer.h"
 #include "train/corpus.h"
@@ -50,6 +51,7 @@ void run_train(TrainCli& c, bool sft) {
     tok_dir = c.tokenizer.empty() ? dir : c.tokenizer;
   }
   const dc::Tokenizer tok = dc::Tokenizer::load(tok_dir);
+  dc::apply_special_tokens(dc::resolve_special_tokens(params.config, tok, tok_dir), params.config);
   const dc::ModelConfig& cfg = params.config;
 
   std::unique_ptr<dc::train::TokenDataset> data, val;

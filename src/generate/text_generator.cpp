@@ -11,28 +11,12 @@
 
 namespace dc {
 
-namespace {
-
-int32_t optional_id(const Tokenizer& tok, std::string_view text) {
-  auto id = tok.token_id(text);
-  return id ? *id : -1;
-}
-
-}  // namespace
-
 TextGenerator::TextGenerator(const std::string& model_dir)
     : model_(std::make_unique<DreamModel>(model_dir)),
       tokenizer_(std::make_unique<Tokenizer>(Tokenizer::load(model_dir))) {
   const ModelConfig& cfg = model_->config();
-  special_.mask = cfg.mask_token_id;
-  if (special_.mask < 0) special_.mask = optional_id(*tokenizer_, "<|mask|>");
-  if (special_.mask < 0)
-    throw_error("{}: no mask token: config.json has no mask_token_id and the tokenizer has no <|mask|>",
-                model_dir);
-  special_.end_of_text = optional_id(*tokenizer_, "<|endoftext|>");
-  if (special_.end_of_text < 0) special_.end_of_text = cfg.eos_token_id;
-  special_.dlm_pad = optional_id(*tokenizer_, "<|dlm_pad|>");
-  special_.im_end = optional_id(*tokenizer_, "<|im_end|>");
+  special_ = resolve_special_tokens(cfg, *tokenizer_, model_dir);
+  model_->set_mask_token_id(special_.mask);  // the sampler takes it from the model
   if (tokenizer_->vocab_size() > cfg.vocab_size)
     throw_error("{}: the tokenizer has {} tokens but the model only {} rows (vocab_size in config.json)",
                 model_dir, tokenizer_->vocab_size(), cfg.vocab_size);
@@ -61,7 +45,7 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
       throw_error("prompt {} is empty: the model needs at least one prompt token", i + 1);
   }
   GenerationParams p = params;
-  p.pad_token_id = special_.end_of_text >= 0 ? special_.end_of_text : 0;
+  p.pad_token_id = special_.pad >= 0 ? special_.pad : 0;
   for (size_t begin = 0; begin < requests.size(); begin += size_t(batch_size)) {
     const size_t end = std::min(requests.size(), begin + size_t(batch_size));
     std::vector<std::vector<int32_t>> prompts;

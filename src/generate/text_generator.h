@@ -13,6 +13,7 @@
 #include "decode/params.h"
 #include "decode/sampler.h"
 #include "model/dream_model.h"
+#include "model/special_tokens.h"
 #include "tokenizer/tokenizer.h"
 
 namespace dc {
@@ -36,14 +37,6 @@ struct TextResult {
   GenerationStats stats;               // of the batch this request ran in
   int64_t batch_size = 1;              // prompts decoded together with this one
   float temperature = 0;               // the token temperature it was sampled at
-};
-
-// The ids the pipeline needs, read from the tokenizer files and config.json (never hard-coded).
-struct SpecialTokens {
-  int32_t mask = -1;         // <|mask|>
-  int32_t end_of_text = -1;  // <|endoftext|> (base post-processing)
-  int32_t dlm_pad = -1;      // <|dlm_pad|>, -1 when the vocabulary has none (base/Dream checkpoints)
-  int32_t im_end = -1;       // <|im_end|>
 };
 
 class TextGenerator {

@@ -72,7 +72,9 @@ class DreamModel : public Denoiser {
   const ModelConfig& config() const { return ckpt_.config(); }
   const DreamWeights& weights() const { return w_; }
   int64_t vocab_size() const override { return ckpt_.config().vocab_size; }
-  int32_t mask_token_id() const override { return ckpt_.config().mask_token_id; }
+  // config.json's mask id until set_mask_token_id gives the resolved one (special_tokens.h).
+  int32_t mask_token_id() const override { return mask_id_ >= 0 ? mask_id_ : ckpt_.config().mask_token_id; }
+  void set_mask_token_id(int32_t id) { mask_id_ = id; }
 
   // Denoiser: logits[r*V + v] for each wanted (row, position), from raw row position-1. Throws dc::Error for
   // a token id outside [0, V), a position outside [1, N), a row outside [0, B) or a malformed batch.
@@ -95,6 +97,7 @@ class DreamModel : public Denoiser {
   void check_batch(const CanvasBatch& batch) const;
 
   Checkpoint ckpt_;
+  int32_t mask_id_ = -1;
   DreamWeights w_;
   DreamKvCache cache_;         // scratch cache for full passes (predict, raw_logits)
   DreamActivations acts_;      // scratch activations for full passes
