@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 int main(int argc, char** argv) {
   CLI::App app{"Evaluation harness benchmark: canonical solutions through sandbox and judge"};
   std::vector<std::string> benchmarks = {"humaneval+", "mbpp+"};
-  std::string data_dir = std::string(DC_SOURCE_DIR) + "/../shared/data";
+  std::string data_dir = std::string(DC_SOURCE_DIR) + "/data/benchmarks";
   int workers = 0;
   app.add_option("--benchmark", benchmarks, "Benchmarks to run")->capture_default_str();
   app.add_option("--data-dir", data_dir, "Benchmark files")->capture_default_str();

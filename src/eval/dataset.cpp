@@ -287,20 +287,22 @@ Dataset load_benchmark(const std::string& name, const std::string& data_dir) {
 
 std::string default_data_dir() {
   if (const char* env = std::getenv("DIFFUCODER_DATA_DIR"); env && *env) return env;
-  std::vector<fs::path> candidates = {fs::path("..") / "shared" / "data"};
+  // The repository's own copy: <repo>/data/benchmarks, found from the binary (<repo>/<build>/bin/...) or
+  // from a working directory at the repository's root.
+  std::vector<fs::path> candidates;
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) {
     exe[n] = 0;
-    fs::path bin = fs::path(exe).parent_path();  // <repo>/<build>/bin
-    candidates.push_back(bin.parent_path().parent_path().parent_path() / "shared" / "data");
-    candidates.push_back(bin.parent_path().parent_path() / "shared" / "data");
+    const fs::path bin = fs::path(exe).parent_path();
+    candidates.push_back(bin.parent_path().parent_path() / "data" / "benchmarks");
   }
+  candidates.push_back(fs::path("data") / "benchmarks");
   for (const auto& c : candidates) {
     std::error_code ec;
     if (fs::is_directory(c, ec)) return fs::weakly_canonical(c, ec).string();
   }
-  return (fs::path("..") / "shared" / "data").string();
+  return (fs::path("data") / "benchmarks").string();
 }
 
 }  // namespace dc::eval

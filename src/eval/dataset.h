@@ -89,8 +89,8 @@ Dataset load_benchmark(const std::string& name, const std::string& data_dir);
 // Any supported file (gzip or plain jsonl), format detected per line. `base_only` drops plus tests.
 Dataset load_dataset(const std::string& path, bool base_only = false);
 
-// The data directory when --data-dir is not given: $DIFFUCODER_DATA_DIR, else the first of
-// ./../shared/data, <exe>/../../../shared/data, <exe>/../../shared/data that exists, else ../shared/data.
+// The data directory when --data-dir is not given: $DIFFUCODER_DATA_DIR, else the repository's own copy
+// data/benchmarks (found from the binary, <repo>/<build>/bin, or from the working directory).
 std::string default_data_dir();
 
 // MBPP+ tables (SPEC §8), exposed for tests.

@@ -1,4 +1,4 @@
-// Benchmark loaders against the files in ../shared/data (counts measured with Python's json module) and
+// Benchmark loaders against the files in data/benchmarks (counts measured with Python's json module) and
 // the generic format fixtures in tests/testdata/eval; the MBPP+ conversion table against SPEC §8.
 #include <gtest/gtest.h>
 

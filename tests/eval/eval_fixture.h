@@ -15,7 +15,7 @@
 namespace dc::eval::testing {
 
 inline std::string data_dir() {
-  return std::string(DC_SOURCE_DIR) + "/../shared/data";
+  return std::string(DC_SOURCE_DIR) + "/data/benchmarks";
 }
 inline std::string cache_dir() {
   return std::string(DC_BINARY_DIR) + "/eval-test-cache";
