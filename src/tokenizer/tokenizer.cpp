@@ -38,12 +38,14 @@ struct Tokenizer::Impl {
 Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     : source(path), nfc(spec.nfc), split(spec.pattern, spec.vocab_source) {
   constexpr int32_t kMaxId = (1 << 24) - 1;  // as the file readers enforce
+  constexpr int64_t kIdMargin = 1024;
   int32_t max_id = -1;
   for (const auto& [s, id] : spec.vocab) {
     if (id < 0 || id > kMaxId)
       throw_error("{}: token '{}' has id {} outside [0, {}]", spec.vocab_source, s, id, kMaxId);
     max_id = std::max(max_id, id);
   }
+  const int32_t max_vocab_id = max_id;
   for (const AddedToken& a : spec.added) {
     if (a.id < 0 || a.id > kMaxId || a.content.empty()) {
       throw_error("{}: added token '{}' (id {}) is empty or out of range", spec.added_source, a.content,
@@ -51,6 +53,14 @@ Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     }
     max_id = std::max(max_id, a.id);
   }
+  // Tables are indexed by id (about 70 bytes per id), so a file naming one token 2^24 - 1 would cost a
+  // gigabyte. Real vocabularies are dense (gaps, if any, are small); ids may run up to twice the number of
+  // entries plus a margin, which bounds the tables by the size of the file that lists the entries.
+  const int64_t entries = int64_t(spec.vocab.size() + spec.added.size());
+  const int64_t id_cap = 2 * entries + kIdMargin;
+  if (max_id >= id_cap)
+    throw_error("{}: token id {} is far beyond the {} tokens listed (ids must stay below {})",
+                max_id == max_vocab_id ? spec.vocab_source : spec.added_source, max_id, entries, id_cap);
   spelling.resize(size_t(max_id) + 1);
   bytes.resize(spelling.size());
   present.assign(spelling.size(), 0);
