@@ -149,16 +149,14 @@ void Tokenizer::Impl::encode_plain(std::string_view text, std::vector<int32_t>& 
   } else {
     normalized_matcher.split(norm, pieces);
   }
-  std::vector<std::pair<uint32_t, uint32_t>> words;
   for (const Piece& p : pieces) {
     if (p.id >= 0) {
       ids.push_back(p.id);
       continue;
     }
     const std::string_view piece(norm.data() + p.begin, p.end - p.begin);
-    words.clear();
-    split.split(piece, words);
-    for (const auto& [b, e] : words) bpe->encode_cached(piece.substr(b, e - b), ids);
+    split.for_each_word(piece,
+                        [&](uint32_t b, uint32_t e) { bpe->encode_cached(piece.substr(b, e - b), ids); });
   }
 }
 
@@ -178,6 +176,9 @@ Tokenizer Tokenizer::from_spec(tok::TokenizerSpec spec, const std::string& sourc
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
+  if (text.size() > kMaxEncodeBytes)
+    throw_error("{}: a text of {} bytes is longer than the {} MiB one encode call takes; split it",
+                impl_->source, text.size(), kMaxEncodeBytes >> 20);
   std::string repaired;
   if (!tok::utf8_is_valid(text)) {
     repaired = tok::utf8_lossy(text);
