@@ -72,6 +72,16 @@ TEST(UsageErrors, TrainingHyperParametersAreChecked) {
   }
 }
 
+TEST(UsageErrors, DataAndDecodingFlagsAreChecked) {
+  for (const std::string flag : {"--val-fraction nan", "--val-fraction 1.5", "--val-fraction -0.1"}) {
+    expect_one_line_error(run_cli("data --tokenizer unused --out unused " + flag), flag,
+                          flag.substr(0, flag.find(' ')) + ": ");
+  }
+  // 2e9 steps would allocate a time grid of 8 GB: refused before the model is even loaded.
+  expect_one_line_error(run_cli("generate --prompt x --steps 2000000000"), "--steps 2e9",
+                        "steps must lie in [1, 1048576], got 2000000000");
+}
+
 TEST(UsageErrors, TaskCountsAreCapped) {
   const std::string out = std::string(DC_BINARY_DIR) + "/usage_errors_tasks.jsonl";
   expect_one_line_error(run_cli("tasks --tests 1000000000 --benchmark-out " + out), "--tests 1e9",
