@@ -44,13 +44,14 @@ TEST(TimeCap, RequestCapsBaseAndPlusSeparatelyAsEvalPlus) {
 
 TEST(TimeCap, SlowSampleTimesOutAtTheCap) {
   Dataset d = load_dataset(std::string(DC_TESTDATA_DIR) + "/eval/generic.jsonl");
-  // Each call sleeps 1.2 s, inside its own 2 s limit; two base tests need 2.4 s, more than the cap
-  // min(0.2, 4) + 1 = 1.2 s, so the second base test is cut.
+  // Each call sleeps 1 s, inside its own 2 s limit; two base tests need 2 s, more than the cap
+  // min(0.9, 4) + 1 = 1.9 s, so the second base test is cut (the first ends 0.9 s before the cap, a margin
+  // for a loaded machine; the sleep guarantees the second runs past it).
   const std::vector<Sample> samples = {
-      {"demo/add", "import time\ndef add(a, b):\n    time.sleep(1.2)\n    return a + b\n"}};
+      {"demo/add", "import time\ndef add(a, b):\n    time.sleep(1.0)\n    return a + b\n"}};
   EvalOptions o = options(scratch("time_cap"));
   o.min_test_seconds = 2;
-  o.task_seconds = 0.2;
+  o.task_seconds = 0.9;
   const Summary s = evaluate(d, samples, o);
   ASSERT_EQ(s.results.size(), 1u);
   const SampleResult& r = s.results[0];

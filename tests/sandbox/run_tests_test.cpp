@@ -84,29 +84,31 @@ TEST_P(RunTests, PerTestDeadline) {
 }
 
 TEST_P(RunTests, TimeCapEndsAGroupOfSlowTests) {
-  // Each test takes 0.4 s, well inside its own 2 s limit; tests 0..3 together are capped at 1 s, so test
-  // 2 (starting near 0.8 s) is cut at the cap. Test 4 lies outside the cap but is never reached.
+  // Tests 0 and 1 take 0.2 s each; test 2 sleeps 2 s, inside its own 3 s limit, but tests 0..3 together
+  // are capped at 1.2 s, so test 2 is cut at the cap (0.8 s of margin for tests 0 and 1 on a loaded
+  // machine). Test 4 lies outside the cap but is never reached.
   TestRunRequest req = request("import time\ndef f(t):\n    time.sleep(t)\n    return t\n",
-                               {"(0.4,)", "(0.4,)", "(0.4,)", "(0.4,)", "(0,)"});
-  req.per_test_seconds = {2, 2, 2, 2, 2};
-  req.time_caps = {{0, 4, 1.0}};
+                               {"(0.2,)", "(0.2,)", "(2.0,)", "(0.2,)", "(0,)"});
+  req.per_test_seconds = {3, 3, 3, 3, 3};
+  req.time_caps = {{0, 4, 1.2}};
   TestRunResult r = run(req);
   ASSERT_EQ(r.program_status, Status::Ok) << r.program_error << r.stderr_tail;
   EXPECT_EQ(r.tests[0].status, Status::Ok);
   EXPECT_EQ(r.tests[1].status, Status::Ok);
   EXPECT_EQ(r.tests[2].status, Status::Timeout);
-  EXPECT_EQ(r.tests[2].output, "the time cap of these tests (1 s) ran out");
-  EXPECT_LT(r.tests[2].seconds, 0.4);
+  EXPECT_EQ(r.tests[2].output, "the time cap of these tests (1.2 s) ran out");
+  EXPECT_LT(r.tests[2].seconds, 1.0);
   EXPECT_EQ(r.tests[3].status, Status::NotRun);
   EXPECT_EQ(r.tests[4].status, Status::NotRun);
 
-  // A second cap starts its own clock at its first test: two groups of two 0.4 s tests, each capped at
-  // 1 s, both pass although the whole run takes longer than either cap.
+  // A second cap starts its own clock at its first test: two groups of two 0.5 s tests, each capped at
+  // 1.5 s, both pass although the whole run (2 s) takes longer than either cap.
   TestRunRequest two = request("import time\ndef f(t):\n    time.sleep(t)\n    return t\n",
-                               {"(0.4,)", "(0.4,)", "(0.4,)", "(0.4,)"});
-  two.time_caps = {{0, 2, 1.0}, {2, 4, 1.0}};
+                               {"(0.5,)", "(0.5,)", "(0.5,)", "(0.5,)"});
+  two.time_caps = {{0, 2, 1.5}, {2, 4, 1.5}};
   r = run(two);
   for (const TestResult& t : r.tests) EXPECT_EQ(t.status, Status::Ok) << t.output;
+  EXPECT_GT(r.seconds, 2.0);
 }
 
 // NaN, infinite, negative or huge limits are refused before any conversion (1e300 s used to overflow the
