@@ -21,6 +21,7 @@
 #include "core/thread_pool.h"
 #include "eval/dataset.h"
 #include "eval/generation.h"
+#include "generate/memory_budget.h"
 #include "generate/text_generator.h"
 #include "model_path.h"
 
@@ -91,7 +92,14 @@ std::vector<analysis::RunSummary> decode_runs(const AnalyzeOptions& o) {
   const std::vector<TextRequest> requests = collect_prompts(o);
   TextGenerator gen(resolve_model_dir(o.model));
   std::vector<std::vector<int32_t>> prompts;
-  for (const TextRequest& req : requests) prompts.push_back(gen.tokenizer().encode(gen.render_prompt(req)));
+  size_t longest = 0;
+  for (const TextRequest& req : requests) {
+    prompts.push_back(gen.tokenizer().encode(gen.render_prompt(req)));
+    longest = std::max(longest, prompts.back().size());
+  }
+  // Before any decoding allocates: the longest prompt in a batch of the largest size.
+  check_generation_fits(gen.model().config(), std::min<int64_t>(o.batch_size, int64_t(prompts.size())),
+                        int64_t(longest), params.max_new_tokens, params, global_pool().size());
   std::vector<std::vector<analysis::Sample>> samples;
   auto progress = [](const std::string& label, size_t done, size_t total) {
     std::fprintf(stderr, "analyze: %s: %zu/%zu prompts decoded\n", label.c_str(), done, total);

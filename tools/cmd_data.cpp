@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "core/error.h"
+#include "flag_checks.h"
 #include "tokenizer/bpe_trainer_files.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
@@ -57,7 +58,8 @@ DC_SUBCOMMAND("data", [](CLI::App& app) {
   sub->add_option("--seq-len", c->opt.seq_len, "tokens per sequence")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 24));
   sub->add_option("--val-fraction", c->opt.val_fraction,
-                  "share of files (or examples) held out for validation");
+                  "share of files (or examples) held out for validation")
+      ->check(dc::cli::finite_range(0, 1));
   sub->add_option("--seed", c->opt.seed, "shuffle seed");
   sub->add_option("--seqs-per-shard", c->opt.seqs_per_shard, "sequences per shard file")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 40));

@@ -20,6 +20,7 @@
 #include "eval/evaluator.h"
 #include "eval/generation.h"
 #include "eval/samples.h"
+#include "flag_checks.h"
 #include "generate/text_generator.h"
 #include "model_path.h"
 #include "sandbox/sandbox.h"
@@ -34,7 +35,7 @@ struct EvalCliOptions {
   std::string prompt_style = "auto", alg = "entropy";
   bool json = false, no_progress = false, require_isolation = false;
   int workers = 0, n = 1, threads = 0, batch_size = 4;
-  double min_time = 4.0, time_factor = 4.0;
+  double min_time = 4.0, time_factor = 4.0, task_seconds = eval::kEvalPlusTaskSeconds;
   GenerationParams params;
 };
 
@@ -170,6 +171,7 @@ void run_eval(const EvalCliOptions& o) {
   opt.workers = o.workers;
   opt.min_test_seconds = o.min_time;
   opt.time_factor = o.time_factor;
+  opt.task_seconds = o.task_seconds;
   opt.progress = progress;
   eval::Summary s = eval::evaluate(d, samples, opt);
 
@@ -207,19 +209,33 @@ DC_SUBCOMMAND("eval", [](CLI::App& app) {
   sub->add_option("--summary", o->summary, "Markdown summary");
   sub->add_option("--cache-dir", o->cache_dir,
                   "Expected-output cache (default ~/.cache/diffucoder/expected)");
-  sub->add_option("--workers", o->workers, "Sandboxes at once (0: one per core)")->capture_default_str();
-  sub->add_option("--min-time-limit", o->min_time, "Per-test limit floor, seconds")->capture_default_str();
+  sub->add_option("--workers", o->workers, "Sandboxes at once (0: one per core)")
+      ->capture_default_str()
+      ->check(int_range(0, 4096));
+  sub->add_option("--min-time-limit", o->min_time, "Per-test limit floor, seconds")
+      ->capture_default_str()
+      ->check(finite_range(0, eval::kMaxMinTestSeconds, true));
   sub->add_option("--time-factor", o->time_factor, "Per-test limit as a multiple of the reference time")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_range(0, eval::kMaxTimeFactor, true));
+  sub->add_option("--timeout-per-task", o->task_seconds,
+                  "Cap in seconds of the base tests together and of the plus tests together of one sample: "
+                  "min(this, sum of their limits) + 1 (EvalPlus's EVALPLUS_TIMEOUT_PER_TASK)")
+      ->capture_default_str()
+      ->check(finite_range(0, eval::kMaxTaskSeconds, true));
   sub->add_flag("--json", o->json, "Print one summary object on stdout");
   sub->add_flag("--no-progress", o->no_progress, "No progress bar");
   sub->add_flag("--require-isolation", o->require_isolation,
                 "Refuse to run unless every sandbox layer works here (see `sandbox --layers`)");
-  sub->add_option("--n", o->n, "With --model: samples per task")->capture_default_str();
+  sub->add_option("--n", o->n, "With --model: samples per task")
+      ->capture_default_str()
+      ->check(int_range(1, 10000));
   sub->add_option("--prompt-style", o->prompt_style,
                   "auto (instruct if the vocabulary has <|dlm_pad|>), instruct, base")
       ->capture_default_str();
-  sub->add_option("--batch-size", o->batch_size, "Prompts decoded together")->capture_default_str();
+  sub->add_option("--batch-size", o->batch_size, "Prompts decoded together")
+      ->capture_default_str()
+      ->check(int_range(1, 4096));
   sub->add_option("--threads", o->threads, "Threads for the model (0: all cores)")->capture_default_str();
   sub->add_option("--max-new-tokens", o->params.max_new_tokens, "Generated slots")->capture_default_str();
   sub->add_option("--steps", o->params.steps, "Denoising steps (default: max-new-tokens)");

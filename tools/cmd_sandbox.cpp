@@ -14,6 +14,8 @@
 #include "cli.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "exit_status.h"
+#include "flag_checks.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -64,17 +66,20 @@ DC_SUBCOMMAND("sandbox", [](CLI::App& app) {
   auto opts = std::make_shared<SandboxOptions>();
   sub->add_option("file", opts->file, "Python file to run (its stdin is this command's stdin)");
   sub->add_flag("--layers", opts->layers, "print the sandbox layers that work on this machine and exit");
+  // Ranges: up to a day of wall clock and 1 TiB of address space; beyond that the values are typos, and
+  // far beyond it their conversions to clock ticks and rlimits would overflow.
   sub->add_option("--timeout", opts->timeout, "wall-clock limit in seconds (default 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(dc::cli::finite_range(0, 86400, true));
   sub->add_option("--memory-mb", opts->memory_mb, "address-space limit in MiB (default 4096)")
-      ->check(CLI::PositiveNumber);
+      ->check(dc::cli::finite_range(0, 1 << 20, true));
   sub->add_option("--processes", opts->processes, "processes the program may start (default 0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(dc::cli::int_range(0, 4096));
   sub->add_flag("--no-namespaces", opts->no_namespaces, "do not use the user/net/pid/mount namespaces");
   sub->add_flag("--require-isolation", opts->require_isolation,
                 "refuse to run unless every layer works on this machine (see --layers)");
   sub->callback([opts] {
-    int code = run_sandbox(*opts);
-    if (code != 0) throw CLI::RuntimeError(code);
+    // The program's own exit code is passed through as this command's, without an error line of ours.
+    const int code = run_sandbox(*opts);
+    if (code != 0) throw dc::cli::ExitStatus{code};
   });
 });

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "core/thread_pool.h"
+#include "flag_checks.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/special_tokens.h"
@@ -23,6 +24,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/corpus.h"
 #include "train/data.h"
+#include "train/finite_checks.h"
 #include "train/init_params.h"
 #include "train/trainer.h"
 
@@ -123,26 +125,36 @@ void add_options(CLI::App* sub, TrainCli& c) {
   sub->add_option("--model", c.model, "checkpoint folder to start from (default: the bundled model)");
   sub->add_option("--config", c.config, "config.json of a model to train from fresh weights");
   sub->add_option("--tokenizer", c.tokenizer, "tokenizer folder (default: the model folder)");
-  sub->add_option("--steps", c.o.steps, "optimizer steps")->check(CLI::PositiveNumber);
+  // Ranges: beyond them a value is a typo (or NaN/inf), and a run would only waste hours or save a broken
+  // checkpoint. Counts stay far below where step * batch * accumulation could overflow.
+  using dc::cli::finite_range;
+  using dc::cli::int_range;
+  sub->add_option("--steps", c.o.steps, "optimizer steps")->check(int_range(1, 100'000'000));
   sub->add_option("--seed", c.o.seed, "random seed (masks, data order, fresh weights)");
   sub->add_flag("--resume", c.o.resume, "continue bit-exactly from the latest checkpoint in --out");
   sub->add_option("--seq-len", c.seq_len, "tokens per sequence")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 20));
-  sub->add_option("--batch", c.o.batch, "sequences per micro-batch")->check(CLI::PositiveNumber);
-  sub->add_option("--accum", c.o.accum, "micro-batches per step")->check(CLI::PositiveNumber);
-  sub->add_option("--lr", c.o.adam.lr, "peak learning rate")->check(CLI::NonNegativeNumber);
-  sub->add_option("--warmup", c.warmup, "warm-up steps (default: 5% of --steps)");
+  sub->add_option("--batch", c.o.batch, "sequences per micro-batch")->check(int_range(1, 65536));
+  sub->add_option("--accum", c.o.accum, "micro-batches per step")->check(int_range(1, 65536));
+  sub->add_option("--lr", c.o.adam.lr, "peak learning rate")->check(finite_range(0, dc::train::kMaxLr));
+  sub->add_option("--warmup", c.warmup, "warm-up steps (default: 5% of --steps)")
+      ->check(int_range(0, 100'000'000));
   sub->add_option("--min-lr-ratio", c.o.adam.min_lr_ratio, "final learning rate / peak")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_range(0, 1));
   sub->add_option("--weight-decay", c.o.adam.weight_decay, "AdamW decoupled weight decay")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--clip", c.o.adam.clip, "max gradient norm (0: off)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--anneal-steps", c.o.anneal_steps, "anneal attention from causal to full over N steps");
-  sub->add_option("--eval-every", c.o.eval_every, "validation loss every N steps");
+      ->check(finite_range(0, dc::train::kMaxWeightDecay));
+  sub->add_option("--clip", c.o.adam.clip, "max gradient norm (0: off)")
+      ->check(finite_range(0, dc::train::kMaxClip));
+  sub->add_option("--anneal-steps", c.o.anneal_steps, "anneal attention from causal to full over N steps")
+      ->check(int_range(0, 100'000'000));
+  sub->add_option("--eval-every", c.o.eval_every, "validation loss every N steps")
+      ->check(int_range(0, 100'000'000));
   sub->add_option("--eval-batches", c.o.eval_batches, "micro-batches per validation")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--save-every", c.o.save_every, "checkpoint every N steps (always at the end)");
-  sub->add_option("--stop-after", c.o.stop_after, "stop (with a checkpoint) after this step");
+      ->check(int_range(1, 65536));
+  sub->add_option("--save-every", c.o.save_every, "checkpoint every N steps (always at the end)")
+      ->check(int_range(0, 100'000'000));
+  sub->add_option("--stop-after", c.o.stop_after, "stop (with a checkpoint) after this step")
+      ->check(int_range(0, 100'000'000));
   sub->add_option("--threads", c.threads, "worker threads (default: all cores)");
   sub->add_flag("--export-bf16", c.o.export_bf16, "also write the final weights in BF16 to DIR/export-bf16");
 }

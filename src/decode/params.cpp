@@ -40,7 +40,10 @@ Alg parse_alg(std::string_view name) {
 
 void validate(const GenerationParams& p) {
   if (p.max_new_tokens < 0) throw_error("max_new_tokens must be >= 0, got {}", p.max_new_tokens);
-  if (p.steps < 1) throw_error("steps must be >= 1, got {}", p.steps);
+  // The time grid holds steps + 1 floats: a typo like 2e9 steps must not allocate gigabytes.
+  constexpr int kMaxSteps = 1 << 20;
+  if (p.steps < 1 || p.steps > kMaxSteps)
+    throw_error("steps must lie in [1, {}], got {}", kMaxSteps, p.steps);
   if (!(p.temperature >= 0) || !std::isfinite(p.temperature))
     throw_error("temperature must be a finite number >= 0, got {}", p.temperature);
   if (!(p.top_p > 0) || std::isnan(p.top_p))

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -76,6 +77,9 @@ std::string sample_key(const Dataset& d, const Task& t, const std::string& progr
   Sha256 h;
   h.update(fmt::format("dc-eval-v{}\n{}\n{}\n{}\n{}\n{}\n{}\n", kHarnessVersion, d.sha256, d.name, d.has_plus,
                        opt.min_test_seconds, opt.time_factor, opt.memory_bytes));
+  // Added to the key only when it differs from EvalPlus's default, so results recorded before the cap
+  // existed (which no sample then exceeded unless it was slow anyway) keep their keys.
+  if (opt.task_seconds != kEvalPlusTaskSeconds) h.update(fmt::format("task_seconds {}\n", opt.task_seconds));
   h.update(t.task_id);
   h.update("\n");
   h.update(program);
@@ -124,6 +128,16 @@ sandbox::TestRunRequest candidate_request(const Task& task, const TaskExpected& 
                                                               : opt.min_test_seconds);
     }
   }
+  // EvalPlus's per-check cap (evalplus/eval/__init__.py, untrusted_check): min(EVALPLUS_TIMEOUT_PER_TASK,
+  // sum of the tests' limits) + 1 s, once for the base inputs and once for the plus inputs.
+  auto add_cap = [&](size_t begin, size_t end) {
+    if (begin == end) return;
+    double sum = 0;
+    for (size_t i = begin; i < end; ++i) sum += req.per_test_seconds[i];
+    req.time_caps.push_back({begin, end, std::min(opt.task_seconds, sum) + 1.0});
+  };
+  add_cap(0, task.base_inputs.size());
+  if (has_plus) add_cap(task.base_inputs.size(), req.inputs.size());
   req.stop_at_first_failure = true;
   req.limits.wall_seconds = 20;  // interpreter start-up and loading the program
   req.limits.memory_bytes = opt.memory_bytes;
@@ -152,6 +166,16 @@ SampleResult judge_run(const Task& task, const TaskExpected& expected, const san
 
 Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const EvalOptions& opt) {
   if (opt.results_path.empty()) throw_error("evaluate: no results file given");
+  // Limits multiply reference times and become clock deadlines: NaN, infinities and huge values would
+  // overflow those conversions (the command line checks the same ranges on its flags).
+  auto check = [](double v, double hi, const char* what) {
+    if (!(std::isfinite(v) && v > 0 && v <= hi))
+      throw_error("evaluate: {} {} is not in (0, {}]", what, v, hi);
+  };
+  check(opt.min_test_seconds, kMaxMinTestSeconds, "min_test_seconds");
+  check(opt.time_factor, kMaxTimeFactor, "time_factor");
+  check(opt.task_seconds, kMaxTaskSeconds, "task_seconds");
+  if (opt.memory_bytes == 0) throw_error("evaluate: memory_bytes must be positive");
   auto t0 = std::chrono::steady_clock::now();
   Summary s;
   s.benchmark = d.name;

@@ -2,8 +2,10 @@
 //
 // Each sample is one sandbox run: the candidate program, the trusted harness, the base inputs then the
 // plus inputs, a limit of max(min_test_seconds, time_factor x reference time) per test, stop at the first
-// test that raises or times out. The judge then compares every output with the cached reference.
-// "plus" passes only when base and plus both pass (EvalPlus).
+// test that raises or times out. As in EvalPlus, the base tests together and the plus tests together are
+// each capped at min(task_seconds, sum of their limits) + 1 s, so that one slow sample (every test just
+// under its limit) cannot hold a worker for hours. The judge then compares every output with the cached
+// reference. "plus" passes only when base and plus both pass (EvalPlus).
 //
 // Results file (jsonl, one line per sample, appended and fsynced as samples finish):
 //   {"task_id", "sample": i, "key": <sha256 of settings and program>#<occurrence>, "base": {"status",
@@ -26,6 +28,14 @@
 
 namespace dc::eval {
 
+// EvalPlus's default EVALPLUS_TIMEOUT_PER_TASK: the seconds one check (base or plus) of a sample may take.
+inline constexpr double kEvalPlusTaskSeconds = 60.0;
+// The largest accepted limits: generous beyond any benchmark, small enough that a limit times a reference
+// time (at most a few seconds) stays far inside the sandbox's kMaxSeconds.
+inline constexpr double kMaxMinTestSeconds = 3600.0;
+inline constexpr double kMaxTimeFactor = 100.0;
+inline constexpr double kMaxTaskSeconds = 86400.0;
+
 struct EvalOptions {
   std::string results_path;  // required
   std::string summary_path;  // markdown; "" = none
@@ -33,6 +43,7 @@ struct EvalOptions {
   int workers = 0;  // sandboxes at once; <= 0: one per core
   double min_test_seconds = 4.0;
   double time_factor = 4.0;
+  double task_seconds = kEvalPlusTaskSeconds;  // cap of each of the base and plus checks (see above)
   uint64_t memory_bytes = 4ull << 30;
   uint64_t output_bytes = 16ull << 20;
   bool progress = true;

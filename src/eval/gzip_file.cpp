@@ -7,7 +7,14 @@
 
 namespace dc::eval {
 
-std::string gunzip(const std::string& data, const std::string& what) {
+std::string gunzip(const std::string& data, const std::string& what, uint64_t max_bytes) {
+  auto too_large = [&] {
+    throw_error("{}: decompresses to more than {} MiB, the cap for a gzip file here (a gzip bomb?)", what,
+                max_bytes >> 20);
+  };
+  // Deflate never shrinks data below about 1/1032 of it, but it never grows it by more than a few bytes per
+  // block: compressed input longer than the cap cannot fit it (and its size must fit zlib's uInt).
+  if (data.size() > max_bytes) too_large();
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw_error("{}: cannot start gzip decompression", what);
   std::string out;
@@ -19,7 +26,12 @@ std::string gunzip(const std::string& data, const std::string& what) {
     zs.next_out = reinterpret_cast<Bytef*>(chunk);
     zs.avail_out = sizeof(chunk);
     rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(chunk, sizeof(chunk) - zs.avail_out);
+    const size_t got = sizeof(chunk) - zs.avail_out;
+    if (out.size() + got > max_bytes) {
+      inflateEnd(&zs);
+      too_large();
+    }
+    out.append(chunk, got);
     if (rc == Z_STREAM_END) {
       // Concatenated gzip members are legal; continue with the next one.
       if (zs.avail_in == 0) break;

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "decode/postprocess.h"
+#include "generate/memory_budget.h"
 #include "tokenizer/chat_template.h"
 
 namespace dc {
@@ -49,7 +51,14 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
   for (size_t begin = 0; begin < requests.size(); begin += size_t(batch_size)) {
     const size_t end = std::min(requests.size(), begin + size_t(batch_size));
     std::vector<std::vector<int32_t>> prompts;
-    for (size_t i = begin; i < end; ++i) prompts.push_back(results[i].prompt_tokens);
+    size_t longest = 0;
+    for (size_t i = begin; i < end; ++i) {
+      prompts.push_back(results[i].prompt_tokens);
+      longest = std::max(longest, results[i].prompt_tokens.size());
+    }
+    // Before the sampler allocates the canvas, caches and logits (prompts are left-padded to the longest).
+    check_generation_fits(model_->config(), int64_t(prompts.size()), int64_t(longest), p.max_new_tokens, p,
+                          global_pool().size());
     GenerationResult g = dc::generate(*model_, prompts, p, on_step);
     for (size_t i = begin; i < end; ++i) {
       TextResult& r = results[i];

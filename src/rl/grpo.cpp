@@ -17,6 +17,7 @@
 #include "decode/sampler.h"
 #include "model/checkpoint.h"
 #include "model/safetensors.h"
+#include "train/finite_checks.h"
 #include "train/loss_curve.h"
 #include "train/params_denoiser.h"
 #include "train/run_folder.h"
@@ -201,6 +202,9 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
   const int64_t first = step;
 
   auto save = [&](int64_t s) {
+    if (!train::all_finite(policy))
+      throw_error("grpo: step {}: the weights are no longer finite; not saved (last good checkpoint: {})", s,
+                  train::latest_checkpoint(o.out_dir));
     res.checkpoint = train::publish_checkpoint(o.out_dir, s, [&](const std::string& tmp) {
       train::write_model_folder(tmp, policy, DType::F32, o.tokenizer_dir);
       save_reference(tmp + "/reference.safetensors", ref);

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "sandbox/landlock.h"
+#include "sandbox/limits_check.h"
 #include "sandbox/sandbox_internal.h"
 #include "sandbox/scratch.h"
 #include "sandbox/supervisor.h"
@@ -255,6 +256,7 @@ Layers probe_layers() {
 }
 
 ProcessResult run_process(const Job& job) {
+  detail::check_limits(job.limits);  // before any conversion of the limits
   detail::SlotGuard slot;
   const double cpu = job.limits.cpu_seconds > 0 ? job.limits.cpu_seconds : job.limits.wall_seconds + 1;
   detail::Prepared prep;

@@ -49,6 +49,10 @@ namespace dc::sandbox {
 enum class Status { Ok, Fail, Timeout, Crash, Oom, OutputLimit, SandboxError, NotRun };
 const char* status_name(Status);  // "ok", "fail", "timeout", "crash", "oom", "output_limit", ...
 
+// The longest time limit a run accepts (about 11.6 days): far beyond any test, and far below the values
+// whose conversion to clock ticks or rlimits would overflow.
+inline constexpr double kMaxSeconds = 1e6;
+
 struct Limits {
   double wall_seconds = 10;  // whole run (run_process); interpreter start + program load (run_tests)
   double cpu_seconds = 0;    // RLIMIT_CPU for the whole run; 0: total wall-clock budget + 1 s
@@ -104,8 +108,8 @@ struct ProcessResult {
   Layers layers;         // what was active for this run
 };
 
-// Throws dc::Error for a malformed job (relative argv[0], bad file name); everything the program does is
-// reported in the result.
+// Throws dc::Error for a malformed job (relative argv[0], bad file name, a time limit that is not a finite
+// number of seconds in (0, kMaxSeconds]); everything the program does is reported in the result.
 ProcessResult run_process(const Job&);
 
 // ---- High level: a program and a list of test inputs ----------------------------------------------
@@ -128,10 +132,19 @@ struct TestResult {
   double seconds = 0;  // wall clock of this test, measured by the supervisor
 };
 
+// A cap on the wall clock of consecutive tests [begin, end) together, counted from the start of test
+// `begin` (EvalPlus caps each of its checks, base and plus, this way). The test that is running when the
+// cap runs out is a Timeout ("time cap of the tests ... ran out") and the run ends.
+struct TimeCap {
+  size_t begin = 0, end = 0;
+  double seconds = 0;
+};
+
 struct TestRunRequest {
   std::string program, harness;
   std::vector<std::string> inputs;
   std::vector<double> per_test_seconds;
+  std::vector<TimeCap> time_caps;  // non-overlapping; tests outside every cap have only their own limit
   bool stop_at_first_failure = true;
   Limits limits;
   bool use_namespaces = true;
@@ -147,6 +160,8 @@ struct TestRunResult {
   Layers layers;
 };
 
+// Throws dc::Error for a malformed request (as run_process, and for per-test limits or time caps that are
+// not finite numbers of seconds in [0, kMaxSeconds] or caps outside the inputs).
 TestRunResult run_tests(const TestRunRequest&);
 
 // ---- Many requests ---------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 // strictly (protocol: driver_source.h).
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
 #include "core/error.h"
 #include "sandbox/driver_source.h"
+#include "sandbox/limits_check.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_internal.h"
 #include "sandbox/supervisor.h"
@@ -99,6 +101,7 @@ std::string describe_end(int ws) {
 }  // namespace
 
 TestRunResult run_tests(const TestRunRequest& req) {
+  detail::check_request(req);  // before any conversion of the limits
   const size_t n = req.inputs.size();
   TestRunResult res;
   res.tests.resize(n);
@@ -108,7 +111,17 @@ TestRunResult run_tests(const TestRunRequest& req) {
   };
   double budget = req.limits.wall_seconds;
   for (size_t i = 0; i < n; ++i) budget += test_seconds(i);
+  // Many long tests may add up beyond what a clock or rlimit holds; no run needs more than kMaxSeconds.
+  budget = std::min(budget, kMaxSeconds);
   const double cpu = req.limits.cpu_seconds > 0 ? req.limits.cpu_seconds : budget + 1;
+  // The time cap that test i falls under, if any.
+  auto cap_of = [&](size_t i) -> const TimeCap* {
+    for (const TimeCap& c : req.time_caps)
+      if (i >= c.begin && i < c.end) return &c;
+    return nullptr;
+  };
+  Clock::time_point cap_start{};
+  bool cap_binds = false;  // the deadline in force is the time cap's, not the test's own limit
 
   detail::SlotGuard slot;
   detail::Prepared prep;
@@ -147,7 +160,10 @@ TestRunResult run_tests(const TestRunRequest& req) {
   while (!done) {
     Event ev = sup.wait(deadline);
     if (ev == Event::Deadline) {
-      end_phase(Status::Timeout, current < 0 ? "the program did not load in time" : "time limit exceeded");
+      end_phase(Status::Timeout, current < 0 ? "the program did not load in time"
+                                 : cap_binds ? fmt::format("the time cap of these tests ({} s) ran out",
+                                                           cap_of(size_t(current))->seconds)
+                                             : std::string("time limit exceeded"));
       break;
     }
     if (ev == Event::Overflow) {
@@ -206,6 +222,15 @@ TestRunResult run_tests(const TestRunRequest& req) {
         break;
       }
       deadline = now + seconds(test_seconds(size_t(current)));
+      cap_binds = false;
+      if (const TimeCap* cap = cap_of(size_t(current))) {
+        if (size_t(current) == cap->begin) cap_start = now;
+        const Clock::time_point cap_end = cap_start + seconds(cap->seconds);
+        if (cap_end < deadline) {
+          deadline = cap_end;
+          cap_binds = true;
+        }
+      }
     }
     if (ev == Event::Exited && !done) {
       // The driver's last frames were read after the exit; anything still missing was never reported.

@@ -8,6 +8,8 @@
 #include <pcre2.h>
 #include <utf8proc.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace dc::tok {
@@ -17,10 +19,14 @@ const char* const kQwen2Pattern =
 const char* const kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
-std::string nfc(std::string_view text) {
-  bool ascii = true;
-  for (char c : text) ascii = ascii && uint8_t(c) < 0x80;
-  if (ascii) return std::string(text);
+namespace {
+
+// utf8proc_map works on a UTF-32 copy of its whole input (4 bytes per code point, then the result), so a
+// large text is normalised in pieces of about kNfcPiece bytes. A piece ends before an ASCII byte: ASCII
+// characters are starters that never combine with what precedes them, so NFC(a + b) = NFC(a) + NFC(b).
+constexpr size_t kNfcPiece = size_t(1) << 20;
+
+std::string nfc_piece(std::string_view text) {
   utf8proc_uint8_t* out = nullptr;
   const utf8proc_ssize_t n =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), utf8proc_ssize_t(text.size()),
@@ -29,6 +35,25 @@ std::string nfc(std::string_view text) {
   std::string result(reinterpret_cast<const char*>(out), size_t(n));
   std::free(out);
   return result;
+}
+
+}  // namespace
+
+std::string nfc(std::string_view text) {
+  bool ascii = true;
+  for (char c : text) ascii = ascii && uint8_t(c) < 0x80;
+  if (ascii) return std::string(text);
+  if (text.size() <= kNfcPiece) return nfc_piece(text);
+  std::string out;
+  out.reserve(text.size());
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = std::min(text.size(), begin + kNfcPiece);
+    while (end < text.size() && uint8_t(text[end]) >= 0x80) ++end;  // to the next ASCII byte
+    out += nfc_piece(text.substr(begin, end - begin));
+    begin = end;
+  }
+  return out;
 }
 
 std::string onig_to_pcre2(std::string_view p, const std::string& source) {
@@ -107,6 +132,11 @@ SplitRegex::SplitRegex(const std::string& pattern, const std::string& source) {
 }
 
 void SplitRegex::split(std::string_view text, std::vector<std::pair<uint32_t, uint32_t>>& words) const {
+  for_each_word(text, [&](uint32_t b, uint32_t e) { words.emplace_back(b, e); });
+}
+
+void SplitRegex::for_each_word(std::string_view text,
+                               const std::function<void(uint32_t, uint32_t)>& on_word) const {
   DC_ASSERT(code_ != nullptr);
   struct MatchData {
     pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
@@ -132,11 +162,11 @@ void SplitRegex::split(std::string_view text, std::vector<std::pair<uint32_t, ui
       while (pos < text.size() && (uint8_t(text[pos]) & 0xC0) == 0x80) ++pos;
       continue;
     }
-    if (b > gap) words.emplace_back(uint32_t(gap), uint32_t(b));
-    words.emplace_back(uint32_t(b), uint32_t(e));
+    if (b > gap) on_word(uint32_t(gap), uint32_t(b));
+    on_word(uint32_t(b), uint32_t(e));
     pos = gap = e;
   }
-  if (gap < text.size()) words.emplace_back(uint32_t(gap), uint32_t(text.size()));
+  if (gap < text.size()) on_word(uint32_t(gap), uint32_t(text.size()));
 }
 
 }  // namespace dc::tok

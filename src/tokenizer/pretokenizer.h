@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ class SplitRegex {
 
   // Appends the words of `text` (valid UTF-8) as byte ranges [begin, end), in order, covering the text.
   void split(std::string_view text, std::vector<std::pair<uint32_t, uint32_t>>& words) const;
+  // The same words handed to `on_word(begin, end)` as they are found, holding none of them: a large text
+  // has millions of words, and the encoder needs each only once.
+  void for_each_word(std::string_view text, const std::function<void(uint32_t, uint32_t)>& on_word) const;
 
  private:
   struct Code;

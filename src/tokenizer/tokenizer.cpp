@@ -38,12 +38,14 @@ struct Tokenizer::Impl {
 Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     : source(path), nfc(spec.nfc), split(spec.pattern, spec.vocab_source) {
   constexpr int32_t kMaxId = (1 << 24) - 1;  // as the file readers enforce
+  constexpr int64_t kIdMargin = 1024;
   int32_t max_id = -1;
   for (const auto& [s, id] : spec.vocab) {
     if (id < 0 || id > kMaxId)
       throw_error("{}: token '{}' has id {} outside [0, {}]", spec.vocab_source, s, id, kMaxId);
     max_id = std::max(max_id, id);
   }
+  const int32_t max_vocab_id = max_id;
   for (const AddedToken& a : spec.added) {
     if (a.id < 0 || a.id > kMaxId || a.content.empty()) {
       throw_error("{}: added token '{}' (id {}) is empty or out of range", spec.added_source, a.content,
@@ -51,6 +53,14 @@ Tokenizer::Impl::Impl(const std::string& path, tok::TokenizerSpec spec)
     }
     max_id = std::max(max_id, a.id);
   }
+  // Tables are indexed by id (about 70 bytes per id), so a file naming one token 2^24 - 1 would cost a
+  // gigabyte. Real vocabularies are dense (gaps, if any, are small); ids may run up to twice the number of
+  // entries plus a margin, which bounds the tables by the size of the file that lists the entries.
+  const int64_t entries = int64_t(spec.vocab.size() + spec.added.size());
+  const int64_t id_cap = 2 * entries + kIdMargin;
+  if (max_id >= id_cap)
+    throw_error("{}: token id {} is far beyond the {} tokens listed (ids must stay below {})",
+                max_id == max_vocab_id ? spec.vocab_source : spec.added_source, max_id, entries, id_cap);
   spelling.resize(size_t(max_id) + 1);
   bytes.resize(spelling.size());
   present.assign(spelling.size(), 0);
@@ -139,16 +149,14 @@ void Tokenizer::Impl::encode_plain(std::string_view text, std::vector<int32_t>& 
   } else {
     normalized_matcher.split(norm, pieces);
   }
-  std::vector<std::pair<uint32_t, uint32_t>> words;
   for (const Piece& p : pieces) {
     if (p.id >= 0) {
       ids.push_back(p.id);
       continue;
     }
     const std::string_view piece(norm.data() + p.begin, p.end - p.begin);
-    words.clear();
-    split.split(piece, words);
-    for (const auto& [b, e] : words) bpe->encode_cached(piece.substr(b, e - b), ids);
+    split.for_each_word(piece,
+                        [&](uint32_t b, uint32_t e) { bpe->encode_cached(piece.substr(b, e - b), ids); });
   }
 }
 
@@ -168,6 +176,9 @@ Tokenizer Tokenizer::from_spec(tok::TokenizerSpec spec, const std::string& sourc
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
+  if (text.size() > kMaxEncodeBytes)
+    throw_error("{}: a text of {} bytes is longer than the {} MiB one encode call takes; split it",
+                impl_->source, text.size(), kMaxEncodeBytes >> 20);
   std::string repaired;
   if (!tok::utf8_is_valid(text)) {
     repaired = tok::utf8_lossy(text);

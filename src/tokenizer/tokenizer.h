@@ -39,7 +39,10 @@ class Tokenizer {
   // `source` names it in error messages. Throws dc::Error on an inconsistent description.
   static Tokenizer from_spec(tok::TokenizerSpec spec, const std::string& source);
 
+  // Throws dc::Error for a text longer than kMaxEncodeBytes (word offsets are 32-bit, and the working copies
+  // of one call take up to about 20 bytes per input byte for random bytes, the worst case).
   std::vector<int32_t> encode(std::string_view text) const;
+  static constexpr size_t kMaxEncodeBytes = size_t(256) << 20;
   // skip_special: leave out added tokens marked special (Hugging Face's skip_special_tokens).
   std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
 

@@ -105,9 +105,14 @@ std::vector<SyntheticTask> generate_synthetic_tasks(const SyntheticOptions& opt)
   if (opt.heldout_percent < 1 || opt.heldout_percent > 99) {
     throw_error("synthetic tasks: held-out share {}% is not within 1..99", opt.heldout_percent);
   }
-  if (opt.count < 1) throw_error("synthetic tasks: count {} must be positive", opt.count);
-  if (opt.tests_per_task < 1)
-    throw_error("synthetic tasks: {} tests per task must be positive", opt.tests_per_task);
+  if (opt.count < 1 || opt.count > kMaxSyntheticTasks)
+    throw_error("synthetic tasks: count {} is not within 1..{}", opt.count, kMaxSyntheticTasks);
+  if (opt.tests_per_task < 1 || opt.tests_per_task > kMaxTestsPerTask)
+    throw_error("synthetic tasks: {} tests per task is not within 1..{}", opt.tests_per_task,
+                kMaxTestsPerTask);
+  if (opt.count * opt.tests_per_task > kMaxSyntheticTestCases)
+    throw_error("synthetic tasks: {} tasks x {} tests is more than the cap of {} test cases", opt.count,
+                opt.tests_per_task, kMaxSyntheticTestCases);
   const auto fams = synthetic_families();
   for (const auto& f : opt.families) {
     if (std::find(fams.begin(), fams.end(), f) == fams.end()) {

@@ -37,6 +37,12 @@ struct SyntheticTask {
   std::vector<std::pair<std::string, std::string>> tests;  // (JSON argument list, JSON expected output)
 };
 
+// Caps on what one call generates: far more than any training set needs, and small enough that the
+// tasks (each test case is a few hundred bytes) fit in memory.
+inline constexpr int64_t kMaxSyntheticTasks = 1'000'000;
+inline constexpr int kMaxTestsPerTask = 1000;
+inline constexpr int64_t kMaxSyntheticTestCases = 10'000'000;  // count x tests_per_task
+
 struct SyntheticOptions {
   std::string split = "train";  // "train" or "heldout"
   int64_t count = 100;          // tasks to draw (fewer when the split has fewer parameter tuples)

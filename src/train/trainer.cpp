@@ -18,6 +18,7 @@
 #include "model/safetensors.h"
 #include "model/safetensors_writer.h"
 #include "train/diffusion_batch.h"
+#include "train/finite_checks.h"
 #include "train/loss_curve.h"
 #include "train/run_folder.h"
 
@@ -81,6 +82,7 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
   if (o.steps <= 0 || o.batch <= 0 || o.accum <= 0)
     throw_error("train: steps ({}), batch ({}) and accumulation ({}) must be positive", o.steps, o.batch,
                 o.accum);
+  check_hyper_parameters(o);
   if (params.config.mask_token_id < 0 || params.config.mask_token_id >= params.config.vocab_size)
     throw_error("train: the model's mask_token_id {} is not a token of its vocabulary",
                 params.config.mask_token_id);
@@ -132,6 +134,12 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
   const int64_t first = step;
 
   auto save = [&](int64_t s) {
+    // A checkpoint of non-finite weights would replace the last good one and poison every resume.
+    if (!all_finite(params)) {
+      const std::string last = latest_checkpoint(o.out_dir);
+      throw_error("train: step {}: the weights are no longer finite; not saved ({})", s,
+                  last.empty() ? std::string("no checkpoint was written") : "last good checkpoint: " + last);
+    }
     res.checkpoint = publish_checkpoint(o.out_dir, s, [&](const std::string& tmp) {
       write_model_folder(tmp, params, DType::F32, o.tokenizer_dir);
       json st = shape;
@@ -158,6 +166,10 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
                                   db.allow.empty() ? nullptr : db.allow.data(), db.head, &grads, tape);
     }
     const double gnorm = global_grad_norm(grads);
+    if (!std::isfinite(loss) || !std::isfinite(gnorm)) {
+      metrics.flush();
+      check_step_finite(s, loss, gnorm, latest_checkpoint(o.out_dir));
+    }
     const double lr = opt.update(params, grads, s, gnorm);
     step = s;
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

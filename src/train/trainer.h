@@ -59,7 +59,10 @@ struct TrainResult {
   std::string checkpoint;     // folder of the last checkpoint written
 };
 
-// Trains `params` in place. `val` may be null. Throws dc::Error for bad options, data or I/O, when
+// Trains `params` in place. `val` may be null. Throws dc::Error for bad options (check_hyper_parameters),
+// for a step whose loss or gradient norm is not finite (before the weights are updated) and for weights
+// that are no longer finite at a checkpoint (nothing is saved; the last good checkpoint stays `latest`),
+// for bad data or I/O, when
 // resuming from a checkpoint made with a different seed, batch, accumulation, sequence length, step count
 // (the schedule depends on it) or model, and when a fresh run (resume false) is pointed at a folder that
 // already holds checkpoints.

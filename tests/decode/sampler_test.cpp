@@ -55,7 +55,8 @@ TEST(Sampler, RejectsBadParametersWithOneLine) {
     EXPECT_NE(msg.find(needle), std::string::npos) << "got: " << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos);
   };
-  bad([](GenerationParams& p) { p.steps = 0; }, "steps must be >= 1");
+  bad([](GenerationParams& p) { p.steps = 0; }, "steps must lie in [1, 1048576], got 0");
+  bad([](GenerationParams& p) { p.steps = 2'000'000'000; }, "steps must lie in [1, 1048576], got 2000000000");
   bad([](GenerationParams& p) { p.max_new_tokens = -1; }, "max_new_tokens");
   bad([](GenerationParams& p) { p.temperature = -0.5f; }, "temperature");
   bad([](GenerationParams& p) { p.top_p = 0; }, "top_p");

@@ -2,8 +2,11 @@
 // the framed channel against a program that floods stdout or writes to the channel itself.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <string>
 
+#include "core/error.h"
 #include "sandbox/sandbox.h"
 
 namespace dc::sandbox {
@@ -78,6 +81,59 @@ TEST_P(RunTests, PerTestDeadline) {
   EXPECT_LT(r.tests[1].seconds, 3.0);
   EXPECT_EQ(r.tests[2].status, Status::NotRun);
   EXPECT_LT(r.seconds, 10.0);
+}
+
+TEST_P(RunTests, TimeCapEndsAGroupOfSlowTests) {
+  // Tests 0 and 1 take 0.2 s each; test 2 sleeps 2 s, inside its own 3 s limit, but tests 0..3 together
+  // are capped at 1.2 s, so test 2 is cut at the cap (0.8 s of margin for tests 0 and 1 on a loaded
+  // machine). Test 4 lies outside the cap but is never reached.
+  TestRunRequest req = request("import time\ndef f(t):\n    time.sleep(t)\n    return t\n",
+                               {"(0.2,)", "(0.2,)", "(2.0,)", "(0.2,)", "(0,)"});
+  req.per_test_seconds = {3, 3, 3, 3, 3};
+  req.time_caps = {{0, 4, 1.2}};
+  TestRunResult r = run(req);
+  ASSERT_EQ(r.program_status, Status::Ok) << r.program_error << r.stderr_tail;
+  EXPECT_EQ(r.tests[0].status, Status::Ok);
+  EXPECT_EQ(r.tests[1].status, Status::Ok);
+  EXPECT_EQ(r.tests[2].status, Status::Timeout);
+  EXPECT_EQ(r.tests[2].output, "the time cap of these tests (1.2 s) ran out");
+  EXPECT_LT(r.tests[2].seconds, 1.0);
+  EXPECT_EQ(r.tests[3].status, Status::NotRun);
+  EXPECT_EQ(r.tests[4].status, Status::NotRun);
+
+  // A second cap starts its own clock at its first test: two groups of two 0.5 s tests, each capped at
+  // 1.5 s, both pass although the whole run (2 s) takes longer than either cap.
+  TestRunRequest two = request("import time\ndef f(t):\n    time.sleep(t)\n    return t\n",
+                               {"(0.5,)", "(0.5,)", "(0.5,)", "(0.5,)"});
+  two.time_caps = {{0, 2, 1.5}, {2, 4, 1.5}};
+  r = run(two);
+  for (const TestResult& t : r.tests) EXPECT_EQ(t.status, Status::Ok) << t.output;
+  EXPECT_GT(r.seconds, 2.0);
+}
+
+// NaN, infinite, negative or huge limits are refused before any conversion (1e300 s used to overflow the
+// deadline arithmetic and time out at once).
+TEST(RunTestsLimits, NonFiniteOrHugeLimitsAreErrors) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (const double bad : {nan, inf, -1.0, 0.0, 1e300}) {
+    TestRunRequest r = request("def f():\n    return 1\n", {"()"});
+    r.limits.wall_seconds = bad;
+    EXPECT_THROW(run_tests(r), Error) << bad;
+    Job job;
+    job.argv = {"/bin/true"};
+    job.limits.wall_seconds = bad;
+    EXPECT_THROW(run_process(job), Error) << bad;
+  }
+  for (const double bad : {nan, inf, -1.0, 1e300}) {
+    TestRunRequest r = request("def f():\n    return 1\n", {"()"});
+    r.per_test_seconds = {bad};
+    EXPECT_THROW(run_tests(r), Error) << bad;
+  }
+  TestRunRequest cap = request("def f():\n    return 1\n", {"()"});
+  cap.time_caps = {{0, 1, nan}};
+  EXPECT_THROW(run_tests(cap), Error);
+  cap.time_caps = {{0, 2, 1.0}};  // beyond the inputs
+  EXPECT_THROW(run_tests(cap), Error);
 }
 
 TEST_P(RunTests, ProgramThatDoesNotCompile) {

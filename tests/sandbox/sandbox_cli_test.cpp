@@ -65,6 +65,28 @@ TEST(SandboxCli, RunsAFileWithStdin) {
   EXPECT_EQ(r.code, 3);
   EXPECT_EQ(r.out, "cba\n");
   EXPECT_EQ(r.err.rfind("sandbox: fail, exit 3, ", 0), 0u) << r.err;
+  // The program's own exit is its result, not an error of the tool: only the status line follows it.
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+}
+
+// Limits that are not finite, not positive or absurdly large are usage errors (exit 1, one line naming the
+// flag) before anything runs; before this check 1e300 s overflowed the deadline and a correct program
+// was reported as a timeout.
+TEST(SandboxCli, LimitFlagsOutOfRangeAreUsageErrors) {
+  for (const std::string bad : {"--timeout inf", "--timeout nan", "--timeout 0", "--timeout -1",
+                                "--timeout 1e300", "--memory-mb inf", "--memory-mb nan", "--memory-mb 0",
+                                "--memory-mb -5", "--memory-mb 1e300", "--processes -1", "--processes 1e9"}) {
+    CliResult r = sandbox_cli(bad, "print('ran')\n");
+    EXPECT_EQ(r.code, 1) << bad;
+    EXPECT_EQ(r.out, "") << bad;
+    EXPECT_EQ(r.err.find("diffucoder: error: " + bad.substr(0, bad.find(' '))), 0u) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  }
+  // The largest accepted values still run a correct program to its end.
+  CliResult ok = sandbox_cli("--timeout 86400 --memory-mb 1048576", "print('ran')\n");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "ran\n");
 }
 
 TEST(SandboxCli, TimeoutExitCode) {

@@ -191,6 +191,41 @@ TEST_F(TokenizerErrors, SlowLayoutProblems) {
   expect_error(dir_.string(), path("special_tokens_map.json"), "not valid JSON");
 }
 
+// Tables are indexed by id: one token named 2^24 - 1 used to allocate about a gigabyte. Ids may reach
+// twice the number of listed tokens plus 1,024; beyond that the file is refused.
+TEST_F(TokenizerErrors, IdsFarBeyondTheEntriesAreRefused) {
+  const std::string f = path("tokenizer.json");
+  json j = fast();
+  j["model"]["vocab"]["c"] = (1 << 24) - 1;
+  write("tokenizer.json", j.dump());
+  expect_error(f, f, "token id 16777215 is far beyond the 4 tokens listed (ids must stay below 1032)");
+
+  // An added token's id in tokenizer.json is renumbered after the vocabulary (as Hugging Face does), so
+  // a huge one costs nothing.
+  j = fast();
+  j["added_tokens"] = {{{"id", (1 << 24) - 1}, {"content", "<|x|>"}, {"special", true}}};
+  write("tokenizer.json", j.dump());
+  EXPECT_EQ(dc::Tokenizer::load(f).vocab_size(), 4);
+
+  // A gap inside the allowance loads (reserved ids, as real vocabularies have).
+  j = fast();
+  j["model"]["vocab"]["c"] = 1031;
+  write("tokenizer.json", j.dump());
+  EXPECT_EQ(dc::Tokenizer::load(f).vocab_size(), 1032);
+  j["model"]["vocab"]["c"] = 1032;
+  write("tokenizer.json", j.dump());
+  expect_error(f, f, "ids must stay below 1032");
+
+  // The slow layout keeps the ids of added_tokens.json (the message names the file its added tokens are
+  // recorded under, tokenizer_config.json).
+  fs::remove(f);
+  copy_tiny();
+  json added = json::parse(std::ifstream(dir_ / "added_tokens.json"));
+  added["<|far|>"] = (1 << 24) - 1;
+  write("added_tokens.json", added.dump());
+  expect_error(dir_.string(), dir_.string(), "token id 16777215 is far beyond");
+}
+
 TEST(TokenizerInput, InvalidUtf8IsRepairedNotRejected) {
   const auto tok = dc::Tokenizer::load(kTiny.string());
   EXPECT_EQ(tok.encode("a\xFF"

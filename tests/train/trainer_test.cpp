@@ -3,6 +3,10 @@
 // hand-computed values.
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include <functional>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -157,6 +161,91 @@ TEST(Trainer, ResumeWithOtherShapeOrNothingIsAnError) {
   o.resume = false;  // a fresh run into a folder with checkpoints
   o.batch = 3;
   EXPECT_THROW(train(p, data, nullptr, o), Error);
+}
+
+// A run whose loss becomes NaN (here: a weight poisoned after step 3, as a divergence would) stops at the
+// next step with an error naming it, before the optimizer touches the weights, and leaves the last good
+// checkpoint as `latest`, byte for byte.
+TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  const InMemoryDataset data = repeat_task(10, 1);
+  const std::string out = temp_dir("nan_loss");
+  DreamParams p = init_dream_params(tiny_config(), 7);
+  TrainOptions o = small_options(out);
+  o.eval_every = 0;
+  o.stop_after = 2;
+  train(p, data, nullptr, o);
+  const std::string good = latest_checkpoint(out);
+  ASSERT_TRUE(good.ends_with("checkpoint-2")) << good;
+  const std::string good_weights = read_file(good + "/model.safetensors");
+
+  o.stop_after = 0;
+  o.resume = true;
+  o.log = [&](const std::string& line) {
+    if (line.starts_with("step 3/")) p.final_norm()[0] = std::numeric_limits<float>::quiet_NaN();
+  };
+  try {
+    train(p, data, nullptr, o);
+    FAIL() << "a NaN loss did not stop the run";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("step 4: the loss became nan"), std::string::npos) << what;
+    EXPECT_NE(what.find("last good checkpoint: " + good), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  EXPECT_EQ(latest_checkpoint(out), good);
+  EXPECT_EQ(read_file(good + "/model.safetensors"), good_weights);
+}
+
+// Weights that are no longer finite when a checkpoint is due are not saved: `latest` keeps the last good
+// checkpoint (a NaN checkpoint would poison every resume).
+TEST(Trainer, NonFiniteWeightsAreNeverSaved) {
+  const InMemoryDataset data = repeat_task(10, 1);
+  const std::string out = temp_dir("nan_save");
+  DreamParams p = init_dream_params(tiny_config(), 7);
+  TrainOptions o = small_options(out);
+  o.eval_every = 0;
+  o.save_every = 1;
+  o.log = [&](const std::string& line) {
+    if (line.starts_with("step 2/")) p.embed()[0] = std::numeric_limits<float>::infinity();
+  };
+  EXPECT_THROW(
+      {
+        try {
+          train(p, data, nullptr, o);
+        } catch (const Error& e) {
+          EXPECT_NE(std::string(e.what()).find("step 2: the weights are no longer finite; not saved"),
+                    std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      Error);
+  EXPECT_TRUE(latest_checkpoint(out).ends_with("checkpoint-1"));
+  EXPECT_FALSE(fs::exists(out + "/checkpoint-2"));
+}
+
+TEST(Trainer, NonFiniteOrNegativeHyperParametersAreRejected) {
+  const InMemoryDataset data = repeat_task(4, 1);
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<const char*, std::function<void(TrainOptions&)>>> cases = {
+      {"lr nan", [&](TrainOptions& o) { o.adam.lr = nan; }},
+      {"lr inf", [&](TrainOptions& o) { o.adam.lr = inf; }},
+      {"lr < 0", [&](TrainOptions& o) { o.adam.lr = -1e-3; }},
+      {"weight decay nan", [&](TrainOptions& o) { o.adam.weight_decay = nan; }},
+      {"clip inf", [&](TrainOptions& o) { o.adam.clip = inf; }},
+      {"min_lr_ratio nan", [&](TrainOptions& o) { o.adam.min_lr_ratio = nan; }},
+      {"beta2 1", [&](TrainOptions& o) { o.adam.beta2 = 1.0; }},
+      {"eps 0", [&](TrainOptions& o) { o.adam.eps = 0.0; }},
+      {"mask_eps nan", [&](TrainOptions& o) { o.mask_eps = nan; }},
+  };
+  for (const auto& [what, set] : cases) {
+    const std::string out = temp_dir("bad_hyper");
+    DreamParams p = init_dream_params(tiny_config(), 7);
+    TrainOptions o = small_options(out);
+    set(o);
+    EXPECT_THROW(train(p, data, nullptr, o), Error) << what;
+    EXPECT_EQ(latest_checkpoint(out), "") << what;
+  }
 }
 
 TEST(Trainer, TinyModelLearnsASyntheticTask) {
