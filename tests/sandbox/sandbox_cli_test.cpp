@@ -47,14 +47,16 @@ CliResult sandbox_cli(const std::string& args, const std::string& program = "",
 TEST(SandboxCli, Layers) {
   CliResult r = sandbox_cli("--layers");
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root\n");
+  EXPECT_EQ(
+      r.out,
+      "process_group rlimits seccomp landlock user_ns net_ns pid_ns mount_ns readonly_root read_allowlist\n");
 }
 
 TEST(SandboxCli, RequireIsolationRunsWhereEveryLayerWorks) {
   CliResult r = sandbox_cli("--require-isolation", "print('isolated')\n");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "isolated\n");
-  EXPECT_NE(r.err.find("readonly_root]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("readonly_root read_allowlist]"), std::string::npos) << r.err;
   r = sandbox_cli("--require-isolation --no-namespaces", "print('x')\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "diffucoder: error: sandbox: --require-isolation and --no-namespaces contradict\n");
@@ -93,7 +95,8 @@ TEST(SandboxCli, TimeoutExitCode) {
   CliResult r = sandbox_cli("--timeout 0.5 --no-namespaces", "while True:\n    pass\n");
   EXPECT_EQ(r.code, 124);
   EXPECT_EQ(r.err.rfind("sandbox: timeout, exit -1, ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find("[process_group rlimits seccomp landlock]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[process_group rlimits seccomp landlock read_allowlist]"), std::string::npos)
+      << r.err;
 }
 
 TEST(SandboxCli, MissingFileIsOneLine) {
