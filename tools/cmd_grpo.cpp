@@ -83,18 +83,11 @@ void run_grpo(GrpoCli& c) {
       prompts.size(), all.size() - prompts.size(), c.max_prompt_tokens, (long long)policy.numel(),
       dc::global_pool().size(), c.estimator.c_str());
 
-  const std::vector<int32_t> end_ids = c.o.end_ids;
+  // The reward sees the whole completion decoded with the special tokens removed, as the reference's
+  // reward does: the newline the chat template puts after <|im_end|> is what ends a well-formed answer.
   auto reward = [&](size_t prompt, const std::vector<std::vector<int32_t>>& completions) {
     std::vector<std::string> texts;
-    for (const auto& comp : completions) {
-      size_t n = comp.size();
-      for (size_t k = 0; k < comp.size(); ++k)
-        if (std::find(end_ids.begin(), end_ids.end(), comp[k]) != end_ids.end()) {
-          n = k;
-          break;
-        }
-      texts.push_back(tok.decode(std::span<const int32_t>(comp.data(), n), /*skip_special=*/true));
-    }
+    for (const auto& comp : completions) texts.push_back(tok.decode(comp, /*skip_special=*/true));
     std::vector<dc::rl::Scored> out;
     for (const dc::rl::Reward& r : dc::rl::score_group(*tasks[prompt], texts, c.reward))
       out.push_back({r.reward, r.code, r.format});
