@@ -5,10 +5,13 @@
 #   make asan       build and run the test suite under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS
 #   make format     clang-format every C++ file
+#   make format-check  fail if a C++ file is not clang-formatted (CI runs it)
+# CI also builds with WERROR=ON: warnings in the project's own code are errors.
 
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+WERROR     ?= OFF
 MODEL      ?= $(firstword $(wildcard models/diffucoder-tiny) tests/testdata/tiny-dream)
 PROMPT     ?= def fibonacci(n):
 # A model folder with a prompt.txt (the bundled model has one) is asked that question in the chat format;
@@ -17,7 +20,7 @@ RUN_PROMPT ?= $(if $(wildcard $(MODEL)/prompt.txt),--chat --prompt-file $(MODEL)
 FUZZ_SECONDS ?= 120
 FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.cpp,fuzz_%,$(wildcard fuzz/*_fuzz.cpp))
 
-.PHONY: all deps build run test bench asan fuzz format clean
+.PHONY: all deps build run test bench asan fuzz format format-check clean
 
 all: build
 
@@ -25,7 +28,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DDC_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -54,6 +57,9 @@ fuzz: deps
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+format-check: deps
+	@git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

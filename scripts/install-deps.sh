@@ -17,6 +17,7 @@ packages=(
   zlib1g-dev           # reading the gzip-compressed benchmark files
   python3              # the sandboxed code runner and the judge's data parsing
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizers
+  clang-format         # the format check of CI (make format-check)
 )
 # Optional: only the reference scripts in scripts/ and the comparative benchmarks use these.
 if [[ "${DIFFUCODER_WITH_TORCH:-0}" == "1" ]]; then

@@ -160,7 +160,8 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
   sub->add_option("--model", o->model, "Model folder to decode with (default: the bundled model)");
   sub->add_option("--benchmark", o->benchmark,
                   "Prompts of a benchmark (humaneval, mbpp+, ...) or a benchmark file");
-  sub->add_option("--data-dir", o->data_dir, "Folder of the benchmark files (default: the repository's data/benchmarks)");
+  sub->add_option("--data-dir", o->data_dir,
+                  "Folder of the benchmark files (default: the repository's data/benchmarks)");
   sub->add_option("--prompt-file", o->prompt_file,
                   "One prompt (a text file) or JSON lines with a \"prompt\" field (.jsonl)")
       ->check(CLI::ExistingFile);

@@ -201,7 +201,8 @@ DC_SUBCOMMAND("eval", [](CLI::App& app) {
                   "humaneval, humaneval+, humaneval+mini, humaneval-original, mbpp or mbpp+");
   sub->add_option("--dataset", o->dataset,
                   "A benchmark file instead (EvalPlus, HumanEval or the generic jsonl)");
-  sub->add_option("--data-dir", o->data_dir, "Directory of the benchmark files (default: the repository's data/benchmarks)");
+  sub->add_option("--data-dir", o->data_dir,
+                  "Directory of the benchmark files (default: the repository's data/benchmarks)");
   sub->add_option("--samples", o->samples, "jsonl of {\"task_id\", \"solution\" | \"completion\"}");
   sub->add_option("--model", o->model, "Model folder: generate the samples first");
   sub->add_option("--out-dir", o->out_dir, "With --model: where samples, results and summary go");

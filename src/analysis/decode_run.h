@@ -29,7 +29,8 @@ std::vector<double> first_step_confidence(Denoiser& model, std::span<const int32
 // dc::generate (the batch starting at prompt i uses seed params.seed + i), and returns one Sample per
 // prompt: its commit order and first-step confidences. Those are the sampler's own values at its first
 // model call (StepEvent::confidence), so they are exact for every algorithm and temperature; a row whose
-// generated positions were not all scored then falls back to first_step_confidence. `progress(done, total)` is called after each batch.
+// generated positions were not all scored then falls back to first_step_confidence. `progress(done, total)`
+// is called after each batch.
 std::vector<Sample> decode_samples(Denoiser& model, const std::vector<std::vector<int32_t>>& prompts,
                                    const GenerationParams& params, int batch_size = 1,
                                    const std::function<void(size_t, size_t)>& progress = {});

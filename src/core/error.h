@@ -33,9 +33,7 @@ template <typename... Args>
 }  // namespace dc
 
 // DC_ASSERT(cond) or DC_ASSERT(cond, "hint"): invariant checks that stay on in Release builds.
-#define DC_ASSERT_1(cond) \
-  ((cond) ? (void)0 : ::dc::assert_fail(#cond, __FILE__, __LINE__, ""))
-#define DC_ASSERT_2(cond, msg) \
-  ((cond) ? (void)0 : ::dc::assert_fail(#cond, __FILE__, __LINE__, (msg)))
+#define DC_ASSERT_1(cond) ((cond) ? (void)0 : ::dc::assert_fail(#cond, __FILE__, __LINE__, ""))
+#define DC_ASSERT_2(cond, msg) ((cond) ? (void)0 : ::dc::assert_fail(#cond, __FILE__, __LINE__, (msg)))
 #define DC_ASSERT_PICK(_1, _2, NAME, ...) NAME
 #define DC_ASSERT(...) DC_ASSERT_PICK(__VA_ARGS__, DC_ASSERT_2, DC_ASSERT_1, unused)(__VA_ARGS__)

@@ -1,6 +1,7 @@
 // The contract between a model and the diffusion samplers (src/decode/): "given these canvases, give me
 // the logits that predict these positions". The samplers know nothing else about the network, so they can
-// be tested against a scripted fake, and the Dream model, a LLaDA model or a cached variant can be swapped in.
+// be tested against a scripted fake, and the Dream model, a LLaDA model or a cached variant can be swapped
+// in.
 #pragma once
 
 #include <cstdint>
