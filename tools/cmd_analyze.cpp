@@ -23,6 +23,7 @@
 #include "eval/generation.h"
 #include "generate/memory_budget.h"
 #include "generate/text_generator.h"
+#include "generation_flags.h"
 #include "model_path.h"
 
 namespace dc::cli {
@@ -35,8 +36,7 @@ struct AnalyzeOptions {
   bool chat = false;
   int limit = 0, batch_size = 1, threads = 0;
   std::vector<float> temperatures = {0.2f};
-  std::string alg = "entropy";
-  GenerationParams params;
+  GenerationFlags generation;  // steps = max-new-tokens: one token per step
   bool json = false;
   std::string report_dir;
   int local_k = 9;
@@ -85,10 +85,7 @@ std::vector<TextRequest> collect_prompts(const AnalyzeOptions& o) {
 }
 
 std::vector<analysis::RunSummary> decode_runs(const AnalyzeOptions& o) {
-  GenerationParams params = o.params;
-  params.alg = parse_alg(o.alg);
-  params.steps = params.max_new_tokens;
-  validate(params);
+  const GenerationParams params = o.generation.resolve();
   const std::vector<TextRequest> requests = collect_prompts(o);
   TextGenerator gen(resolve_model_dir(o.model));
   std::vector<std::vector<int32_t>> prompts;
@@ -150,8 +147,8 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
   auto* sub =
       app.add_subcommand("analyze", "AR-ness (local@k, global@k) and entropy sink of diffusion decoding");
   auto o = std::make_shared<AnalyzeOptions>();
-  o->params.max_new_tokens = 256;
-  o->params.top_p = 0.95f;
+  o->generation.params.max_new_tokens = 256;
+  o->generation.params.top_p = 0.95f;
   sub->add_option(
          "--order", o->order_files,
          "Saved generations: JSON lines of `generate --json` (order, prompt_tokens) or of --save-orders; "
@@ -174,18 +171,10 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
   sub->add_option("--temperature", o->temperatures, "Sampling temperature(s); one run per value")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--max-new-tokens", o->params.max_new_tokens,
-                  "Generated tokens L; steps = L (one token per step)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--alg", o->alg,
-                  "Remasking rule: entropy, maskgit_plus, topk_margin, low_confidence, random, origin")
-      ->capture_default_str();
-  sub->add_option("--alg-temp", o->params.alg_temp, "Position-draw temperature (0: most confident first)")
-      ->capture_default_str();
-  sub->add_option("--top-p", o->params.top_p, "Nucleus filter")->capture_default_str();
-  sub->add_option("--top-k", o->params.top_k, "Top-k filter (0: off)")->capture_default_str();
-  sub->add_option("--seed", o->params.seed, "Random seed")->capture_default_str();
+  GenerationFlagSet flags;
+  flags.steps_flag = "";      // one token per step
+  flags.temperature = false;  // --temperature above takes several values
+  add_generation_flags(sub, o->generation, flags);
   sub->add_option("--batch-size", o->batch_size, "Prompts decoded together")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

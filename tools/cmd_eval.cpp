@@ -22,6 +22,7 @@
 #include "eval/samples.h"
 #include "flag_checks.h"
 #include "generate/text_generator.h"
+#include "generation_flags.h"
 #include "model_path.h"
 #include "sandbox/sandbox.h"
 
@@ -32,11 +33,11 @@ namespace fs = std::filesystem;
 
 struct EvalCliOptions {
   std::string benchmark, dataset, data_dir, samples, model, out_dir, results, summary, cache_dir;
-  std::string prompt_style = "auto", alg = "entropy";
+  std::string prompt_style = "auto";
   bool json = false, no_progress = false, require_isolation = false;
   int workers = 0, n = 1, threads = 0, batch_size = 4;
   double min_time = 4.0, time_factor = 4.0, task_seconds = eval::kEvalPlusTaskSeconds;
-  GenerationParams params;
+  GenerationFlags generation;
 };
 
 std::string file_stem(const std::string& path) {
@@ -126,10 +127,7 @@ void run_eval(const EvalCliOptions& o) {
     fs::create_directories(out_dir);
     base = (fs::path(out_dir) / tag).string();
     set_num_threads(o.threads);
-    GenerationParams params = o.params;
-    params.alg = parse_alg(o.alg);
-    if (params.steps <= 0) params.steps = params.max_new_tokens;
-    validate(params);
+    const GenerationParams params = o.generation.resolve();
     TextGenerator gen(model_dir);
     bool chat = o.prompt_style == "instruct" || (o.prompt_style == "auto" && gen.special().dlm_pad >= 0);
     if (o.prompt_style != "auto" && o.prompt_style != "instruct" && o.prompt_style != "base") {
@@ -192,9 +190,8 @@ void run_eval(const EvalCliOptions& o) {
 
 DC_SUBCOMMAND("eval", [](CLI::App& app) {
   auto o = std::make_shared<EvalCliOptions>();
-  o->params.max_new_tokens = 512;
-  o->params.steps = 0;
-  o->params.temperature = 0.0f;
+  o->generation.params.max_new_tokens = 512;
+  o->generation.params.temperature = 0.0f;
   auto* sub =
       app.add_subcommand("eval", "Score a model or samples on HumanEval(+) / MBPP(+) (EvalPlus rules)");
   sub->add_option("--benchmark", o->benchmark,
@@ -238,16 +235,9 @@ DC_SUBCOMMAND("eval", [](CLI::App& app) {
       ->capture_default_str()
       ->check(int_range(1, 4096));
   sub->add_option("--threads", o->threads, "Threads for the model (0: all cores)")->capture_default_str();
-  sub->add_option("--max-new-tokens", o->params.max_new_tokens, "Generated slots")->capture_default_str();
-  sub->add_option("--steps", o->params.steps, "Denoising steps (default: max-new-tokens)");
-  sub->add_option("--alg", o->alg, "origin|maskgit_plus|topk_margin|entropy|low_confidence|random")
-      ->capture_default_str();
-  sub->add_option("--alg-temp", o->params.alg_temp, "Position sampling temperature")->capture_default_str();
-  sub->add_option("--temperature", o->params.temperature, "Token temperature (0: greedy)")
-      ->capture_default_str();
-  sub->add_option("--top-p", o->params.top_p, "Nucleus filter (1: off)")->capture_default_str();
-  sub->add_option("--top-k", o->params.top_k, "Top-k filter (0: off)")->capture_default_str();
-  sub->add_option("--seed", o->params.seed, "Seed (sample j uses seed + j)")->capture_default_str();
+  GenerationFlagSet flags;
+  flags.seed_help = "Seed (sample j uses seed + j)";
+  add_generation_flags(sub, o->generation, flags);
   sub->callback([o] { run_eval(*o); });
 });
 

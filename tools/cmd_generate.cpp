@@ -14,6 +14,7 @@
 #include "core/thread_pool.h"
 #include "generate/canvas_view.h"
 #include "generate/text_generator.h"
+#include "generation_flags.h"
 #include "kernels/ops.h"
 #include "model_path.h"
 
@@ -23,10 +24,8 @@ namespace {
 struct GenerateOptions {
   std::string model, prompt, prompt_file, batch_file, system = "You are a helpful assistant.";
   bool chat = false, visual = false, json = false;
-  bool steps_given = false;  // --steps on the command line; otherwise steps = max-new-tokens
   int threads = 0, batch_size = 4;
-  std::string alg = "entropy";
-  GenerationParams params;
+  GenerationFlags generation;
 };
 
 // Prompts of a --batch-file: one JSON object per line, {"prompt": "...", "chat": bool?, "system": "..."?}.
@@ -76,9 +75,7 @@ std::vector<TextRequest> collect_requests(const GenerateOptions& o) {
 
 void run_generate(GenerateOptions o) {
   set_num_threads(o.threads);
-  o.params.alg = parse_alg(o.alg);
-  if (!o.steps_given) o.params.steps = o.params.max_new_tokens;
-  validate(o.params);
+  const GenerationParams params = o.generation.resolve();
   const std::string model_dir = resolve_model_dir(o.model);
   std::vector<TextRequest> requests = collect_requests(o);
   TextGenerator gen(model_dir);
@@ -109,7 +106,7 @@ void run_generate(GenerateOptions o) {
       std::fflush(view_out);
     };
   }
-  std::vector<TextResult> results = gen.generate(requests, o.params, o.batch_size, on_step);
+  std::vector<TextResult> results = gen.generate(requests, params, o.batch_size, on_step);
 
   double seconds = 0;
   int64_t tokens = 0;
@@ -126,19 +123,17 @@ void run_generate(GenerateOptions o) {
     }
   }
   std::cout.flush();
-  std::fprintf(stderr,
-               "diffucoder: %lld tokens, %d steps, %.2f s, %.1f tokens/s (%zu prompt%s, %d threads, %s)\n",
-               (long long)tokens, o.params.steps, seconds, seconds > 0 ? double(tokens) / seconds : 0.0,
-               results.size(), results.size() == 1 ? "" : "s", global_pool().size(),
-               kernels::isa_name(kernels::active_isa()));
+  std::fprintf(
+      stderr, "diffucoder: %lld tokens, %d steps, %.2f s, %.1f tokens/s (%zu prompt%s, %d threads, %s)\n",
+      (long long)tokens, params.steps, seconds, seconds > 0 ? double(tokens) / seconds : 0.0, results.size(),
+      results.size() == 1 ? "" : "s", global_pool().size(), kernels::isa_name(kernels::active_isa()));
 }
 
 DC_SUBCOMMAND("generate", [](CLI::App& app) {
   auto o = std::make_shared<GenerateOptions>();
-  o->params.max_new_tokens = 256;
-  o->params.steps = 0;
-  o->params.temperature = 0.2f;
-  o->params.top_p = 0.95f;
+  o->generation.params.max_new_tokens = 256;
+  o->generation.params.temperature = 0.2f;
+  o->generation.params.top_p = 0.95f;
   auto* sub = app.add_subcommand("generate", "Generate text by masked diffusion");
   sub->add_option("--model", o->model, "Model folder (config.json, safetensors, tokenizer files)");
   sub->add_option("--prompt", o->prompt, "Prompt text");
@@ -148,27 +143,11 @@ DC_SUBCOMMAND("generate", [](CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--chat", o->chat, "Wrap the prompt in the instruct chat format");
   sub->add_option("--system", o->system, "System message for --chat")->capture_default_str();
-  sub->add_option("--max-new-tokens", o->params.max_new_tokens, "Generated slots")->capture_default_str();
-  auto* steps = sub->add_option("--steps", o->params.steps, "Denoising steps (default: max-new-tokens)");
-  sub->add_option("--alg", o->alg, "origin|maskgit_plus|topk_margin|entropy|low_confidence|random")
-      ->capture_default_str();
-  sub->add_option("--alg-temp", o->params.alg_temp, "Position sampling temperature (0: top-k)")
-      ->capture_default_str();
-  sub->add_option("--temperature", o->params.temperature, "Token temperature (0: greedy)")
-      ->capture_default_str();
-  sub->add_option("--top-p", o->params.top_p, "Nucleus filter (1: off)")->capture_default_str();
-  sub->add_option("--top-k", o->params.top_k, "Top-k filter (0: off)")->capture_default_str();
-  sub->add_option("--block-length", o->params.block_length, "Semi-autoregressive block length (0: off)")
-      ->capture_default_str();
-  sub->add_option("--eps", o->params.eps, "Final time of the schedule")->capture_default_str();
-  sub->add_option("--seed", o->params.seed, "Random seed")->capture_default_str();
+  add_generation_flags(sub, o->generation);
   sub->add_option("--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   sub->add_flag("--visual", o->visual, "Show the canvas being denoised");
   sub->add_flag("--json", o->json, "One JSON object per prompt on stdout");
-  sub->callback([o, steps] {
-    o->steps_given = steps->count() > 0;
-    run_generate(*o);
-  });
+  sub->callback([o] { run_generate(*o); });
 });
 
 }  // namespace

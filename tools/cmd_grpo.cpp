@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "eval/generation.h"
+#include "generation_flags.h"
 #include "model/checkpoint.h"
 #include "model/special_tokens.h"
 #include "model_path.h"
@@ -28,12 +29,13 @@
 namespace {
 
 struct GrpoCli {
-  std::string model, tasks, out, estimator = "coupled", advantage = "leave-one-out", alg = "entropy";
+  std::string model, tasks, out, estimator = "coupled", advantage = "leave-one-out";
   std::string system{dc::kDefaultSystemPrompt};
   int threads = 0, max_prompt_tokens = 200;
   int64_t warmup = 0;
   bool allow_missing_layers = false;
   dc::rl::RewardOptions reward;
+  dc::cli::GenerationFlags rollout;  // the rollouts' sampler (its seed derives from --seed and the step)
   dc::rl::GrpoOptions o;
 };
 
@@ -49,7 +51,7 @@ void run_grpo(GrpoCli& c) {
   if (c.threads > 0) dc::set_num_threads(c.threads);
   c.o.estimator.kind = dc::rl::parse_estimator(c.estimator);
   c.o.advantage = dc::rl::parse_advantage(c.advantage);
-  c.o.rollout.alg = dc::parse_alg(c.alg);
+  c.o.rollout = c.rollout.resolve();
   c.o.adam.warmup_steps = c.warmup;
   c.o.out_dir = c.out;
   dc::rl::validate(c.o);  // every option checked before anything is loaded
@@ -119,10 +121,9 @@ DC_SUBCOMMAND("grpo", [](CLI::App& app) {
   o.adam.beta2 = 0.99;
   o.adam.weight_decay = 0.1;
   o.adam.clip = 0.2;
-  o.rollout.max_new_tokens = 256;
-  o.rollout.steps = 256;
-  o.rollout.temperature = 1.2f;
-  o.rollout.top_p = 0.95f;
+  g.rollout.params.max_new_tokens = 256;
+  g.rollout.params.temperature = 1.2f;
+  g.rollout.params.top_p = 0.95f;
   auto* sub =
       app.add_subcommand("grpo", "coupled-GRPO reinforcement learning with code rewards from the sandbox");
   sub->add_option("--model", g.model, "policy to start from (default: the bundled model)");
@@ -154,12 +155,10 @@ DC_SUBCOMMAND("grpo", [](CLI::App& app) {
   sub->add_option("--weight-decay", o.adam.weight_decay, "AdamW decoupled weight decay")
       ->capture_default_str();
   sub->add_option("--max-grad-norm", o.adam.clip, "gradient clipping (0: off)")->capture_default_str();
-  sub->add_option("--max-new-tokens", o.rollout.max_new_tokens, "completion length")->capture_default_str();
-  sub->add_option("--rollout-steps", o.rollout.steps, "denoising steps per rollout")->capture_default_str();
-  sub->add_option("--alg", g.alg, "remasking order of the rollouts")->capture_default_str();
-  sub->add_option("--temperature", o.rollout.temperature, "rollout temperature")->capture_default_str();
-  sub->add_option("--top-p", o.rollout.top_p, "rollout nucleus")->capture_default_str();
-  sub->add_option("--top-k", o.rollout.top_k, "rollout top-k (0: off)")->capture_default_str();
+  dc::cli::GenerationFlagSet rollout_flags;
+  rollout_flags.steps_flag = "--rollout-steps";  // --steps counts RL steps here
+  rollout_flags.seed = false;
+  dc::cli::add_generation_flags(sub, g.rollout, rollout_flags);
   sub->add_option("--max-prompt-tokens", g.max_prompt_tokens, "longer prompts are left out")
       ->capture_default_str();
   sub->add_option("--system", g.system, "system prompt")->capture_default_str();

@@ -1,0 +1,34 @@
+// The shared generation flags (see generation_flags.h).
+#include "generation_flags.h"
+
+namespace dc::cli {
+
+GenerationParams GenerationFlags::resolve() const {
+  GenerationParams p = params;
+  p.alg = parse_alg(alg);
+  if (!steps || steps->count() == 0) p.steps = p.max_new_tokens;
+  validate(p);
+  return p;
+}
+
+void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFlagSet& which) {
+  GenerationParams& p = g.params;
+  sub->add_option("--max-new-tokens", p.max_new_tokens, "Generated slots")->capture_default_str();
+  if (!which.steps_flag.empty())
+    g.steps = sub->add_option(which.steps_flag, p.steps, "Denoising steps (default: max-new-tokens)");
+  sub->add_option("--alg", g.alg,
+                  "Remasking rule: origin|maskgit_plus|topk_margin|entropy|low_confidence|random")
+      ->capture_default_str();
+  sub->add_option("--alg-temp", p.alg_temp, "Position sampling temperature (0: the most confident first)")
+      ->capture_default_str();
+  if (which.temperature)
+    sub->add_option("--temperature", p.temperature, "Token temperature (0: greedy)")->capture_default_str();
+  sub->add_option("--top-p", p.top_p, "Nucleus filter (1: off)")->capture_default_str();
+  sub->add_option("--top-k", p.top_k, "Top-k filter (0: off)")->capture_default_str();
+  sub->add_option("--block-length", p.block_length, "Semi-autoregressive block length (0: off)")
+      ->capture_default_str();
+  sub->add_option("--eps", p.eps, "Final time of the schedule")->capture_default_str();
+  if (which.seed) sub->add_option("--seed", p.seed, which.seed_help)->capture_default_str();
+}
+
+}  // namespace dc::cli

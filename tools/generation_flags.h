@@ -1,0 +1,33 @@
+// The generation flags shared by `generate`, `eval`, `analyze` and `grpo`: one definition of each
+// (--max-new-tokens, --steps, --alg, --alg-temp, --temperature, --top-p, --top-k, --block-length, --eps,
+// --seed), resolved and validated before any model is loaded.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "decode/params.h"
+
+namespace dc::cli {
+
+// Which flags a command takes, and under what names where they differ.
+struct GenerationFlagSet {
+  std::string steps_flag = "--steps";  // "" = no steps flag: steps = max-new-tokens (one token per step)
+  bool temperature = true;             // false: the command defines its own (analyze takes several)
+  bool seed = true;                    // false: the command's --seed means more than the sampler's
+  std::string seed_help = "Random seed";
+};
+
+struct GenerationFlags {
+  GenerationParams params;  // defaults: set the fields before add_generation_flags to change them
+  std::string alg = "entropy";
+  const CLI::Option* steps = nullptr;
+
+  // --alg parsed, steps = max-new-tokens unless given, every field validated. Throws dc::Error (one line).
+  GenerationParams resolve() const;
+};
+
+void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFlagSet& which = {});
+
+}  // namespace dc::cli
