@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <system_error>
 
@@ -91,13 +92,21 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
     ++generation_;
   }
   start_cv_.notify_all();
-  {
+  // The workers run `fn` too: whatever the caller's share does, wait for them before leaving (and
+  // before `fn` can go out of scope), then pass the caller's exception on.
+  std::exception_ptr error;
+  try {
     InJob in_job;
     fn(0);
+  } catch (...) {
+    error = std::current_exception();
   }
-  std::unique_lock<std::mutex> lk(mu_);
-  done_cv_.wait(lk, [&] { return pending_ == 0; });
-  job_ = nullptr;
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <thread>
 #include <vector>
@@ -74,6 +75,19 @@ TEST(ThreadPool, NestingThatNeedsTheWorkersIsRefused) {
   EXPECT_EQ(refused.load(), 2);  // from the caller and from the worker
   // The pool still works afterwards.
   EXPECT_NE(partitioned_sum(pool, 1000, 3), 0.0);
+}
+
+TEST(ThreadPool, AnExceptionOfTheCallersShareWaitsForTheWorkers) {
+  ThreadPool pool(3);
+  std::atomic<int> finished{0};
+  EXPECT_THROW(pool.run_on_all([&](int t) {
+    if (t == 0) throw Error("caller's share failed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ++finished;
+  }),
+               Error);
+  EXPECT_EQ(finished.load(), 2);  // both workers were done when the exception came out
+  EXPECT_NE(partitioned_sum(pool, 1000, 5), 0.0);
 }
 
 TEST(ThreadPool, ThreadCountIsCapped) {
