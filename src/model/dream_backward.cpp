@@ -3,6 +3,7 @@
 #include "model/dream_backward.h"
 #include "model/dream_tensors.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -20,6 +21,10 @@ int64_t DreamParams::numel() const {
   int64_t n = 0;
   for (const ParamTensor& t : tensors) n += int64_t(t.data.size());
   return n;
+}
+
+void DreamParams::set_zero() {
+  for (ParamTensor& t : tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
 }
 
 DreamParams dream_params_zeros(const ModelConfig& c) {

@@ -49,6 +49,7 @@ struct DreamParams {
   float* lm_head() { return config.tie_word_embeddings ? embed() : tensors.back().data.data(); }
   const float* lm_head() const { return config.tie_word_embeddings ? embed() : tensors.back().data.data(); }
   int64_t numel() const;
+  void set_zero();  // every element 0 (gradients before a step)
 };
 
 // Names and shapes for `cfg` (data zero-filled).

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -16,7 +15,7 @@
 #include "core/mapped_file.h"
 #include "decode/sampler.h"
 #include "model/checkpoint.h"
-#include "model/safetensors.h"
+#include "train/epoch_order.h"
 #include "train/finite_checks.h"
 #include "train/loss_curve.h"
 #include "train/params_denoiser.h"
@@ -30,24 +29,11 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // Stream ids of the step RNGs (forks of the seed's generator).
-constexpr uint64_t kOrderStream = 1ull << 41, kRolloutStream = 1ull << 42, kMaskStream = 1ull << 43;
+// (The prompt order uses train::kEpochOrderStream, 1 << 41.)
+constexpr uint64_t kRolloutStream = 1ull << 42, kMaskStream = 1ull << 43;
 
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-void zero(DreamParams& g) {
-  for (ParamTensor& t : g.tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
-}
-
-// Prompt slot c (0, 1, ...) is prompt perm_e[c % n] of epoch e = c / n (a shuffle drawn from (seed, e)).
-size_t prompt_of_slot(int64_t c, size_t n, uint64_t seed) {
-  const int64_t e = c / int64_t(n);
-  std::vector<size_t> perm(n);
-  for (size_t i = 0; i < n; ++i) perm[i] = i;
-  Rng r = Rng(seed).fork(kOrderStream + uint64_t(e));
-  for (size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[r.below(uint64_t(i + 1))]);
-  return perm[size_t(c % int64_t(n))];
 }
 
 // Tokens up to and including the first end token (all of them when there is none).
@@ -70,20 +56,6 @@ struct Group {
 std::vector<std::vector<double>> estimate(const DreamParams& p, const LogpBatch& b, DreamTape& tape) {
   dream_forward_head(p, b.tokens.data(), b.B, b.N, nullptr, b.head, tape);
   return combine_logp(b, tape.row_loss);
-}
-
-void save_reference(const std::string& path, const DreamParams& ref) {
-  save_dream_params(ref, path, DType::F32);
-}
-
-void load_into(const std::string& path, DreamParams& p) {
-  SafetensorsFile f(path);
-  for (ParamTensor& t : p.tensors) {
-    const TensorView& tv = f.get(t.name);
-    if (tv.dtype != DType::F32 || tv.shape != t.shape)
-      throw_error("{}: tensor '{}' has the wrong type or shape", path, t.name);
-    std::memcpy(t.data.data(), tv.data, t.data.size() * 4);
-  }
 }
 
 json stats_json(const GrpoStepStats& s) {
@@ -176,7 +148,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
     DreamParams loaded = dream_params_from_checkpoint(Checkpoint::open(ck));
     if (loaded.numel() != policy.numel()) throw_error("{}: the checkpoint's model differs from this one", ck);
     policy = std::move(loaded);
-    load_into(ck + "/reference.safetensors", ref);
+    train::load_f32_tensors(ck + "/reference.safetensors", "", ref);
     train::load_optimizer_moments(ck + "/optimizer.safetensors", opt);
     step = st.at("step").get<int64_t>();
     for (const json& j : train::keep_metrics_until(metrics_path, step))
@@ -197,6 +169,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
   const int G = o.group_size;
   DreamParams grads = dream_params_zeros(cfg);
   DreamTape tape;
+  train::EpochOrder prompt_order(int64_t(prompts.size()), o.seed);
   train::ParamsDenoiser denoiser(policy, mask);
   const auto t_start = Clock::now();
   const int64_t first = step;
@@ -207,7 +180,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
                   train::latest_checkpoint(o.out_dir));
     res.checkpoint = train::publish_checkpoint(o.out_dir, s, [&](const std::string& tmp) {
       train::write_model_folder(tmp, policy, DType::F32, o.tokenizer_dir);
-      save_reference(tmp + "/reference.safetensors", ref);
+      save_dream_params(ref, tmp + "/reference.safetensors", DType::F32);
       json st = shape;
       st["step"] = s;
       train::write_optimizer_state(tmp, opt, st, "grpo_state.json");
@@ -225,7 +198,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
     int64_t flat = 0, rollout_tokens = 0, arness_n = 0;
     for (int i = 0; i < o.prompts_per_step; ++i) {
       Group grp;
-      grp.prompt = prompt_of_slot(step * o.prompts_per_step + i, prompts.size(), o.seed);
+      grp.prompt = size_t(prompt_order.at(step * o.prompts_per_step + i));
       GenerationParams gp = o.rollout;
       gp.seed = Rng(o.seed).fork(kRolloutStream + uint64_t(step * o.prompts_per_step + i)).next_u64();
       auto t0 = Clock::now();
@@ -293,7 +266,9 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
           plans.push_back(
               make_mask_plan(o.estimator, prompts[grp.prompt], c, scored_length(c, o.end_ids), mask, t, rng));
         grp.batches[size_t(i)] = make_logp_batch(plans, grp.completions);
-        if (i > 0 || mu > 1) grp.old[size_t(i)] = estimate(policy, grp.batches[size_t(i)], tape);
+        // With one inner iteration old == current (rho = 1); otherwise every iteration's old log-probs,
+        // which also give the spread below.
+        if (mu > 1) grp.old[size_t(i)] = estimate(policy, grp.batches[size_t(i)], tape);
         if (o.objective.beta != 0) grp.ref[size_t(i)] = estimate(ref, grp.batches[size_t(i)], tape);
       }
     }
@@ -321,7 +296,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
     double loss_sum = 0, kl_sum = 0, clip_sum = 0;
     int64_t objective_n = 0;
     for (int i = 0; i < mu; ++i) {
-      zero(grads);
+      grads.set_zero();
       for (Group& grp : groups) {
         t0 = Clock::now();
         const LogpBatch& b = grp.batches[size_t(i)];

@@ -76,15 +76,19 @@ void write_optimizer_state(const std::string& dir, AdamW& opt, const json& state
   write_file_atomic(dir + "/" + state_file, state.dump(2) + "\n");
 }
 
-void load_optimizer_moments(const std::string& path, AdamW& opt) {
+void load_f32_tensors(const std::string& path, const std::string& prefix, DreamParams& p) {
   SafetensorsFile f(path);
-  for (auto [prefix, p] : {std::pair<const char*, DreamParams*>{"m.", &opt.m()}, {"v.", &opt.v()}})
-    for (ParamTensor& t : p->tensors) {
-      const TensorView& tv = f.get(prefix + t.name);
-      if (tv.dtype != DType::F32 || tv.shape != t.shape)
-        throw_error("{}: optimizer tensor '{}{}' has the wrong type or shape", path, prefix, t.name);
-      std::memcpy(t.data.data(), tv.data, t.data.size() * 4);
-    }
+  for (ParamTensor& t : p.tensors) {
+    const TensorView& tv = f.get(prefix + t.name);
+    if (tv.dtype != DType::F32 || tv.shape != t.shape)
+      throw_error("{}: tensor '{}{}' has the wrong type or shape", path, prefix, t.name);
+    std::memcpy(t.data.data(), tv.data, t.data.size() * 4);
+  }
+}
+
+void load_optimizer_moments(const std::string& path, AdamW& opt) {
+  load_f32_tensors(path, "m.", opt.m());
+  load_f32_tensors(path, "v.", opt.v());
 }
 
 void check_resume_state(const std::string& state_path, const json& state, const json& expected) {

@@ -36,6 +36,11 @@ void write_optimizer_state(const std::string& dir, AdamW& opt, const nlohmann::j
                            const std::string& state_file = "trainer_state.json");
 void load_optimizer_moments(const std::string& path, AdamW& opt);
 
+// Fills every tensor of `p` from the F32 tensor "<prefix><name>" of the safetensors file `path` (a
+// reference model, optimizer moments); throws dc::Error naming the file for a missing tensor or another
+// dtype or shape.
+void load_f32_tensors(const std::string& path, const std::string& prefix, DreamParams& p);
+
 // Checks that the state saved in a checkpoint has the same values as `expected` for each of its keys
 // (what a resumed run must share with the one that wrote it); throws dc::Error naming the first mismatch.
 void check_resume_state(const std::string& state_path, const nlohmann::json& state,

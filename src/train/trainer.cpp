@@ -18,6 +18,7 @@
 #include "model/safetensors.h"
 #include "model/safetensors_writer.h"
 #include "train/diffusion_batch.h"
+#include "train/epoch_order.h"
 #include "train/finite_checks.h"
 #include "train/loss_curve.h"
 #include "train/run_folder.h"
@@ -30,35 +31,8 @@ using json = nlohmann::json;
 namespace {
 
 // Stream ids of the step RNGs (forks of the seed's generator).
-constexpr uint64_t kMaskStream = 0, kValStream = 1ull << 40, kOrderStream = 1ull << 41;
-
-// The data loader: sample number c (0, 1, ...) is sequence perm_e[c % size] of epoch e = c / size, where
-// perm_e is a Fisher-Yates shuffle drawn from (seed, e). Its whole state is c.
-class Loader {
- public:
-  Loader(const TokenDataset& d, uint64_t seed) : d_(d), seed_(seed) {}
-  void read(int64_t c, TokenSequence& out) {
-    const int64_t n = d_.size(), e = c / n;
-    if (e != epoch_) {
-      perm_.resize(size_t(n));
-      for (int64_t i = 0; i < n; ++i) perm_[size_t(i)] = i;
-      Rng r = Rng(seed_).fork(kOrderStream + uint64_t(e));
-      for (int64_t i = n - 1; i > 0; --i) std::swap(perm_[size_t(i)], perm_[r.below(uint64_t(i + 1))]);
-      epoch_ = e;
-    }
-    d_.get(perm_[size_t(c % n)], out);
-  }
-
- private:
-  const TokenDataset& d_;
-  uint64_t seed_;
-  int64_t epoch_ = -1;
-  std::vector<int64_t> perm_;
-};
-
-void zero(DreamParams& g) {
-  for (ParamTensor& t : g.tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
-}
+// The data order's stream is train::kEpochOrderStream (1 << 41).
+constexpr uint64_t kMaskStream = 0, kValStream = 1ull << 40;
 
 }  // namespace
 
@@ -125,7 +99,7 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
 
   DreamParams grads = dream_params_zeros(params.config);
   DreamTape tape;
-  Loader loader(data, o.seed);
+  EpochOrder order(data.size(), o.seed);
   std::vector<TokenSequence> seqs(static_cast<size_t>(o.batch));
   TrainResult res;
   res.step = step;
@@ -153,11 +127,12 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
   while (step < last) {
     const int64_t s = step + 1;
     const auto t0 = std::chrono::steady_clock::now();
-    zero(grads);
+    grads.set_zero();
     const double anneal = o.anneal_steps > 0 ? std::min(1.0, double(s) / double(o.anneal_steps)) : 1.0;
     double loss = 0;
     for (int64_t k = 0; k < o.accum; ++k) {
-      for (int64_t b = 0; b < o.batch; ++b) loader.read((step * o.accum + k) * o.batch + b, seqs[size_t(b)]);
+      for (int64_t b = 0; b < o.batch; ++b)
+        data.get(order.at((step * o.accum + k) * o.batch + b), seqs[size_t(b)]);
       Rng rng = Rng(o.seed).fork(kMaskStream + uint64_t(step * o.accum + k));
       DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, o.mask_eps, anneal, rng);
       // Average over micro-batches: each one's loss is already normalised by its masked count.
