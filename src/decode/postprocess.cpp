@@ -5,10 +5,9 @@
 namespace dc {
 
 std::vector<int32_t> postprocess_instruct(std::span<const int32_t> tokens, int32_t dlm_pad, int32_t im_end) {
-  const auto cut = std::find(tokens.begin(), tokens.end(), dlm_pad);
-  std::vector<int32_t> out(tokens.begin(), cut);
-  if (!out.empty() && out.back() == im_end) out.pop_back();
-  return out;
+  const auto fill = std::find(tokens.begin(), tokens.end(), dlm_pad);
+  const auto turn_end = std::find(tokens.begin(), fill, im_end);
+  return std::vector<int32_t>(tokens.begin(), turn_end);
 }
 
 std::vector<int32_t> postprocess_base(std::span<const int32_t> tokens, int32_t end_of_text) {

@@ -8,8 +8,9 @@
 
 namespace dc {
 
-// Instruct / cpGRPO checkpoints: keep the tokens before the first `dlm_pad`, then drop one trailing
-// `im_end` if the kept part ends with it.
+// Instruct / cpGRPO checkpoints: keep the tokens before the first `dlm_pad` and before the first `im_end`.
+// The assistant's turn ends at `im_end`; the chat template follows it with "\n" before the fill, so the
+// SPEC's "strip a trailing im_end" alone would leave "<|im_end|>\n" on answers of such models.
 std::vector<int32_t> postprocess_instruct(std::span<const int32_t> tokens, int32_t dlm_pad, int32_t im_end);
 
 // Base / Dream checkpoints: keep the tokens before the first `end_of_text`.

@@ -58,7 +58,7 @@ class TextGenerator {
                                    const std::function<void(size_t, size_t)>& on_batch = {});
 
   // Post-processing: instruct checkpoints (chat requests when the vocabulary has <|dlm_pad|>) cut at the
-  // first <|dlm_pad|> and drop a trailing <|im_end|>; otherwise cut at the first <|endoftext|>.
+  // first <|dlm_pad|> and the first <|im_end|>; otherwise cut at the first <|endoftext|>.
   std::vector<int32_t> postprocess(std::span<const int32_t> generated, bool chat) const;
 
  private:

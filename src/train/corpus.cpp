@@ -23,10 +23,27 @@ InMemoryDataset text_corpus(const Tokenizer& tok, const std::vector<std::string>
   return InMemoryDataset::from_stream(stream, seq_len);
 }
 
+TokenSequence sft_sequence(const Tokenizer& tok, const std::string& templated_prompt,
+                           const std::string& response, const SftLayout& layout, int64_t seq_len) {
+  TokenSequence s;
+  s.tokens = tok.encode(templated_prompt);
+  s.prompt_len = int64_t(s.tokens.size());
+  const std::vector<int32_t> resp = tok.encode(response);
+  s.tokens.insert(s.tokens.end(), resp.begin(), resp.end());
+  // The chat template closes every turn with "<|im_end|>\n"; the reward's format rule (SPEC §6) expects
+  // the decoded completion to end with "```\n", which is that newline once special tokens are removed.
+  s.tokens.push_back(layout.im_end);
+  s.tokens.insert(s.tokens.end(), layout.newline.begin(), layout.newline.end());
+  if (int64_t(s.tokens.size()) > seq_len) return {};
+  s.tokens.resize(size_t(seq_len), layout.pad);
+  return s;
+}
+
 SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_len, int32_t im_end,
                      int32_t pad) {
   std::istringstream in(read_file(path));
   std::vector<TokenSequence> seqs;
+  const SftLayout layout = SftLayout::of(tok, im_end, pad);
   int64_t skipped = 0, line_no = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
@@ -36,17 +53,12 @@ SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_
         !j.contains("response") || !j["response"].is_string())
       throw_error("{}:{}: expected a JSON object with string fields \"prompt\" and \"response\"", path,
                   line_no);
-    TokenSequence s;
-    s.tokens = tok.encode(instruct_prompt(j["prompt"].get<std::string>()));
-    s.prompt_len = int64_t(s.tokens.size());
-    const std::vector<int32_t> resp = tok.encode(j["response"].get<std::string>());
-    s.tokens.insert(s.tokens.end(), resp.begin(), resp.end());
-    s.tokens.push_back(im_end);
-    if (int64_t(s.tokens.size()) > seq_len) {
+    TokenSequence s = sft_sequence(tok, instruct_prompt(j["prompt"].get<std::string>()),
+                                   j["response"].get<std::string>(), layout, seq_len);
+    if (s.tokens.empty()) {
       ++skipped;
       continue;
     }
-    s.tokens.resize(size_t(seq_len), pad);
     seqs.push_back(std::move(s));
   }
   if (seqs.empty())

@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "tokenizer/chat_template.h"
+#include "train/corpus.h"
 #include "train/data.h"
 
 namespace dc::train {
@@ -186,21 +187,17 @@ DataBuildStats build_sft_shards(const Tokenizer& tok, const std::vector<std::str
   }
   if (examples.empty()) throw_error("{}: no examples", jsonl_files.front());
 
-  // Tokenize: prompt (never masked), response, <|im_end|>, <|dlm_pad|> fill.
-  const size_t L = size_t(opt.seq_len);
+  // Tokenize (train/corpus.h: prompt never masked, response, turn end, <|dlm_pad|> fill); a sample that
+  // does not fit is left empty and skipped.
+  const SftLayout layout = SftLayout::of(tok, im_end, pad);
   std::vector<std::vector<int32_t>> seqs(examples.size());
   std::vector<uint32_t> plen(examples.size(), 0);
   global_pool().parallel_for(int64_t(examples.size()), [&](int64_t b, int64_t e, int) {
     for (int64_t i = b; i < e; ++i) {
-      std::vector<int32_t> t = tok.encode(examples[size_t(i)].prompt);
-      const size_t p = t.size();
-      const std::vector<int32_t> r = tok.encode(examples[size_t(i)].response);
-      t.insert(t.end(), r.begin(), r.end());
-      t.push_back(im_end);
-      if (t.size() > L) continue;  // too long: left empty, skipped
-      t.resize(L, pad);
-      seqs[size_t(i)] = std::move(t);
-      plen[size_t(i)] = uint32_t(p);
+      TokenSequence s =
+          sft_sequence(tok, examples[size_t(i)].prompt, examples[size_t(i)].response, layout, opt.seq_len);
+      seqs[size_t(i)] = std::move(s.tokens);
+      plen[size_t(i)] = uint32_t(s.prompt_len);
     }
   });
 

@@ -223,8 +223,8 @@ TEST(Postprocess, InstructCutsAtPadAndStripsImEnd) {
   const int32_t PAD = 1005, END = 1001;
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5, END, PAD, PAD, 7}, PAD, END),
             (std::vector<int32_t>{4, 5}));
-  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, END, 5, PAD}, PAD, END),
-            (std::vector<int32_t>{4, END, 5}));
+  EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, END, 5, PAD}, PAD, END), (std::vector<int32_t>{4}))
+      << "the turn ends at <|im_end|>, even when the template's newline follows it";
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5}, PAD, END), (std::vector<int32_t>{4, 5}));
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{PAD, 4}, PAD, END), (std::vector<int32_t>{}));
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{}, PAD, END), (std::vector<int32_t>{}));

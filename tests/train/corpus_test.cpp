@@ -1,5 +1,5 @@
 // Training sets built from user files (train/corpus.h) with the tiny model's tokenizer: SFT samples keep
-// the templated prompt unmasked, end the response with <|im_end|> and fill with <|dlm_pad|>; text files are
+// the templated prompt unmasked, end the response with <|im_end|>\n and fill with <|dlm_pad|>; text files are
 // joined with the separator and cut into full sequences.
 #include <gtest/gtest.h>
 
@@ -44,6 +44,7 @@ TEST(Corpus, SftSampleLayout) {
   size_t i = prompt.size();
   for (int32_t id : resp) EXPECT_EQ(s.tokens[i++], id);
   EXPECT_EQ(s.tokens[i++], im_end);
+  for (int32_t id : tok.encode("\n")) EXPECT_EQ(s.tokens[i++], id);
   for (; i < s.tokens.size(); ++i) EXPECT_EQ(s.tokens[i], pad);
 }
 

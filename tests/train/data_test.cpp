@@ -195,7 +195,8 @@ TEST(Data, SftSequencesFollowTheChatTemplate) {
         EXPECT_TRUE(seen.insert(i).second) << "example " << i << " twice";
         const auto r = tok().encode(ex[size_t(i)].second);
         want.insert(want.end(), r.begin(), r.end());
-        want.push_back(im_end);
+        want.push_back(im_end);  // the turn end "<|im_end|>\n", then the fill
+        for (int32_t id : tok().encode("\n")) want.push_back(id);
         want.resize(96, pad);
         EXPECT_EQ(s.tokens, want);
       }
