@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
-#include "model/dream_random.h"
+#include "model/random_checkpoint.h"
 #include "model/safetensors_writer.h"
 
 namespace {
@@ -34,7 +34,7 @@ long rss_kib() {
 // Header-only shards extended to full length with ftruncate: every byte of data reads as zero.
 void write_sparse_checkpoint(const std::string& dir, const dc::ModelConfig& c, int shards) {
   std::ofstream(dir + "/config.json") << dc::model_config_to_json(c);
-  const auto shapes = dc::dream_tensor_shapes(c);
+  const auto shapes = dc::tensor_shapes(c);
   std::map<std::string, std::string> weight_map;
   uint64_t total = 0;
   const size_t per = (shapes.size() + size_t(shards) - 1) / size_t(shards);

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) set_num_threads(threads);
 
-  const DreamParams params = dream_params_from_checkpoint(Checkpoint::open(model));
+  const ModelParams params = params_from_checkpoint(Checkpoint::open(model));
   const Tokenizer tok = Tokenizer::load(model);
   const std::string question = read_file(prompt_file.empty() ? model + "/prompt.txt" : prompt_file);
   const std::vector<int32_t> prompt = tok.encode(instruct_prompt(question));
@@ -100,10 +100,10 @@ int main(int argc, char** argv) {
     eo.kind = kind;
     const bool single = kind == Estimator::FullMask || kind == Estimator::D1;
     const int draws = single && equal_passes ? 1 + 2 * eo.mask_pairs : 1;
-    DreamTape tape;
+    TrainTape tape;
     // One estimate (averaged over `draws` independent plans) of every rollout's log-likelihood; with
     // `g`, also adds the gradient of their sum into g.
-    auto estimate = [&](uint64_t seed, DreamParams* g) {
+    auto estimate = [&](uint64_t seed, ModelParams* g) {
       Rng rng = Rng(seed).fork(uint64_t(kind));
       std::vector<double> ll(static_cast<size_t>(rollouts), 0.0);
       for (int d = 0; d < draws; ++d) {
@@ -112,14 +112,14 @@ int main(int argc, char** argv) {
         for (int r = 0; r < rollouts; ++r)
           plans.push_back(make_mask_plan(eo, prompt, gen.tokens[size_t(r)], scored[size_t(r)], mask, t, rng));
         const LogpBatch b = make_logp_batch(plans, gen.tokens);
-        dream_forward_head(params, b.tokens.data(), b.B, b.N, nullptr, b.head, tape);
+        train_forward_head(params, b.tokens.data(), b.B, b.N, nullptr, b.head, tape);
         const auto logp = combine_logp(b, tape.row_loss);
         for (int r = 0; r < rollouts; ++r)
           for (double v : logp[size_t(r)]) ll[size_t(r)] += v / draws;
         if (g) {
           std::vector<std::vector<double>> dl(static_cast<size_t>(rollouts));
           for (int r = 0; r < rollouts; ++r) dl[size_t(r)].assign(logp[size_t(r)].size(), 1.0 / draws);
-          dream_backward_from_head(params, b.tokens.data(), nullptr, head_weights(b, dl), *g, tape);
+          train_backward_from_head(params, b.tokens.data(), nullptr, head_weights(b, dl), *g, tape);
         }
       }
       return ll;
@@ -141,12 +141,12 @@ int main(int argc, char** argv) {
       mean_ll += m / rollouts;
     }
     if (grad) {
-      DreamParams mean = dream_params_zeros(params.config);
+      ModelParams mean = params_zeros(params.config);
       for (int s = 0; s < ref_seeds; ++s) estimate(uint64_t(1000000 + s), &mean);
       for (auto& t : mean.tensors)
         for (float& v : t.data) v /= float(ref_seeds);
       for (int s = 0; s < seeds; ++s) {
-        DreamParams g = dream_params_zeros(params.config);
+        ModelParams g = params_zeros(params.config);
         estimate(uint64_t(s), &g);
         double d2 = 0;
         for (size_t i = 0; i < g.tensors.size(); ++i)

@@ -21,8 +21,8 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
-#include "model/dream_model.h"
-#include "model/dream_random.h"
+#include "model/random_checkpoint.h"
+#include "model/transformer_model.h"
 
 namespace {
 
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
       const std::string dir = data + "/qwen2.5-0.5b-shape-" + dt;
       if (!dc::random_dream_checkpoint_exists(dir, cfg, dtype, 1)) {
         const auto t0 = Clock::now();
-        dc::write_random_dream_checkpoint(dir, cfg, dtype, 1);
+        dc::write_random_checkpoint(dir, cfg, dtype, 1);
         fmt::print("  (wrote {} in {:.1f} s)\n", dir,
                    std::chrono::duration<double>(Clock::now() - t0).count());
       }
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
       std::map<int64_t, int64_t> masked;
       {
         const auto t0 = Clock::now();
-        dc::DreamModel model(dir);
+        dc::TransformerModel model(dir);
         const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
         fmt::print("  ({} weights loaded and packed in {:.1f} s)\n", dt, load_s);
         for (int64_t n : canvases) {

@@ -16,7 +16,7 @@
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 #include "train/adamw.h"
 #include "train/diffusion_batch.h"
 #include "train/init_params.h"
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     c.mask_token_id = int32_t(vocab - 1);
     c.pad_token_id = c.eos_token_id = int32_t(vocab - 2);
     c.bos_token_id = int32_t(vocab - 3);
-    dc::DreamParams p = dc::train::init_dream_params(c, 1);
+    dc::ModelParams p = dc::train::init_dream_params(c, 1);
     dc::train::write_model_folder(data, p, dc::DType::F32, "");
     fmt::print(
         "train_step: random Dream (hidden {}, {} layers, {}/{} heads x {}, FFN {}, vocab {}), batch {} x {} "
@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
     ao.lr = 1e-4;
     ao.total_steps = 1000;
     dc::train::AdamW opt(ao, p);
-    dc::DreamParams g = dc::dream_params_zeros(c);
-    dc::DreamTape tape;
+    dc::ModelParams g = dc::params_zeros(c);
+    dc::TrainTape tape;
     dc::Rng rng(7);
     std::vector<double> times;
     for (int it = 0; it < iters + 1; ++it) {
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
       const dc::train::DiffusionBatch db =
           dc::train::make_diffusion_batch(seqs, c.mask_token_id, 1e-3, 1.0, rng);
       for (auto& t : g.tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
-      dc::dream_loss_and_grad(p, db.tokens.data(), db.B, db.N, nullptr, db.head, &g, tape);
+      dc::loss_and_grad(p, db.tokens.data(), db.B, db.N, nullptr, db.head, &g, tape);
       opt.update(p, g, it + 1, dc::train::global_grad_norm(g));
       const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
       if (it > 0) times.push_back(dt);

@@ -58,7 +58,7 @@ void run_grpo(GrpoCli& c) {
   if (!c.allow_missing_layers) dc::sandbox::require_all_layers();
 
   const std::string dir = dc::cli::resolve_model_dir(c.model);
-  dc::DreamParams policy = dc::dream_params_from_checkpoint(dc::Checkpoint::open(dir));
+  dc::ModelParams policy = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
   const dc::Tokenizer tok = dc::Tokenizer::load(dir);
   const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, tok, dir);
   dc::apply_special_tokens(special, policy.config);

@@ -41,7 +41,7 @@ struct TrainCli {
 void run_train(TrainCli& c, bool sft) {
   if (c.threads > 0) dc::set_num_threads(c.threads);
   // Model: a checkpoint to continue from, or a config for fresh weights.
-  dc::DreamParams params;
+  dc::ModelParams params;
   std::string tok_dir;
   if (!c.config.empty()) {
     if (c.tokenizer.empty()) dc::throw_error("{}: --config needs --tokenizer DIR as well", c.config);
@@ -49,7 +49,7 @@ void run_train(TrainCli& c, bool sft) {
     tok_dir = c.tokenizer;
   } else {
     const std::string dir = dc::cli::resolve_model_dir(c.model);
-    params = dc::dream_params_from_checkpoint(dc::Checkpoint::open(dir));
+    params = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
     tok_dir = c.tokenizer.empty() ? dir : c.tokenizer;
   }
   const dc::Tokenizer tok = dc::Tokenizer::load(tok_dir);

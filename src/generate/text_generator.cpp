@@ -14,7 +14,7 @@
 namespace dc {
 
 TextGenerator::TextGenerator(const std::string& model_dir)
-    : model_(std::make_unique<DreamModel>(model_dir)),
+    : model_(std::make_unique<TransformerModel>(model_dir)),
       tokenizer_(std::make_unique<Tokenizer>(Tokenizer::load(model_dir))) {
   const ModelConfig& cfg = model_->config();
   special_ = resolve_special_tokens(cfg, *tokenizer_, model_dir);

@@ -12,8 +12,8 @@
 
 #include "decode/params.h"
 #include "decode/sampler.h"
-#include "model/dream_model.h"
 #include "model/special_tokens.h"
+#include "model/transformer_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace dc {
@@ -45,7 +45,7 @@ class TextGenerator {
   explicit TextGenerator(const std::string& model_dir);
 
   const Tokenizer& tokenizer() const { return *tokenizer_; }
-  DreamModel& model() { return *model_; }
+  TransformerModel& model() { return *model_; }
   const SpecialTokens& special() const { return special_; }
 
   // The prompt string given to the tokenizer for `req` (template applied).
@@ -62,7 +62,7 @@ class TextGenerator {
   std::vector<int32_t> postprocess(std::span<const int32_t> generated, bool chat) const;
 
  private:
-  std::unique_ptr<DreamModel> model_;
+  std::unique_ptr<TransformerModel> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   SpecialTokens special_;
 };

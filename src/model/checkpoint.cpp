@@ -1,6 +1,6 @@
 #include "model/checkpoint.h"
 
-#include "model/dream_tensors.h"
+#include "model/tensor_table.h"
 
 #include <sys/stat.h>
 
@@ -104,7 +104,7 @@ Checkpoint Checkpoint::open(const std::string& dir) {
   } else {
     throw_error("{}: no model.safetensors or model.safetensors.index.json", dir);
   }
-  validate_dream_tensors(ck);
+  validate_tensors(ck);
   return ck;
 }
 
@@ -133,13 +133,13 @@ uint64_t Checkpoint::total_bytes() const {
   return n;
 }
 
-std::vector<std::pair<std::string, std::vector<int64_t>>> dream_tensor_shapes(const ModelConfig& c) {
+std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_shapes(const ModelConfig& c) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  for (TensorSpec& t : dream_tensor_table(c)) out.emplace_back(std::move(t.name), std::move(t.shape));
+  for (TensorSpec& t : tensor_table(c)) out.emplace_back(std::move(t.name), std::move(t.shape));
   return out;
 }
 
-void validate_dream_tensors(const Checkpoint& ck) {
+void validate_tensors(const Checkpoint& ck) {
   const ModelConfig& c = ck.config();
   auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
     const TensorView& t = ck.get(name);  // throws "DIR: missing tensor 'NAME'"
@@ -150,14 +150,14 @@ void validate_dream_tensors(const Checkpoint& ck) {
       throw_error("{}: tensor '{}' has dtype {}; weights must be F32, F16 or BF16", ck.file_of(name), name,
                   dtype_name(t.dtype));
   };
-  for (const auto& [name, shape] : dream_tensor_shapes(c)) check(name, shape);
+  for (const auto& [name, shape] : tensor_shapes(c)) check(name, shape);
   if (c.tie_word_embeddings && ck.has("lm_head.weight"))
     check("lm_head.weight", {c.vocab_size, c.hidden_size});
 }
 
-std::vector<std::string> unexpected_dream_tensors(const Checkpoint& ck) {
+std::vector<std::string> unexpected_tensors(const Checkpoint& ck) {
   std::set<std::string> expected;
-  for (const auto& kv : dream_tensor_shapes(ck.config())) expected.insert(kv.first);
+  for (const auto& kv : tensor_shapes(ck.config())) expected.insert(kv.first);
   expected.insert("lm_head.weight");
   std::vector<std::string> out;
   for (const auto& name : ck.names())

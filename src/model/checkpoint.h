@@ -8,7 +8,7 @@
 // index does not list or assigns elsewhere. Weights stay in their stored dtype (BF16 for the 7B models);
 // consumers convert to fp32 as they accumulate. Views live as long as the Checkpoint.
 //
-// validate_dream_tensors() then checks the tensor set against the config: every Dream tensor present, with
+// validate_tensors() then checks the tensor set against the config: every Dream tensor present, with
 // the shape the config implies and a float dtype (F32, F16, BF16). Policy for the rest:
 //  * lm_head.weight is required unless tie_word_embeddings; when tied and present anyway it must still have
 //    shape [V, C] (the model ignores it and uses embed_tokens).
@@ -16,7 +16,7 @@
 //    tokenizer's size (151667 tokens incl. specials); rows past the tokenizer are padding the model never
 //    emits in practice; masking them out is the sampler's choice, not the loader's.
 //  * tensors the Dream model does not use (e.g. legacy `rotary_emb.inv_freq` buffers) are accepted and
-//    ignored; unexpected_dream_tensors() lists them so tools can show them.
+//    ignored; unexpected_tensors() lists them so tools can show them.
 #pragma once
 
 #include <map>
@@ -34,7 +34,7 @@ namespace dc {
 class Checkpoint {
  public:
   // Opens `dir` (config.json + model.safetensors, or + model.safetensors.index.json and shards), validates
-  // the files and then the tensor set (validate_dream_tensors). Throws dc::Error naming the offending file.
+  // the files and then the tensor set (validate_tensors). Throws dc::Error naming the offending file.
   static Checkpoint open(const std::string& dir);
 
   const ModelConfig& config() const { return config_; }
@@ -63,13 +63,13 @@ std::map<std::string, std::string> parse_safetensors_index(std::string_view text
 
 // Every tensor a Dream model with `cfg` needs, with its expected shape (PyTorch order, [out, in]).
 // lm_head.weight is included only when the embeddings are untied.
-std::vector<std::pair<std::string, std::vector<int64_t>>> dream_tensor_shapes(const ModelConfig& cfg);
+std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_shapes(const ModelConfig& cfg);
 
-// Checks the checkpoint's tensors against dream_tensor_shapes(config) (policy above). Throws dc::Error naming
+// Checks the checkpoint's tensors against tensor_shapes(config) (policy above). Throws dc::Error naming
 // the folder and the first missing tensor or the first shape / dtype mismatch.
-void validate_dream_tensors(const Checkpoint& ckpt);
+void validate_tensors(const Checkpoint& ckpt);
 
 // Tensors present in the checkpoint that a Dream model does not use (sorted).
-std::vector<std::string> unexpected_dream_tensors(const Checkpoint& ckpt);
+std::vector<std::string> unexpected_tensors(const Checkpoint& ckpt);
 
 }  // namespace dc

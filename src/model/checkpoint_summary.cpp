@@ -45,7 +45,7 @@ std::string describe_checkpoint(const Checkpoint& ck) {
   s += fmt::format("{} tensors in {} file(s), {}, {} copied for alignment\n", ck.names().size(),
                    ck.files().size(), size_text(ck.total_bytes()), copied);
   for (const auto& name : ck.names()) s += tensor_line(name, ck.get(name), base_name(ck.file_of(name)));
-  const auto extra = unexpected_dream_tensors(ck);
+  const auto extra = unexpected_tensors(ck);
   if (!extra.empty()) {
     s += fmt::format("{} tensor(s) not used by the Dream model:\n", extra.size());
     for (const auto& name : extra) s += "  " + printable(name) + "\n";

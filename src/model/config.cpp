@@ -183,7 +183,7 @@ ModelConfig load_model_config(const std::string& path) {
 
 std::string model_config_to_json(const ModelConfig& c) {
   json j = json::object();
-  j["architectures"] = json::array({"DreamModel"});
+  j["architectures"] = json::array({"TransformerModel"});
   j["model_type"] = c.model_type;
   j["hidden_act"] = "silu";
   j["hidden_size"] = c.hidden_size;

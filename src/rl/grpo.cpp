@@ -53,8 +53,8 @@ struct Group {
   std::vector<std::vector<std::vector<double>>> old, ref;  // [mu][g][k]
 };
 
-std::vector<std::vector<double>> estimate(const DreamParams& p, const LogpBatch& b, DreamTape& tape) {
-  dream_forward_head(p, b.tokens.data(), b.B, b.N, nullptr, b.head, tape);
+std::vector<std::vector<double>> estimate(const ModelParams& p, const LogpBatch& b, TrainTape& tape) {
+  train_forward_head(p, b.tokens.data(), b.B, b.N, nullptr, b.head, tape);
   return combine_logp(b, tape.row_loss);
 }
 
@@ -104,7 +104,7 @@ void validate(const GrpoOptions& o) {
   validate(o.rollout);
 }
 
-GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t>>& prompts,
+GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t>>& prompts,
                       const RewardFn& reward, const GrpoOptions& o) {
   validate(o);
   const ModelConfig& cfg = policy.config;
@@ -123,7 +123,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
   train::AdamWOptions ao = o.adam;
   ao.total_steps = o.steps * mu;
   train::AdamW opt(ao, policy);
-  DreamParams ref = policy;
+  ModelParams ref = policy;
   // What a resumed run must share with the run that wrote its checkpoints.
   const json shape = {{"seed", o.seed},
                       {"steps", o.steps},
@@ -145,7 +145,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
     if (st.is_discarded() || !st.contains("step"))
       throw_error("{}/grpo_state.json: not the state of a grpo run", ck);
     train::check_resume_state(ck + "/grpo_state.json", st, shape);
-    DreamParams loaded = dream_params_from_checkpoint(Checkpoint::open(ck));
+    ModelParams loaded = params_from_checkpoint(Checkpoint::open(ck));
     if (loaded.numel() != policy.numel()) throw_error("{}: the checkpoint's model differs from this one", ck);
     policy = std::move(loaded);
     train::load_f32_tensors(ck + "/reference.safetensors", "", ref);
@@ -167,8 +167,8 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
   res.step = step;
   const int64_t last = o.stop_after > 0 ? std::min(o.stop_after, o.steps) : o.steps;
   const int G = o.group_size;
-  DreamParams grads = dream_params_zeros(cfg);
-  DreamTape tape;
+  ModelParams grads = params_zeros(cfg);
+  TrainTape tape;
   train::EpochOrder prompt_order(int64_t(prompts.size()), o.seed);
   train::ParamsDenoiser denoiser(policy, mask);
   const auto t_start = Clock::now();
@@ -180,7 +180,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
                   train::latest_checkpoint(o.out_dir));
     res.checkpoint = train::publish_checkpoint(o.out_dir, s, [&](const std::string& tmp) {
       train::write_model_folder(tmp, policy, DType::F32, o.tokenizer_dir);
-      save_dream_params(ref, tmp + "/reference.safetensors", DType::F32);
+      save_params(ref, tmp + "/reference.safetensors", DType::F32);
       json st = shape;
       st["step"] = s;
       train::write_optimizer_state(tmp, opt, st, "grpo_state.json");
@@ -308,7 +308,7 @@ GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t
         // The step's loss is the mean over its groups.
         for (auto& row : obj.dlogp)
           for (double& v : row) v /= double(groups.size());
-        dream_backward_from_head(policy, b.tokens.data(), nullptr, head_weights(b, obj.dlogp), grads, tape);
+        train_backward_from_head(policy, b.tokens.data(), nullptr, head_weights(b, obj.dlogp), grads, tape);
         st.backward_s += since(t0);
         loss_sum += obj.loss / double(groups.size());
         kl_sum += obj.kl;

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "decode/params.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 #include "rl/grpo_objective.h"
 #include "rl/logp_estimator.h"
 #include "train/adamw.h"
@@ -92,7 +92,7 @@ struct GrpoResult {
 // Trains `policy` in place on `prompts` (token ids, templates applied; each non-empty and all of one
 // model). Throws dc::Error for bad options, a model without a usable mask token, a fresh run in a folder
 // that holds checkpoints, or a resume whose saved state does not match these options.
-GrpoResult grpo_train(DreamParams& policy, const std::vector<std::vector<int32_t>>& prompts,
+GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t>>& prompts,
                       const RewardFn& reward, const GrpoOptions& o);
 
 }  // namespace dc::rl

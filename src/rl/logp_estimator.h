@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 
 namespace dc::rl {
 
@@ -85,7 +85,7 @@ LogpBatch make_logp_batch(const std::vector<MaskPlan>& plans,
 // logp[g][k] = sum over head rows r of (g, k): coef[r] * -row_loss[r] (row_loss = cross-entropy = -logp).
 std::vector<std::vector<double>> combine_logp(const LogpBatch& b, std::span<const double> row_loss);
 
-// Head-row weights for dream_backward_from_head that give the gradient of a loss with dLoss/dlogp[g][k]
+// Head-row weights for train_backward_from_head that give the gradient of a loss with dLoss/dlogp[g][k]
 // = dlogp[g][k]: weight[r] = -coef[r] * dlogp[seq[r]][token[r]] (row_loss is -logp).
 std::vector<float> head_weights(const LogpBatch& b, const std::vector<std::vector<double>>& dlogp);
 

@@ -15,17 +15,17 @@ double learning_rate(const AdamWOptions& o, int64_t step) {
   return floor + (o.lr - floor) * 0.5 * (1.0 + std::cos(std::numbers::pi * frac));
 }
 
-double global_grad_norm(const DreamParams& g) {
+double global_grad_norm(const ModelParams& g) {
   double ss = 0;
   for (const ParamTensor& t : g.tensors)
     for (float x : t.data) ss += double(x) * double(x);
   return std::sqrt(ss);
 }
 
-AdamW::AdamW(const AdamWOptions& o, const DreamParams& like)
-    : o_(o), m_(dream_params_zeros(like.config)), v_(dream_params_zeros(like.config)) {}
+AdamW::AdamW(const AdamWOptions& o, const ModelParams& like)
+    : o_(o), m_(params_zeros(like.config)), v_(params_zeros(like.config)) {}
 
-double AdamW::update(DreamParams& p, DreamParams& g, int64_t step, double grad_norm) {
+double AdamW::update(ModelParams& p, ModelParams& g, int64_t step, double grad_norm) {
   const double lr = learning_rate(o_, step);
   const float scale = (o_.clip > 0 && grad_norm > o_.clip) ? float(o_.clip / grad_norm) : 1.0f;
   const float b1 = float(o_.beta1), b2 = float(o_.beta2);

@@ -1,5 +1,5 @@
 // AdamW with decoupled weight decay (Loshchilov & Hutter), a linear warm-up + cosine learning-rate
-// schedule and global-norm gradient clipping, over the DreamParams layout (moments share it).
+// schedule and global-norm gradient clipping, over the ModelParams layout (moments share it).
 //
 // Update for step s (1-based) with lr = schedule(s):
 //   g <- g * min(1, clip / ||g||)  (if clip > 0);  m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2
@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 
 namespace dc::train {
 
@@ -29,22 +29,22 @@ struct AdamWOptions {
 double learning_rate(const AdamWOptions& o, int64_t step);
 
 // sqrt(sum of squares) of every gradient, accumulated in double in the fixed tensor order.
-double global_grad_norm(const DreamParams& g);
+double global_grad_norm(const ModelParams& g);
 
 class AdamW {
  public:
-  AdamW(const AdamWOptions& o, const DreamParams& like);  // zero moments in the layout of `like`
+  AdamW(const AdamWOptions& o, const ModelParams& like);  // zero moments in the layout of `like`
 
   // One update at step `step` (1-based). Clips g in place. Returns the learning rate used.
-  double update(DreamParams& p, DreamParams& g, int64_t step, double grad_norm);
+  double update(ModelParams& p, ModelParams& g, int64_t step, double grad_norm);
 
   const AdamWOptions& options() const { return o_; }
-  DreamParams& m() { return m_; }
-  DreamParams& v() { return v_; }
+  ModelParams& m() { return m_; }
+  ModelParams& v() { return v_; }
 
  private:
   AdamWOptions o_;
-  DreamParams m_, v_;
+  ModelParams m_, v_;
 };
 
 }  // namespace dc::train

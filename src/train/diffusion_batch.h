@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 #include "train/token_dataset.h"
 
 namespace dc::train {
@@ -28,7 +28,7 @@ struct DiffusionBatch {
 
 // Builds a batch from B clean sequences with randomness from `rng` only. eps in (0, 1); anneal_p in
 // [0, 1] (1 = full attention, no mask stored). Weights are 1 / (t * masked) so the returned loss of
-// dream_loss_and_grad is the SPEC's normalised loss (0 rows when nothing got masked).
+// loss_and_grad is the SPEC's normalised loss (0 rows when nothing got masked).
 DiffusionBatch make_diffusion_batch(const std::vector<TokenSequence>& seqs, int32_t mask_id, double eps,
                                     double anneal_p, Rng& rng);
 

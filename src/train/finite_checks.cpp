@@ -33,7 +33,7 @@ void check_step_finite(int64_t step, double loss, double grad_norm, const std::s
       checkpoint.empty() ? std::string("no checkpoint was written") : "last good checkpoint: " + checkpoint);
 }
 
-bool all_finite(const DreamParams& params) {
+bool all_finite(const ModelParams& params) {
   for (const ParamTensor& t : params.tensors)
     for (const float v : t.data)
       if (!std::isfinite(v)) return false;

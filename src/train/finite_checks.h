@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 
 namespace dc::train {
 
@@ -27,6 +27,6 @@ void check_hyper_parameters(const TrainOptions& o);
 void check_step_finite(int64_t step, double loss, double grad_norm, const std::string& checkpoint);
 
 // True when every parameter is a finite number.
-bool all_finite(const DreamParams& params);
+bool all_finite(const ModelParams& params);
 
 }  // namespace dc::train

@@ -7,8 +7,8 @@
 
 namespace dc::train {
 
-DreamParams init_dream_params(const ModelConfig& cfg, uint64_t seed, double stddev) {
-  DreamParams p = dream_params_zeros(cfg);
+ModelParams init_dream_params(const ModelConfig& cfg, uint64_t seed, double stddev) {
+  ModelParams p = params_zeros(cfg);
   for (size_t i = 0; i < p.tensors.size(); ++i) {
     ParamTensor& t = p.tensors[i];
     if (t.shape.size() == 1) {

@@ -4,10 +4,10 @@
 
 #include <cstdint>
 
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 
 namespace dc::train {
 
-DreamParams init_dream_params(const ModelConfig& cfg, uint64_t seed, double stddev = 0.02);
+ModelParams init_dream_params(const ModelConfig& cfg, uint64_t seed, double stddev = 0.02);
 
 }  // namespace dc::train

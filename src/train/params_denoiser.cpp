@@ -27,7 +27,7 @@ void ParamsDenoiser::predict(const CanvasBatch& batch, std::span<const Predictio
     head_.rows.push_back(int64_t(w.row) * N + w.position - 1);  // shifted logits: raw row p - 1
   }
   if (wanted.empty()) return;
-  dream_forward_head(p_, batch.tokens.data(), B, N, nullptr, head_, tape_);
+  train_forward_head(p_, batch.tokens.data(), B, N, nullptr, head_, tape_);
   std::memcpy(logits, tape_.logits.data(), wanted.size() * size_t(V) * sizeof(float));
 }
 

@@ -1,19 +1,19 @@
 // The fp32 training parameters as a Denoiser, so that the diffusion sampler can decode with a policy
 // that is being trained (reinforcement-learning rollouts) without writing and reloading a checkpoint.
-// It runs the training forward (dream_backward.h), which has no padding: every canvas of a batch must be
-// real tokens only (the completions of one prompt are). Slower per token than DreamModel, whose weights
+// It runs the training forward (training_pass.h), which has no padding: every canvas of a batch must be
+// real tokens only (the completions of one prompt are). Slower per token than TransformerModel, whose weights
 // are packed once; the parameters here change every step.
 #pragma once
 
 #include "model/denoiser.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 
 namespace dc::train {
 
 class ParamsDenoiser : public Denoiser {
  public:
   // Keeps a reference: `params` must outlive this object and may change between predict() calls.
-  ParamsDenoiser(const DreamParams& params, int32_t mask_token_id) : p_(params), mask_(mask_token_id) {}
+  ParamsDenoiser(const ModelParams& params, int32_t mask_token_id) : p_(params), mask_(mask_token_id) {}
 
   int64_t vocab_size() const override { return p_.config.vocab_size; }
   int32_t mask_token_id() const override { return mask_; }
@@ -21,9 +21,9 @@ class ParamsDenoiser : public Denoiser {
   void predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) override;
 
  private:
-  const DreamParams& p_;
+  const ModelParams& p_;
   int32_t mask_;
-  DreamTape tape_;
+  TrainTape tape_;
   HeadTargets head_;
 };
 

@@ -52,13 +52,13 @@ std::string publish_checkpoint(const std::string& out_dir, int64_t step,
   return fs::absolute(out_dir + "/" + name).string();
 }
 
-void write_model_folder(const std::string& dir, const DreamParams& p, DType dtype,
+void write_model_folder(const std::string& dir, const ModelParams& p, DType dtype,
                         const std::string& tokenizer_dir) {
   fs::create_directories(dir);
   ModelConfig c = p.config;
   c.torch_dtype = dtype == DType::BF16 ? "bfloat16" : "float32";
   write_file_atomic(dir + "/config.json", model_config_to_json(c));
-  save_dream_params(p, dir + "/model.safetensors", dtype);
+  save_params(p, dir + "/model.safetensors", dtype);
   if (tokenizer_dir.empty()) return;
   for (const char* f : kTokenizerFiles)
     if (fs::exists(tokenizer_dir + "/" + f))
@@ -76,7 +76,7 @@ void write_optimizer_state(const std::string& dir, AdamW& opt, const json& state
   write_file_atomic(dir + "/" + state_file, state.dump(2) + "\n");
 }
 
-void load_f32_tensors(const std::string& path, const std::string& prefix, DreamParams& p) {
+void load_f32_tensors(const std::string& path, const std::string& prefix, ModelParams& p) {
   SafetensorsFile f(path);
   for (ParamTensor& t : p.tensors) {
     const TensorView& tv = f.get(prefix + t.name);

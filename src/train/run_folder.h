@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/dtype.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 #include "train/adamw.h"
 
 namespace dc::train {
@@ -28,7 +28,7 @@ std::string publish_checkpoint(const std::string& out_dir, int64_t step,
                                const std::function<void(const std::string& dir)>& fill);
 
 // Writes config.json + model.safetensors (+ tokenizer files from tokenizer_dir) into `dir` (created).
-void write_model_folder(const std::string& dir, const DreamParams& p, DType dtype,
+void write_model_folder(const std::string& dir, const ModelParams& p, DType dtype,
                         const std::string& tokenizer_dir);
 
 // DIR/optimizer.safetensors (AdamW moments "m.<name>", "v.<name>") and DIR/<state_file> (the loop's state).
@@ -39,7 +39,7 @@ void load_optimizer_moments(const std::string& path, AdamW& opt);
 // Fills every tensor of `p` from the F32 tensor "<prefix><name>" of the safetensors file `path` (a
 // reference model, optimizer moments); throws dc::Error naming the file for a missing tensor or another
 // dtype or shape.
-void load_f32_tensors(const std::string& path, const std::string& prefix, DreamParams& p);
+void load_f32_tensors(const std::string& path, const std::string& prefix, ModelParams& p);
 
 // Checks that the state saved in a checkpoint has the same values as `expected` for each of its keys
 // (what a resumed run must share with the one that wrote it); throws dc::Error naming the first mismatch.

@@ -36,21 +36,21 @@ constexpr uint64_t kMaskStream = 0, kValStream = 1ull << 40;
 
 }  // namespace
 
-double validation_loss(const DreamParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
+double validation_loss(const ModelParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
                        uint64_t seed, double mask_eps) {
-  DreamTape tape;
+  TrainTape tape;
   double total = 0;
   std::vector<TokenSequence> seqs(static_cast<size_t>(batch));
   for (int64_t k = 0; k < batches; ++k) {
     for (int64_t b = 0; b < batch; ++b) data.get((k * batch + b) % data.size(), seqs[size_t(b)]);
     Rng rng = Rng(seed).fork(kValStream + uint64_t(k));
     const DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, mask_eps, 1.0, rng);
-    total += dream_loss_and_grad(params, db.tokens.data(), db.B, db.N, nullptr, db.head, nullptr, tape);
+    total += loss_and_grad(params, db.tokens.data(), db.B, db.N, nullptr, db.head, nullptr, tape);
   }
   return total / double(batches);
 }
 
-TrainResult train(DreamParams& params, const TokenDataset& data, const TokenDataset* val,
+TrainResult train(ModelParams& params, const TokenDataset& data, const TokenDataset* val,
                   const TrainOptions& o) {
   if (o.out_dir.empty()) throw_error("train: no output folder given");
   if (o.steps <= 0 || o.batch <= 0 || o.accum <= 0)
@@ -76,7 +76,7 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
     const json st = json::parse(read_file(ck + "/trainer_state.json"));
     check_resume_state(ck + "/trainer_state.json", st, shape);
     const Checkpoint cp = Checkpoint::open(ck);
-    DreamParams loaded = dream_params_from_checkpoint(cp);
+    ModelParams loaded = params_from_checkpoint(cp);
     if (loaded.numel() != params.numel()) throw_error("{}: the checkpoint's model differs from this one", ck);
     params = std::move(loaded);
     load_optimizer_moments(ck + "/optimizer.safetensors", opt);
@@ -97,8 +97,8 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
   }
   std::ofstream metrics(metrics_path, std::ios::app);
 
-  DreamParams grads = dream_params_zeros(params.config);
-  DreamTape tape;
+  ModelParams grads = params_zeros(params.config);
+  TrainTape tape;
   EpochOrder order(data.size(), o.seed);
   std::vector<TokenSequence> seqs(static_cast<size_t>(o.batch));
   TrainResult res;
@@ -137,8 +137,8 @@ TrainResult train(DreamParams& params, const TokenDataset& data, const TokenData
       DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, o.mask_eps, anneal, rng);
       // Average over micro-batches: each one's loss is already normalised by its masked count.
       for (float& w : db.head.weights) w /= float(o.accum);
-      loss += dream_loss_and_grad(params, db.tokens.data(), db.B, db.N,
-                                  db.allow.empty() ? nullptr : db.allow.data(), db.head, &grads, tape);
+      loss += loss_and_grad(params, db.tokens.data(), db.B, db.N,
+                            db.allow.empty() ? nullptr : db.allow.data(), db.head, &grads, tape);
     }
     const double gnorm = global_grad_norm(grads);
     if (!std::isfinite(loss) || !std::isfinite(gnorm)) {

@@ -25,7 +25,7 @@
 #include <string>
 
 #include "core/dtype.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 #include "train/adamw.h"
 #include "train/run_folder.h"
 #include "train/token_dataset.h"
@@ -66,12 +66,12 @@ struct TrainResult {
 // resuming from a checkpoint made with a different seed, batch, accumulation, sequence length, step count
 // (the schedule depends on it) or model, and when a fresh run (resume false) is pointed at a folder that
 // already holds checkpoints.
-TrainResult train(DreamParams& params, const TokenDataset& data, const TokenDataset* val,
+TrainResult train(ModelParams& params, const TokenDataset& data, const TokenDataset* val,
                   const TrainOptions& o);
 
 // Validation loss: the mean over `batches` micro-batches of the first sequences of `data`, with masks
 // drawn from a fixed stream of `seed` (the same every evaluation).
-double validation_loss(const DreamParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
+double validation_loss(const ModelParams& params, const TokenDataset& data, int64_t batch, int64_t batches,
                        uint64_t seed, double mask_eps);
 
 }  // namespace dc::train

@@ -12,7 +12,7 @@
 
 #include "decode/sampler.h"
 #include "fake_denoisers.h"
-#include "model/dream_model.h"
+#include "model/transformer_model.h"
 
 namespace dc {
 namespace {
@@ -88,7 +88,7 @@ TEST(Trajectory, ScriptedFakeMatchesTwin) {
 
 TEST(Trajectory, TinyDreamMatchesTwin) {
   const auto fx = load("trajectories_tiny_dream.json");
-  DreamModel model(std::string(DC_SOURCE_DIR) + "/" + fx["model"].get<std::string>());
+  TransformerModel model(std::string(DC_SOURCE_DIR) + "/" + fx["model"].get<std::string>());
   ASSERT_EQ(fx["mask_token_id"].get<int32_t>(), model.mask_token_id());
   int cases = 0;
   for (const auto& c : fx["cases"]) {

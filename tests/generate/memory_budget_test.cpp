@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "generate/memory_budget.h"
 #include "generate/text_generator.h"
-#include "model/dream_random.h"
+#include "model/random_checkpoint.h"
 
 namespace dc {
 namespace {

@@ -3,7 +3,7 @@
 // (sharded BF16, 152064 vocabulary rows, its special ids), a 7B-shaped sparse checkpoint that must open
 // without reading its 15 GB, and one exact message per malformed folder.
 #include "model/checkpoint.h"
-#include "model/dream_random.h"
+#include "model/random_checkpoint.h"
 
 #include <cstring>
 #include <filesystem>
@@ -42,7 +42,7 @@ float as_float(const TensorView& t, int64_t i) {
 // Every element of every tensor equals formula_value (exactly representable in all three dtypes).
 void expect_formula_values(const Checkpoint& ck, DType dtype) {
   size_t k = 0;
-  for (const auto& [name, shape] : dream_tensor_shapes(ck.config())) {
+  for (const auto& [name, shape] : tensor_shapes(ck.config())) {
     const TensorView& t = ck.get(name);
     ASSERT_EQ(t.dtype, dtype) << name;
     ASSERT_EQ(t.shape, shape) << name;
@@ -58,7 +58,7 @@ TEST(Checkpoint, OpensTheCommittedTinyDreamFixture) {
   EXPECT_EQ(ck.config().hidden_size, 64);
   EXPECT_EQ(ck.files().size(), 2u);
   EXPECT_EQ(ck.names().size(), 27u);  // embed + 2 x 12 + norm + lm_head
-  EXPECT_TRUE(unexpected_dream_tensors(ck).empty());
+  EXPECT_TRUE(unexpected_tensors(ck).empty());
   const TensorView& emb = ck.get("model.embed_tokens.weight");
   EXPECT_EQ(emb.shape, (std::vector<int64_t>{1024, 64}));
   EXPECT_EQ(emb.f32()[5 * 64 + 0], 0x1.269c36p-1f);
@@ -202,7 +202,7 @@ TEST(Checkpoint, AcceptsAndListsUnexpectedTensors) {
       make_float_tensor("model.layers.0.self_attn.rotary_emb.inv_freq", DType::F32, {4}, {1, 2, 3, 4}));
   write_checkpoint(tmp.path(), tiny_config(), ts);
   Checkpoint ck = Checkpoint::open(tmp.path());
-  EXPECT_EQ(unexpected_dream_tensors(ck),
+  EXPECT_EQ(unexpected_tensors(ck),
             (std::vector<std::string>{"model.layers.0.self_attn.rotary_emb.inv_freq"}));
 }
 
@@ -347,7 +347,7 @@ TEST(Checkpoint, Opens7BShapedCheckpointWithoutReadingIt) {
   TempDir tmp;
   const ModelConfig c = diffucoder_7b_config();
   write_text(tmp.file("config.json"), model_config_to_json(c));
-  const auto shapes = dream_tensor_shapes(c);
+  const auto shapes = tensor_shapes(c);
   std::map<std::string, std::string> weight_map;
   uint64_t total = 0;
   const size_t per = (shapes.size() + 3) / 4;

@@ -109,11 +109,11 @@ inline float formula_value(size_t k, int64_t i) {
   return float(int64_t((i * 7 + int64_t(k) * 13) % 256) - 128) / 64.0f;
 }
 
-// Every tensor a Dream checkpoint with `cfg` holds (dream_tensor_shapes order), filled with formula_value.
+// Every tensor a Dream checkpoint with `cfg` holds (tensor_shapes order), filled with formula_value.
 inline std::vector<NamedTensor> formula_tensors(const ModelConfig& cfg, DType dtype) {
   std::vector<NamedTensor> out;
   size_t k = 0;
-  for (const auto& [name, shape] : dream_tensor_shapes(cfg)) {
+  for (const auto& [name, shape] : tensor_shapes(cfg)) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     std::vector<float> v(static_cast<size_t>(n));

@@ -11,9 +11,9 @@ namespace {
 
 // DiffuCoder-7B-Instruct's config.json fields as published on its model card (SPEC §1).
 const char* kDiffuCoder7B = R"({
-  "architectures": ["DreamModel"],
+  "architectures": ["TransformerModel"],
   "attention_dropout": 0.0,
-  "auto_map": {"AutoConfig": "configuration_dream.DreamConfig", "AutoModel": "modeling_dream.DreamModel"},
+  "auto_map": {"AutoConfig": "configuration_dream.DreamConfig", "AutoModel": "modeling_dream.TransformerModel"},
   "bos_token_id": 151643,
   "eos_token_id": 151643,
   "hidden_act": "silu",

@@ -17,9 +17,9 @@
 #include "kernels/ops.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
-#include "model/dream_model.h"
-#include "model/dream_random.h"
+#include "model/random_checkpoint.h"
 #include "model/safetensors_writer.h"
+#include "model/transformer_model.h"
 
 namespace dc {
 namespace {
@@ -73,7 +73,7 @@ double max_row_rel(const float* a, const float* b, int64_t R, int64_t V) {
   return worst;
 }
 
-std::vector<float> all_raw_rows(DreamModel& m, const CanvasBatch& batch) {
+std::vector<float> all_raw_rows(TransformerModel& m, const CanvasBatch& batch) {
   std::vector<int64_t> rows(size_t(batch.batch * batch.length));
   for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
   std::vector<float> out(rows.size() * size_t(m.vocab_size()));
@@ -115,11 +115,11 @@ void for_each_isa(Fn fn) {
   kernels::force_isa(best);
 }
 
-TEST(DreamModel, LeftPaddedBatchMatchesTwinF32) {
+TEST(TransformerModel, LeftPaddedBatchMatchesTwinF32) {
   const Fixture f = load_fixture();
   const std::vector<float> ref = f.logits("f32");
   for_each_isa([&](kernels::Isa) {
-    DreamModel m(kTiny);
+    TransformerModel m(kTiny);
     ASSERT_EQ(m.vocab_size(), f.V);
     const std::vector<float> got = all_raw_rows(m, f.batch());
     for (float x : got) ASSERT_TRUE(std::isfinite(x));  // pad rows included
@@ -127,11 +127,11 @@ TEST(DreamModel, LeftPaddedBatchMatchesTwinF32) {
   });
 }
 
-TEST(DreamModel, PredictUsesShiftedRows) {
+TEST(TransformerModel, PredictUsesShiftedRows) {
   // The prediction for position p is raw row p-1: request every masked position and compare with the twin.
   const Fixture f = load_fixture();
   const std::vector<float> ref = f.logits("f32");
-  DreamModel m(kTiny);
+  TransformerModel m(kTiny);
   std::vector<PredictionRef> wanted;
   for (int64_t b = 0; b < f.B; ++b)
     for (int64_t i = 1; i < f.N; ++i)
@@ -145,12 +145,12 @@ TEST(DreamModel, PredictUsesShiftedRows) {
   }
 }
 
-TEST(DreamModel, PaddedRowsEqualTheSequenceAlone) {
+TEST(TransformerModel, PaddedRowsEqualTheSequenceAlone) {
   // Canvas 0 of the fixture is left-padded by 4: its real rows must equal the same 8 tokens run alone
   // (positions restart at 0, pad keys are invisible). Canvas 1 has no padding: batched with a copy of
   // itself in an unpadded batch it must equal itself alone.
   const Fixture f = load_fixture();
-  DreamModel m(kTiny);
+  TransformerModel m(kTiny);
   const std::vector<float> batched = all_raw_rows(m, f.batch());
   const std::vector<int32_t> seq0(f.tokens.begin() + 4, f.tokens.begin() + f.N);
   const std::vector<float> alone0 = all_raw_rows(m, CanvasBatch{1, f.N - 4, seq0, {}});
@@ -166,16 +166,16 @@ TEST(DreamModel, PaddedRowsEqualTheSequenceAlone) {
   EXPECT_LE(max_row_rel(batched.data() + f.N * f.V, alone1.data(), f.N, f.V), 1e-5);
 }
 
-TEST(DreamModel, TiedHeadMatchesTwin) {
+TEST(TransformerModel, TiedHeadMatchesTwin) {
   const Fixture f = load_fixture();
   const std::vector<float> ref = f.logits("tied");
-  DreamModel m(write_variant("tied", DType::F32, true));
+  TransformerModel m(write_variant("tied", DType::F32, true));
   EXPECT_TRUE(m.config().tie_word_embeddings);
   const std::vector<float> got = all_raw_rows(m, f.batch());
   EXPECT_LE(max_row_rel(got.data(), ref.data(), f.B * f.N, f.V), 1e-4);
 }
 
-TEST(DreamModel, Bf16WeightsMatchTwin) {
+TEST(TransformerModel, Bf16WeightsMatchTwin) {
   // Reference: the twin with every weight rounded to bf16 and fp32 arithmetic. The scalar and AVX2 kernels
   // widen bf16 weights to fp32, so they must match it to 1e-4. The AVX512-BF16 kernel also rounds the GEMM
   // inputs (activations) to bf16 for vdpbf16ps; the twin run with bf16 activations everywhere (more rounding
@@ -186,7 +186,7 @@ TEST(DreamModel, Bf16WeightsMatchTwin) {
   const std::vector<float> ref = f.logits("bf16");
   const std::string dir = write_variant("bf16", DType::BF16, false);
   for_each_isa([&](kernels::Isa isa) {
-    DreamModel m(dir);
+    TransformerModel m(dir);
     ASSERT_EQ(m.weights().embed.dtype, DType::BF16);
     const std::vector<float> got = all_raw_rows(m, f.batch());
     for (float x : got) ASSERT_TRUE(std::isfinite(x));
@@ -196,14 +196,14 @@ TEST(DreamModel, Bf16WeightsMatchTwin) {
   });
 }
 
-TEST(DreamModel, SliceAgainstCacheMatchesFullPass) {
+TEST(TransformerModel, SliceAgainstCacheMatchesFullPass) {
   // A pass over [begin, end) reading the other positions' keys/values from a cache filled by a full pass
   // over the same canvas gives the full pass's rows (the shape prefix and dual caching rely on).
   const Fixture f = load_fixture();
-  DreamModel m(kTiny);
+  TransformerModel m(kTiny);
   const CanvasBatch batch = f.batch();
-  DreamKvCache cache;
-  DreamActivations full, part;
+  KvCache cache;
+  ForwardActivations full, part;
   m.forward(batch, 0, f.N, cache, full);
   const int64_t C = m.config().hidden_size;
   for (auto [begin, end] : {std::pair<int64_t, int64_t>{7, 10}, {8, 12}, {0, 5}}) {
@@ -217,11 +217,11 @@ TEST(DreamModel, SliceAgainstCacheMatchesFullPass) {
   }
 }
 
-TEST(DreamModel, KeptActivationsDescribeEveryLayer) {
+TEST(TransformerModel, KeptActivationsDescribeEveryLayer) {
   const Fixture f = load_fixture();
-  DreamModel m(kTiny);
-  DreamKvCache cache;
-  DreamActivations plain, kept;
+  TransformerModel m(kTiny);
+  KvCache cache;
+  ForwardActivations plain, kept;
   m.forward(f.batch(), 0, f.N, cache, plain);
   m.forward(f.batch(), 0, f.N, cache, kept, true);
   const ModelConfig& c = m.config();
@@ -239,7 +239,7 @@ TEST(DreamModel, KeptActivationsDescribeEveryLayer) {
   for (int64_t l = 0; l + 1 < c.num_hidden_layers; ++l) {
     const std::vector<float> wd =
         tensor_to_f32(ck.get("model.layers." + std::to_string(l) + ".mlp.down_proj.weight"));  // [C, F]
-    const DreamLayerActivations& a = kept.layers[size_t(l)];
+    const LayerActivations& a = kept.layers[size_t(l)];
     double worst = 0;
     for (int64_t r = 0; r < f.B * f.N; ++r)
       for (int64_t j = 0; j < C; ++j) {
@@ -252,9 +252,9 @@ TEST(DreamModel, KeptActivationsDescribeEveryLayer) {
   EXPECT_EQ(plain.layers.size(), 1u);
 }
 
-TEST(DreamModel, RejectsBadRequests) {
+TEST(TransformerModel, RejectsBadRequests) {
   const Fixture f = load_fixture();
-  DreamModel m(kTiny);
+  TransformerModel m(kTiny);
   std::vector<float> out(size_t(f.V));
   const PredictionRef zero{0, 0};
   EXPECT_THROW(m.predict(f.batch(), std::span(&zero, 1), out.data()), Error);
@@ -267,11 +267,11 @@ TEST(DreamModel, RejectsBadRequests) {
   const PredictionRef ok{0, 5};
   EXPECT_THROW(m.predict(CanvasBatch{f.B, f.N, toks, f.valid}, std::span(&ok, 1), out.data()), Error);
   EXPECT_THROW(m.predict(CanvasBatch{f.B, f.N + 1, f.tokens, f.valid}, std::span(&ok, 1), out.data()), Error);
-  DreamKvCache cache;
-  DreamActivations acts;
+  KvCache cache;
+  ForwardActivations acts;
   EXPECT_THROW(m.forward(f.batch(), 5, 5, cache, acts), Error);
   EXPECT_THROW(m.forward(f.batch(), 0, f.N + 1, cache, acts), Error);
-  EXPECT_THROW(DreamModel{kTwin}, Error);  // no config.json there
+  EXPECT_THROW(TransformerModel{kTwin}, Error);  // no config.json there
 }
 
 }  // namespace
@@ -294,8 +294,8 @@ TEST(DreamRandom, F32AndBf16CopiesHoldTheSameWeights) {
   cfg.pad_token_id = cfg.eos_token_id = 61;
   cfg.bos_token_id = 62;
   const std::string base = std::string(DC_BINARY_DIR) + "/testdata-model/random-";
-  write_random_dream_checkpoint(base + "f32", cfg, DType::F32, 7, 2);
-  write_random_dream_checkpoint(base + "bf16", cfg, DType::BF16, 7, 2);
+  write_random_checkpoint(base + "f32", cfg, DType::F32, 7, 2);
+  write_random_checkpoint(base + "bf16", cfg, DType::BF16, 7, 2);
   EXPECT_TRUE(random_dream_checkpoint_exists(base + "f32", cfg, DType::F32, 7));
   EXPECT_FALSE(random_dream_checkpoint_exists(base + "f32", cfg, DType::F32, 8));
   const Checkpoint a = Checkpoint::open(base + "f32"), b = Checkpoint::open(base + "bf16");
@@ -306,7 +306,7 @@ TEST(DreamRandom, F32AndBf16CopiesHoldTheSameWeights) {
     EXPECT_EQ(tensor_to_f32(a.get(n)), tensor_to_f32(b.get(n))) << n;
   }
   // Both load and give finite logits for a fully masked canvas.
-  DreamModel m(base + "bf16");
+  TransformerModel m(base + "bf16");
   const std::vector<int32_t> tokens{1, 2, 60, 60, 60};
   const PredictionRef w{0, 3};
   std::vector<float> out(64);

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "../model/checkpoint_test_util.h"
-#include "model/dream_model.h"
+#include "model/transformer_model.h"
 #include "rl/grpo_objective.h"
 #include "rl/logp_estimator.h"
 #include "train/init_params.h"
@@ -41,8 +41,8 @@ Group make_group(const ModelConfig& c, Estimator kind, uint64_t seed) {
   return g;
 }
 
-std::vector<std::vector<double>> logps(const DreamParams& p, const Group& g, DreamTape& tape) {
-  dream_forward_head(p, g.batch.tokens.data(), g.batch.B, g.batch.N, nullptr, g.batch.head, tape);
+std::vector<std::vector<double>> logps(const ModelParams& p, const Group& g, TrainTape& tape) {
+  train_forward_head(p, g.batch.tokens.data(), g.batch.B, g.batch.N, nullptr, g.batch.head, tape);
   return combine_logp(g.batch, tape.row_loss);
 }
 
@@ -56,9 +56,9 @@ std::vector<std::vector<double>> jitter(const std::vector<std::vector<double>>& 
 TEST(GrpoGradient, MatchesAFiniteDifferenceThroughTheModel) {
   const ModelConfig c = testing::tiny_config();
   for (Estimator kind : {Estimator::Coupled, Estimator::D1}) {
-    DreamParams p = train::init_dream_params(c, 3, 0.3);
+    ModelParams p = train::init_dream_params(c, 3, 0.3);
     Group g = make_group(c, kind, 8);
-    DreamTape tape;
+    TrainTape tape;
     Rng rng(2);
     auto lp = logps(p, g, tape);
     const auto old = jitter(lp, 0.4, rng), ref = jitter(lp, 0.4, rng);
@@ -66,11 +66,11 @@ TEST(GrpoGradient, MatchesAFiniteDifferenceThroughTheModel) {
     ObjectiveOptions o;
     o.beta = 0.05;
     ObjectiveResult r = grpo_objective(lp, old, ref, adv, o);
-    DreamParams grad = dream_params_zeros(c);
-    dream_backward_from_head(p, g.batch.tokens.data(), nullptr, head_weights(g.batch, r.dlogp), grad, tape);
+    ModelParams grad = params_zeros(c);
+    train_backward_from_head(p, g.batch.tokens.data(), nullptr, head_weights(g.batch, r.dlogp), grad, tape);
 
     // Direction d: random in every tensor; analytic <grad, d> against (L(p + h d) - L(p - h d)) / 2h.
-    DreamParams d = dream_params_zeros(c);
+    ModelParams d = params_zeros(c);
     double analytic = 0;
     for (size_t i = 0; i < d.tensors.size(); ++i) {
       for (size_t j = 0; j < d.tensors[i].data.size(); ++j) {
@@ -79,7 +79,7 @@ TEST(GrpoGradient, MatchesAFiniteDifferenceThroughTheModel) {
       }
     }
     auto loss_at = [&](double h) {
-      DreamParams q = p;
+      ModelParams q = p;
       for (size_t i = 0; i < q.tensors.size(); ++i)
         for (size_t j = 0; j < q.tensors[i].data.size(); ++j)
           q.tensors[i].data[j] += float(h) * d.tensors[i].data[j];
@@ -94,16 +94,16 @@ TEST(GrpoGradient, MatchesAFiniteDifferenceThroughTheModel) {
 
 TEST(GrpoGradient, WithoutClippingAndKlItIsThePolicyGradient) {
   const ModelConfig c = testing::tiny_config();
-  DreamParams p = train::init_dream_params(c, 5, 0.3);
+  ModelParams p = train::init_dream_params(c, 5, 0.3);
   Group g = make_group(c, Estimator::Coupled, 12);
-  DreamTape tape;
+  TrainTape tape;
   auto lp = logps(p, g, tape);
   const std::vector<double> adv = {1.5, -0.5, -1.0};
   ObjectiveOptions o;
   o.beta = 0;
   ObjectiveResult r = grpo_objective(lp, lp, {}, adv, o);  // old == current: rho = 1, mu = 1
-  DreamParams grpo = dream_params_zeros(c);
-  dream_backward_from_head(p, g.batch.tokens.data(), nullptr, head_weights(g.batch, r.dlogp), grpo, tape);
+  ModelParams grpo = params_zeros(c);
+  train_backward_from_head(p, g.batch.tokens.data(), nullptr, head_weights(g.batch, r.dlogp), grpo, tape);
 
   // -(1/G) sum_g (1/n_g) sum_k A_g logp_gk = sum_r coef_r A_g / (G n_g) * CE_r: a weighted cross-entropy.
   HeadTargets t = g.batch.head;
@@ -111,9 +111,9 @@ TEST(GrpoGradient, WithoutClippingAndKlItIsThePolicyGradient) {
     const int32_t s = g.batch.seq[i];
     t.weights[i] = float(g.batch.coef[i] * adv[size_t(s)] / (3.0 * double(g.batch.scored[size_t(s)])));
   }
-  DreamParams pg = dream_params_zeros(c);
-  DreamTape tape2;
-  dream_loss_and_grad(p, g.batch.tokens.data(), g.batch.B, g.batch.N, nullptr, t, &pg, tape2);
+  ModelParams pg = params_zeros(c);
+  TrainTape tape2;
+  loss_and_grad(p, g.batch.tokens.data(), g.batch.B, g.batch.N, nullptr, t, &pg, tape2);
   double max_diff = 0, max_abs = 0;
   for (size_t i = 0; i < pg.tensors.size(); ++i) {
     for (size_t j = 0; j < pg.tensors[i].data.size(); ++j) {
@@ -127,11 +127,11 @@ TEST(GrpoGradient, WithoutClippingAndKlItIsThePolicyGradient) {
 
 TEST(ParamsDenoiser, DecodesLikeTheInferenceModel) {
   const ModelConfig c = testing::tiny_config();
-  DreamParams p = train::init_dream_params(c, 9, 0.3);
+  ModelParams p = train::init_dream_params(c, 9, 0.3);
   const std::filesystem::path dir =
       std::filesystem::path(DC_BINARY_DIR) / ("params-denoiser-" + std::to_string(getpid()));
   train::write_model_folder(dir.string(), p, DType::F32, "");
-  DreamModel model(dir.string());
+  TransformerModel model(dir.string());
   train::ParamsDenoiser denoiser(p, c.mask_token_id);
   const std::vector<int32_t> tokens = {1, 2, 3, 63, 63, 7, 8, 63, 4, 63, 63, 63};  // 2 canvases of 6
   CanvasBatch batch{2, 6, tokens, {}};

@@ -8,7 +8,7 @@
 
 #include "core/rng.h"
 #include "kernels/ref/backward_ref.h"
-#include "model/dream_backward.h"
+#include "model/training_pass.h"
 #include "train/init_params.h"
 
 namespace dc {
@@ -24,7 +24,7 @@ struct Batch {
   HeadTargets head;
 };
 
-// The loss of dream_loss_and_grad in double, from parameters P (same layout as DreamParams).
+// The loss of loss_and_grad in double, from parameters P (same layout as ModelParams).
 double reference_loss(const ModelConfig& c, const std::vector<Vec>& P, const Batch& b) {
   const int64_t B = b.B, N = b.N, M = B * N, C = c.hidden_size, H = c.num_attention_heads;
   const int64_t Hkv = c.num_key_value_heads, D = c.head_dim, F = c.intermediate_size, V = c.vocab_size;
@@ -37,31 +37,31 @@ double reference_loss(const ModelConfig& c, const std::vector<Vec>& P, const Bat
   Vec x(h.size()), q(static_cast<size_t>(M * HD)), k(static_cast<size_t>(M * KD)), v(k.size()), att(q.size()),
       proj(h.size()), g(static_cast<size_t>(M * F)), u(g.size()), a(g.size());
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    auto w = [&](int s) { return P[size_t(1 + l * DreamParams::kPerLayer + s)].data(); };
-    r::rmsnorm_f64(x.data(), h.data(), w(DreamParams::kInputNorm), M, C, c.rms_norm_eps);
-    r::linear_f64(q.data(), x.data(), w(DreamParams::kQw), w(DreamParams::kQb), M, HD, C);
-    r::linear_f64(k.data(), x.data(), w(DreamParams::kKw), w(DreamParams::kKb), M, KD, C);
-    r::linear_f64(v.data(), x.data(), w(DreamParams::kVw), w(DreamParams::kVb), M, KD, C);
+    auto w = [&](int s) { return P[size_t(1 + l * ModelParams::kPerLayer + s)].data(); };
+    r::rmsnorm_f64(x.data(), h.data(), w(ModelParams::kInputNorm), M, C, c.rms_norm_eps);
+    r::linear_f64(q.data(), x.data(), w(ModelParams::kQw), w(ModelParams::kQb), M, HD, C);
+    r::linear_f64(k.data(), x.data(), w(ModelParams::kKw), w(ModelParams::kKb), M, KD, C);
+    r::linear_f64(v.data(), x.data(), w(ModelParams::kVw), w(ModelParams::kVb), M, KD, C);
     r::rope_f64(q.data(), pos.data(), M, H, D, c.rope_theta);
     r::rope_f64(k.data(), pos.data(), M, Hkv, D, c.rope_theta);
     for (int64_t s = 0; s < B; ++s)
       r::attention_f64(att.data() + s * N * HD, q.data() + s * N * HD, k.data() + s * N * KD,
                        v.data() + s * N * KD, N, H, Hkv, D,
                        b.allow.empty() ? nullptr : b.allow.data() + s * N * N);
-    r::linear_f64(proj.data(), att.data(), w(DreamParams::kOw), nullptr, M, C, HD);
+    r::linear_f64(proj.data(), att.data(), w(ModelParams::kOw), nullptr, M, C, HD);
     for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
-    r::rmsnorm_f64(x.data(), h.data(), w(DreamParams::kPostNorm), M, C, c.rms_norm_eps);
-    r::linear_f64(g.data(), x.data(), w(DreamParams::kGate), nullptr, M, F, C);
-    r::linear_f64(u.data(), x.data(), w(DreamParams::kUp), nullptr, M, F, C);
+    r::rmsnorm_f64(x.data(), h.data(), w(ModelParams::kPostNorm), M, C, c.rms_norm_eps);
+    r::linear_f64(g.data(), x.data(), w(ModelParams::kGate), nullptr, M, F, C);
+    r::linear_f64(u.data(), x.data(), w(ModelParams::kUp), nullptr, M, F, C);
     r::swiglu_f64(a.data(), g.data(), u.data(), M * F);
-    r::linear_f64(proj.data(), a.data(), w(DreamParams::kDown), nullptr, M, C, F);
+    r::linear_f64(proj.data(), a.data(), w(ModelParams::kDown), nullptr, M, C, F);
     for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
   }
   const int64_t R = int64_t(b.head.rows.size());
   Vec hr(static_cast<size_t>(R * C)), xr(hr.size()), logits(static_cast<size_t>(R * V));
   for (int64_t i = 0; i < R; ++i)
     for (int64_t j = 0; j < C; ++j) hr[size_t(i * C + j)] = h[size_t(b.head.rows[size_t(i)] * C + j)];
-  const size_t fn = size_t(1 + c.num_hidden_layers * DreamParams::kPerLayer);
+  const size_t fn = size_t(1 + c.num_hidden_layers * ModelParams::kPerLayer);
   r::rmsnorm_f64(xr.data(), hr.data(), P[fn].data(), R, C, c.rms_norm_eps);
   const double* head = c.tie_word_embeddings ? P[0].data() : P.back().data();
   r::linear_f64(logits.data(), xr.data(), head, nullptr, R, V, C);
@@ -81,7 +81,7 @@ void check_model(bool masked, bool tied) {
   c.rope_theta = 10000.0;
   c.tie_word_embeddings = tied;
   c.mask_token_id = 31;
-  DreamParams p = train::init_dream_params(c, 5, 0.3);
+  ModelParams p = train::init_dream_params(c, 5, 0.3);
   Rng rng(17);
   for (ParamTensor& t : p.tensors)  // norms around 1, biases around 0, so none is trivial
     if (t.shape.size() == 1)
@@ -99,10 +99,10 @@ void check_model(bool masked, bool tied) {
       for (int64_t i = 0; i < b.N; ++i)
         for (int64_t j = i + 1; j < b.N; ++j) b.allow[size_t((s * b.N + i) * b.N + j)] = rng.uniform() < 0.4f;
   }
-  DreamParams g = dream_params_zeros(c);
-  DreamTape tape;
-  const double loss = dream_loss_and_grad(p, b.tokens.data(), b.B, b.N,
-                                          b.allow.empty() ? nullptr : b.allow.data(), b.head, &g, tape);
+  ModelParams g = params_zeros(c);
+  TrainTape tape;
+  const double loss = loss_and_grad(p, b.tokens.data(), b.B, b.N, b.allow.empty() ? nullptr : b.allow.data(),
+                                    b.head, &g, tape);
   std::vector<Vec> P;
   for (const ParamTensor& t : p.tensors) P.emplace_back(t.data.begin(), t.data.end());
   EXPECT_NEAR(loss, reference_loss(c, P, b), 1e-4 * std::fabs(loss));

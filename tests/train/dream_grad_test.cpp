@@ -1,7 +1,7 @@
-// The Dream training pass (model/dream_backward.h) against two oracles:
+// The Dream training pass (model/training_pass.h) against two oracles:
 //  * the PyTorch twin (scripts/twin/make_grad_fixtures.py): loss and every parameter gradient of the
 //    committed tiny model for one fixed masked batch (tests/testdata/twin/grad_*);
-//  * the inference forward (DreamModel::raw_logits): the training forward's logits on the same tokens.
+//  * the inference forward (TransformerModel::raw_logits): the training forward's logits on the same tokens.
 // Plus determinism across thread counts.
 #include <gtest/gtest.h>
 
@@ -15,9 +15,9 @@
 #include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "model/checkpoint.h"
-#include "model/dream_backward.h"
-#include "model/dream_model.h"
 #include "model/safetensors.h"
+#include "model/training_pass.h"
+#include "model/transformer_model.h"
 
 namespace dc {
 namespace {
@@ -47,11 +47,11 @@ GradBatch load_batch() {
 
 TEST(DreamGrad, LossAndEveryGradientMatchTheTwin) {
   const Checkpoint ck = Checkpoint::open(kTiny);
-  const DreamParams p = dream_params_from_checkpoint(ck);
+  const ModelParams p = params_from_checkpoint(ck);
   const GradBatch b = load_batch();
-  DreamParams g = dream_params_zeros(p.config);
-  DreamTape tape;
-  const double loss = dream_loss_and_grad(p, b.tokens.data(), b.B, b.N, nullptr, b.head, &g, tape);
+  ModelParams g = params_zeros(p.config);
+  TrainTape tape;
+  const double loss = loss_and_grad(p, b.tokens.data(), b.B, b.N, nullptr, b.head, &g, tape);
   EXPECT_NEAR(loss, b.loss, 1e-4 * std::fabs(b.loss));
   const SafetensorsFile ref(kTwin + "/grad_tiny_dream.safetensors");
   ASSERT_EQ(ref.tensors().size(), g.tensors.size());
@@ -71,8 +71,8 @@ TEST(DreamGrad, LossAndEveryGradientMatchTheTwin) {
 
 TEST(DreamGrad, TrainingForwardMatchesInferenceForward) {
   const Checkpoint ck = Checkpoint::open(kTiny);
-  const DreamParams p = dream_params_from_checkpoint(ck);
-  DreamModel model(Checkpoint::open(kTiny));
+  const ModelParams p = params_from_checkpoint(ck);
+  TransformerModel model(Checkpoint::open(kTiny));
   const GradBatch b = load_batch();
   const int64_t M = b.B * b.N, V = p.config.vocab_size;
   std::vector<int64_t> rows(static_cast<size_t>(M));
@@ -85,8 +85,8 @@ TEST(DreamGrad, TrainingForwardMatchesInferenceForward) {
   }
   std::vector<float> ref(static_cast<size_t>(M * V));
   model.raw_logits(CanvasBatch{b.B, b.N, b.tokens, {}}, rows, ref.data());
-  DreamTape tape;
-  dream_loss_and_grad(p, b.tokens.data(), b.B, b.N, nullptr, all, nullptr, tape);
+  TrainTape tape;
+  loss_and_grad(p, b.tokens.data(), b.B, b.N, nullptr, all, nullptr, tape);
   // row_loss = logsumexp(logits) - logits[0]: compare against the inference logits.
   for (int64_t i = 0; i < M; ++i) {
     const float* x = ref.data() + i * V;
@@ -99,14 +99,14 @@ TEST(DreamGrad, TrainingForwardMatchesInferenceForward) {
 
 TEST(DreamGrad, GradientsAreIdenticalForAnyThreadCount) {
   const Checkpoint ck = Checkpoint::open(kTiny);
-  const DreamParams p = dream_params_from_checkpoint(ck);
+  const ModelParams p = params_from_checkpoint(ck);
   const GradBatch b = load_batch();
-  std::vector<DreamParams> out;
+  std::vector<ModelParams> out;
   for (int threads : {1, 2, 3}) {
     set_num_threads(threads);
-    DreamParams g = dream_params_zeros(p.config);
-    DreamTape tape;
-    dream_loss_and_grad(p, b.tokens.data(), b.B, b.N, nullptr, b.head, &g, tape);
+    ModelParams g = params_zeros(p.config);
+    TrainTape tape;
+    loss_and_grad(p, b.tokens.data(), b.B, b.N, nullptr, b.head, &g, tape);
     out.push_back(std::move(g));
   }
   set_num_threads(0);
@@ -118,16 +118,16 @@ TEST(DreamGrad, GradientsAreIdenticalForAnyThreadCount) {
 TEST(DreamGrad, TiedHeadGradientIsTheSumOfBothUses) {
   // Untied parameters whose lm_head equals the embedding give the tied model's loss; the tied embedding
   // gradient must be the sum of the untied embedding and lm_head gradients.
-  DreamParams untied = dream_params_from_checkpoint(Checkpoint::open(kTiny));
+  ModelParams untied = params_from_checkpoint(Checkpoint::open(kTiny));
   untied.tensors.back().data = untied.tensors[0].data;
-  DreamParams tied = untied;
+  ModelParams tied = untied;
   tied.config.tie_word_embeddings = true;
   tied.tensors.pop_back();
   const GradBatch b = load_batch();
-  DreamParams gu = dream_params_zeros(untied.config), gt = dream_params_zeros(tied.config);
-  DreamTape tape;
-  const double lu = dream_loss_and_grad(untied, b.tokens.data(), b.B, b.N, nullptr, b.head, &gu, tape);
-  const double lt = dream_loss_and_grad(tied, b.tokens.data(), b.B, b.N, nullptr, b.head, &gt, tape);
+  ModelParams gu = params_zeros(untied.config), gt = params_zeros(tied.config);
+  TrainTape tape;
+  const double lu = loss_and_grad(untied, b.tokens.data(), b.B, b.N, nullptr, b.head, &gu, tape);
+  const double lt = loss_and_grad(tied, b.tokens.data(), b.B, b.N, nullptr, b.head, &gt, tape);
   EXPECT_EQ(lu, lt);
   const std::vector<float>& ge = gt.tensors[0].data;
   for (size_t i = 0; i < ge.size(); ++i)
@@ -135,11 +135,11 @@ TEST(DreamGrad, TiedHeadGradientIsTheSumOfBothUses) {
 }
 
 TEST(DreamGrad, BadTokenIsAnError) {
-  const DreamParams p = dream_params_from_checkpoint(Checkpoint::open(kTiny));
+  const ModelParams p = params_from_checkpoint(Checkpoint::open(kTiny));
   std::vector<int32_t> tokens(8, 1);
   tokens[3] = int32_t(p.config.vocab_size);
-  DreamTape tape;
-  EXPECT_THROW(dream_loss_and_grad(p, tokens.data(), 1, 8, nullptr, HeadTargets{}, nullptr, tape), Error);
+  TrainTape tape;
+  EXPECT_THROW(loss_and_grad(p, tokens.data(), 1, 8, nullptr, HeadTargets{}, nullptr, tape), Error);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "model/checkpoint.h"
-#include "model/dream_model.h"
+#include "model/transformer_model.h"
 #include "train/adamw.h"
 #include "train/diffusion_batch.h"
 #include "train/init_params.h"
@@ -87,15 +87,15 @@ TrainOptions small_options(const std::string& out) {
 TEST(Trainer, ResumeIsBitExact) {
   const InMemoryDataset data = repeat_task(10, 1);
   const std::string a = temp_dir("straight"), b = temp_dir("resumed");
-  DreamParams p1 = init_dream_params(tiny_config(), 7);
+  ModelParams p1 = init_dream_params(tiny_config(), 7);
   train(p1, data, &data, small_options(a));
 
-  DreamParams p2 = init_dream_params(tiny_config(), 7);
+  ModelParams p2 = init_dream_params(tiny_config(), 7);
   TrainOptions o = small_options(b);
   o.stop_after = 4;
   const TrainResult half = train(p2, data, &data, o);
   EXPECT_EQ(half.step, 4);
-  DreamParams p3 = init_dream_params(tiny_config(), 999);  // overwritten by the checkpoint
+  ModelParams p3 = init_dream_params(tiny_config(), 999);  // overwritten by the checkpoint
   o.stop_after = 0;
   o.resume = true;
   const TrainResult full = train(p3, data, &data, o);
@@ -120,7 +120,7 @@ TEST(Trainer, ResumeIsBitExact) {
 TEST(Trainer, CheckpointIsAnHfFolderTheInferenceModelOpens) {
   const InMemoryDataset data = repeat_task(6, 2);
   const std::string out = temp_dir("layout");
-  DreamParams p = init_dream_params(tiny_config(), 3);
+  ModelParams p = init_dream_params(tiny_config(), 3);
   TrainOptions o = small_options(out);
   o.steps = 3;
   o.save_every = 1;
@@ -136,9 +136,9 @@ TEST(Trainer, CheckpointIsAnHfFolderTheInferenceModelOpens) {
   const auto cfg = nlohmann::json::parse(read_file(r.checkpoint + "/config.json"));
   EXPECT_EQ(cfg.at("model_type"), "Dream");
   // The fp32 master weights reload exactly; the BF16 export opens as a model too.
-  const DreamParams back = dream_params_from_checkpoint(Checkpoint::open(r.checkpoint));
+  const ModelParams back = params_from_checkpoint(Checkpoint::open(r.checkpoint));
   for (size_t t = 0; t < p.tensors.size(); ++t) EXPECT_EQ(back.tensors[t].data, p.tensors[t].data);
-  DreamModel m(out + "/export-bf16");
+  TransformerModel m(out + "/export-bf16");
   EXPECT_EQ(m.config().torch_dtype, "bfloat16");
   const std::string svg = read_file(out + "/loss.svg");
   EXPECT_NE(svg.find("<polyline"), std::string::npos);
@@ -148,7 +148,7 @@ TEST(Trainer, CheckpointIsAnHfFolderTheInferenceModelOpens) {
 TEST(Trainer, ResumeWithOtherShapeOrNothingIsAnError) {
   const InMemoryDataset data = repeat_task(6, 2);
   const std::string out = temp_dir("mismatch");
-  DreamParams p = init_dream_params(tiny_config(), 3);
+  ModelParams p = init_dream_params(tiny_config(), 3);
   TrainOptions o = small_options(out);
   o.resume = true;
   EXPECT_THROW(train(p, data, nullptr, o), Error);  // nothing to resume
@@ -169,7 +169,7 @@ TEST(Trainer, ResumeWithOtherShapeOrNothingIsAnError) {
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   const InMemoryDataset data = repeat_task(10, 1);
   const std::string out = temp_dir("nan_loss");
-  DreamParams p = init_dream_params(tiny_config(), 7);
+  ModelParams p = init_dream_params(tiny_config(), 7);
   TrainOptions o = small_options(out);
   o.eval_every = 0;
   o.stop_after = 2;
@@ -201,7 +201,7 @@ TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
 TEST(Trainer, NonFiniteWeightsAreNeverSaved) {
   const InMemoryDataset data = repeat_task(10, 1);
   const std::string out = temp_dir("nan_save");
-  DreamParams p = init_dream_params(tiny_config(), 7);
+  ModelParams p = init_dream_params(tiny_config(), 7);
   TrainOptions o = small_options(out);
   o.eval_every = 0;
   o.save_every = 1;
@@ -240,7 +240,7 @@ TEST(Trainer, NonFiniteOrNegativeHyperParametersAreRejected) {
   };
   for (const auto& [what, set] : cases) {
     const std::string out = temp_dir("bad_hyper");
-    DreamParams p = init_dream_params(tiny_config(), 7);
+    ModelParams p = init_dream_params(tiny_config(), 7);
     TrainOptions o = small_options(out);
     set(o);
     EXPECT_THROW(train(p, data, nullptr, o), Error) << what;
@@ -250,7 +250,7 @@ TEST(Trainer, NonFiniteOrNegativeHyperParametersAreRejected) {
 
 TEST(Trainer, TinyModelLearnsASyntheticTask) {
   const InMemoryDataset data = repeat_task(256, 5), val = repeat_task(16, 6);
-  DreamParams p = init_dream_params(tiny_config(), 11);
+  ModelParams p = init_dream_params(tiny_config(), 11);
   const double before = validation_loss(p, val, 8, 2, 1, 1e-3);
   TrainOptions o;
   o.out_dir = temp_dir("learn");
@@ -319,8 +319,8 @@ TEST(DiffusionBatch, AnnealedMaskKeepsCausalPairsAndDrawsTheRest) {
 TEST(AdamW, OneStepMatchesHandComputedUpdate) {
   ModelConfig c = tiny_config();
   c.num_hidden_layers = 0;
-  DreamParams p = dream_params_zeros(c);
-  DreamParams g = dream_params_zeros(c);
+  ModelParams p = params_zeros(c);
+  ModelParams g = params_zeros(c);
   p.tensors[0].data[0] = 1.0f;  // embedding element (2-D: decayed)
   g.tensors[0].data[0] = 0.5f;
   p.tensors[1].data[0] = 2.0f;  // model.norm (1-D: not decayed)
@@ -338,7 +338,7 @@ TEST(AdamW, OneStepMatchesHandComputedUpdate) {
   EXPECT_NEAR(p.tensors[0].data[0], 1.0 - 0.1 * (1.0 + 0.5 * 1.0), 1e-6);
   EXPECT_NEAR(p.tensors[1].data[0], 2.0 + 0.1, 1e-6);
   // Clipping scales the gradient to the global norm.
-  DreamParams g2 = dream_params_zeros(c);
+  ModelParams g2 = params_zeros(c);
   g2.tensors[0].data[0] = 3.0f;
   g2.tensors[1].data[0] = 4.0f;
   o.clip = 1.0;

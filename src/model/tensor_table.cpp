@@ -1,9 +1,9 @@
-// The Dream tensor table (see dream_tensors.h).
-#include "model/dream_tensors.h"
+// The Dream tensor table (see tensor_table.h).
+#include "model/tensor_table.h"
 
 namespace dc {
 
-std::vector<TensorSpec> dream_tensor_table(const ModelConfig& c) {
+std::vector<TensorSpec> tensor_table(const ModelConfig& c) {
   const int64_t C = c.hidden_size, V = c.vocab_size, F = c.intermediate_size;
   const int64_t Q = c.num_attention_heads * c.head_dim, KV = c.num_key_value_heads * c.head_dim;
   using R = TensorRole;

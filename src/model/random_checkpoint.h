@@ -22,8 +22,8 @@ ModelConfig diffucoder_7b_config();
 // (F32 or BF16). Values are drawn as bf16 numbers and stored exactly in either dtype, so the F32 and BF16
 // checkpoints of one seed hold the same weights. Matrices are uniform with std 1/sqrt(fan_in), the
 // embedding uniform with std 1, norm weights 1, biases uniform with std 0.1. Throws dc::Error on I/O errors.
-void write_random_dream_checkpoint(const std::string& dir, const ModelConfig& cfg, DType dtype, uint64_t seed,
-                                   int64_t layers_per_shard = 6);
+void write_random_checkpoint(const std::string& dir, const ModelConfig& cfg, DType dtype, uint64_t seed,
+                             int64_t layers_per_shard = 6);
 
 // True if `dir` holds a checkpoint this function wrote for exactly (cfg, dtype, seed): it reuses the files.
 bool random_dream_checkpoint_exists(const std::string& dir, const ModelConfig& cfg, DType dtype,

@@ -1,6 +1,6 @@
-// The Dream forward pass; see dream_model.h. Buffer shapes use B canvases of N positions, a query slice of
-// S = end - begin positions, M = B*S rows, C hidden, H/Hkv query/KV heads of D, F FFN width, V vocabulary.
-#include "model/dream_model.h"
+// The Dream forward pass; see transformer_model.h. Buffer shapes use B canvases of N positions, a query slice
+// of S = end - begin positions, M = B*S rows, C hidden, H/Hkv query/KV heads of D, F FFN width, V vocabulary.
+#include "model/transformer_model.h"
 
 #include <cstring>
 
@@ -12,7 +12,7 @@ namespace dc {
 
 namespace k = kernels;
 
-void DreamKvCache::resize(const ModelConfig& cfg, int64_t b, int64_t n) {
+void KvCache::resize(const ModelConfig& cfg, int64_t b, int64_t n) {
   const size_t L = size_t(cfg.num_hidden_layers);
   const size_t per_layer = size_t(b * n * cfg.num_key_value_heads * cfg.head_dim);
   if (batch == b && length == n && k.size() == L && (L == 0 || k[0].size() == per_layer)) return;
@@ -22,7 +22,7 @@ void DreamKvCache::resize(const ModelConfig& cfg, int64_t b, int64_t n) {
   v.assign(L, std::vector<float>(per_layer));
 }
 
-std::vector<int32_t> dream_positions(const CanvasBatch& batch) {
+std::vector<int32_t> canvas_positions(const CanvasBatch& batch) {
   const int64_t B = batch.batch, N = batch.length;
   std::vector<int32_t> pos(size_t(B * N));
   for (int64_t b = 0; b < B; ++b) {
@@ -36,11 +36,11 @@ std::vector<int32_t> dream_positions(const CanvasBatch& batch) {
   return pos;
 }
 
-DreamModel::DreamModel(const std::string& dir) : DreamModel(Checkpoint::open(dir)) {}
+TransformerModel::TransformerModel(const std::string& dir) : TransformerModel(Checkpoint::open(dir)) {}
 
-DreamModel::DreamModel(Checkpoint ckpt) : ckpt_(std::move(ckpt)), w_(load_dream_weights(ckpt_)) {}
+TransformerModel::TransformerModel(Checkpoint ckpt) : ckpt_(std::move(ckpt)), w_(load_model_weights(ckpt_)) {}
 
-void DreamModel::check_batch(const CanvasBatch& batch) const {
+void TransformerModel::check_batch(const CanvasBatch& batch) const {
   const int64_t B = batch.batch, N = batch.length, V = vocab_size();
   if (B <= 0 || N <= 0) throw_error("dream model: empty batch ({} canvases of length {})", B, N);
   if (int64_t(batch.tokens.size()) != B * N)
@@ -56,8 +56,8 @@ void DreamModel::check_batch(const CanvasBatch& batch) const {
   }
 }
 
-void DreamModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, DreamKvCache& cache,
-                         DreamActivations& acts, bool keep_activations) {
+void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, KvCache& cache,
+                               ForwardActivations& acts, bool keep_activations) {
   check_batch(batch);
   const ModelConfig& c = config();
   const int64_t B = batch.batch, N = batch.length;
@@ -73,7 +73,7 @@ void DreamModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, D
   acts.batch = B;
   acts.begin = begin;
   acts.end = end;
-  const std::vector<int32_t> all_pos = dream_positions(batch);
+  const std::vector<int32_t> all_pos = canvas_positions(batch);
   acts.pos.resize(size_t(M));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t i = 0; i < S; ++i) acts.pos[size_t(b * S + i)] = all_pos[size_t(b * N + begin + i)];
@@ -105,8 +105,8 @@ void DreamModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, D
   acts.layers.resize(keep_activations ? size_t(c.num_hidden_layers) : 1);
   std::vector<float> proj(size_t(M * C));  // (M, C) o_proj / down_proj output before the residual add
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const DreamLayerWeights& lw = w_.layers[size_t(l)];
-    DreamLayerActivations& a = acts.layers[keep_activations ? size_t(l) : 0];
+    const LayerWeights& lw = w_.layers[size_t(l)];
+    LayerActivations& a = acts.layers[keep_activations ? size_t(l) : 0];
     float* kc = cache.k[size_t(l)].data();  // (B, N, KD)
     float* vc = cache.v[size_t(l)].data();  // (B, N, KD)
     a.x.resize(size_t(M * C));
@@ -158,7 +158,7 @@ void DreamModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, D
   }
 }
 
-void DreamModel::head(const DreamActivations& acts, std::span<const int64_t> rows, float* logits) {
+void TransformerModel::head(const ForwardActivations& acts, std::span<const int64_t> rows, float* logits) {
   const int64_t C = config().hidden_size, R = int64_t(rows.size());
   const int64_t M = int64_t(acts.hidden.size()) / C;
   head_x_.resize(size_t(R * C));
@@ -171,7 +171,8 @@ void DreamModel::head(const DreamActivations& acts, std::span<const int64_t> row
   k::linear(logits, head_x_.data(), w_.lm_head, nullptr, R);
 }
 
-void DreamModel::raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows, float* logits) {
+void TransformerModel::raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows,
+                                  float* logits) {
   for (int64_t r : raw_rows)
     if (r < 0 || r >= batch.batch * batch.length)
       throw_error("dream model: raw row {} is outside a batch of {} x {} rows", r, batch.batch, batch.length);
@@ -179,7 +180,8 @@ void DreamModel::raw_logits(const CanvasBatch& batch, std::span<const int64_t> r
   head(acts_, raw_rows, logits);
 }
 
-void DreamModel::predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) {
+void TransformerModel::predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
+                               float* logits) {
   // Shifted logits: position p is predicted by raw row p-1 (SPEC §1), so position 0 cannot be requested.
   std::vector<int64_t> rows(wanted.size());
   for (size_t r = 0; r < wanted.size(); ++r) {

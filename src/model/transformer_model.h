@@ -7,11 +7,11 @@
 //    p-1 of the requested positions p;
 //  * cached decoding (SPEC §4, not implemented here): forward() runs the layers for one contiguous slice
 //    [begin, end) of query positions of every canvas. Keys/values of the slice are computed and written into
-//    a DreamKvCache that holds all N positions; attention reads the whole cache, so positions outside the
+//    a KvCache that holds all N positions; attention reads the whole cache, so positions outside the
 //    slice use whatever an earlier pass stored there (a prefix cache keeps [0, block), a dual cache also
 //    the suffix). A full pass is the slice [0, N);
 //  * training (not implemented here): with keep_activations every layer's inputs and intermediates stay in
-//    DreamActivations for a backward pass that mirrors forward(); post-RoPE keys/values are in the cache.
+//    ForwardActivations for a backward pass that mirrors forward(); post-RoPE keys/values are in the cache.
 //
 // Positions follow the reference: cumsum(valid) - 1 for real tokens, 1 for pad slots; rows of pad queries
 // attend to nothing and come out finite (attention output 0).
@@ -24,12 +24,12 @@
 
 #include "model/checkpoint.h"
 #include "model/denoiser.h"
-#include "model/dream_weights.h"
+#include "model/model_weights.h"
 
 namespace dc {
 
 // Post-RoPE keys and values of every layer for B canvases of N positions: k[l], v[l] are (B, N, Hkv*D).
-struct DreamKvCache {
+struct KvCache {
   int64_t batch = 0;                     // B
   int64_t length = 0;                    // N
   std::vector<std::vector<float>> k, v;  // [L] of (B, N, Hkv*D)
@@ -39,7 +39,7 @@ struct DreamKvCache {
 };
 
 // Intermediates of one layer for the M = B*S rows of a slice (row m = canvas m / S, position begin + m % S).
-struct DreamLayerActivations {
+struct LayerActivations {
   std::vector<float> h_in;   // (M, C) residual stream entering the layer
   std::vector<float> x;      // (M, C) input_layernorm(h_in)
   std::vector<float> qkv;    // (M, (H + 2 Hkv) D) x Wqkv^T + b (before RoPE)
@@ -53,24 +53,24 @@ struct DreamLayerActivations {
 };
 
 // Everything one forward() call produces. Reused across calls (buffers only grow).
-struct DreamActivations {
+struct ForwardActivations {
   int64_t batch = 0, begin = 0, end = 0;  // the slice [begin, end) of B canvases
   std::vector<int32_t> pos;               // (M) RoPE position of each slice row
   std::vector<uint8_t> valid;             // (B, N) 1 = real token (all ones when the batch has no padding)
   std::vector<float> hidden;              // (M, C) residual stream after the last layer (before model.norm)
   // [L] when keep_activations, else [1] reused by every layer (holds the last layer's values).
-  std::vector<DreamLayerActivations> layers;
+  std::vector<LayerActivations> layers;
 };
 
 // Not thread-safe: calls share scratch buffers (and the kernels share the global pool); one at a time.
-class DreamModel : public Denoiser {
+class TransformerModel : public Denoiser {
  public:
   // Opens a checkpoint folder (config.json + safetensors) and packs its weights. Throws dc::Error.
-  explicit DreamModel(const std::string& dir);
-  explicit DreamModel(Checkpoint ckpt);
+  explicit TransformerModel(const std::string& dir);
+  explicit TransformerModel(Checkpoint ckpt);
 
   const ModelConfig& config() const { return ckpt_.config(); }
-  const DreamWeights& weights() const { return w_; }
+  const ModelWeights& weights() const { return w_; }
   int64_t vocab_size() const override { return ckpt_.config().vocab_size; }
   // config.json's mask id until set_mask_token_id gives the resolved one (special_tokens.h).
   int32_t mask_token_id() const override { return mask_id_ >= 0 ? mask_id_ : ckpt_.config().mask_token_id; }
@@ -87,25 +87,25 @@ class DreamModel : public Denoiser {
   // Runs every layer for query positions [begin, end) of every canvas (see the file comment). Writes the
   // slice's keys/values into `cache` (resized for B x N if needed; other positions are read as they are) and
   // the final residual stream into acts.hidden (M = B*(end-begin) rows). Throws dc::Error on bad input.
-  void forward(const CanvasBatch& batch, int64_t begin, int64_t end, DreamKvCache& cache,
-               DreamActivations& acts, bool keep_activations = false);
+  void forward(const CanvasBatch& batch, int64_t begin, int64_t end, KvCache& cache, ForwardActivations& acts,
+               bool keep_activations = false);
 
   // logits (R, V) = lm_head(model.norm(hidden rows)) for rows[r] indexing acts.hidden (0 <= rows[r] < M).
-  void head(const DreamActivations& acts, std::span<const int64_t> rows, float* logits);
+  void head(const ForwardActivations& acts, std::span<const int64_t> rows, float* logits);
 
  private:
   void check_batch(const CanvasBatch& batch) const;
 
   Checkpoint ckpt_;
   int32_t mask_id_ = -1;
-  DreamWeights w_;
-  DreamKvCache cache_;         // scratch cache for full passes (predict, raw_logits)
-  DreamActivations acts_;      // scratch activations for full passes
+  ModelWeights w_;
+  KvCache cache_;              // scratch cache for full passes (predict, raw_logits)
+  ForwardActivations acts_;    // scratch activations for full passes
   std::vector<float> head_x_;  // (R, C) normalised rows for the head
 };
 
 // RoPE positions for every slot of a canvas batch (B*N): cumsum(valid) - 1 for real tokens, 1 for pad
 // slots (the reference's choice; a pad query sees nothing, so it never matters); 0..N-1 without padding.
-std::vector<int32_t> dream_positions(const CanvasBatch& batch);
+std::vector<int32_t> canvas_positions(const CanvasBatch& batch);
 
 }  // namespace dc

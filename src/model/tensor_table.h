@@ -24,6 +24,6 @@ struct TensorSpec {
   int64_t layer = -1;  // -1: not part of a layer
 };
 
-std::vector<TensorSpec> dream_tensor_table(const ModelConfig& cfg);
+std::vector<TensorSpec> tensor_table(const ModelConfig& cfg);
 
 }  // namespace dc

@@ -1,7 +1,7 @@
-// The Dream training pass; see dream_backward.h. forward_layers() and backward_layers() are mirror images:
+// The Dream training pass; see training_pass.h. forward_layers() and backward_layers() are mirror images:
 // each backward step undoes the forward step listed at the same place, in reverse order.
-#include "model/dream_backward.h"
-#include "model/dream_tensors.h"
+#include "model/training_pass.h"
+#include "model/tensor_table.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,27 +10,27 @@
 #include "core/thread_pool.h"
 #include "kernels/backward.h"
 #include "kernels/ops.h"
-#include "model/dream_weights.h"
+#include "model/model_weights.h"
 #include "model/safetensors_writer.h"
 
 namespace dc {
 
 namespace k = kernels;
 
-int64_t DreamParams::numel() const {
+int64_t ModelParams::numel() const {
   int64_t n = 0;
   for (const ParamTensor& t : tensors) n += int64_t(t.data.size());
   return n;
 }
 
-void DreamParams::set_zero() {
+void ModelParams::set_zero() {
   for (ParamTensor& t : tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
 }
 
-DreamParams dream_params_zeros(const ModelConfig& c) {
-  DreamParams p;
+ModelParams params_zeros(const ModelConfig& c) {
+  ModelParams p;
   p.config = c;
-  for (TensorSpec& t : dream_tensor_table(c)) {
+  for (TensorSpec& t : tensor_table(c)) {
     int64_t n = 1;
     for (int64_t d : t.shape) n *= d;
     p.tensors.push_back({std::move(t.name), std::move(t.shape), std::vector<float>(size_t(n), 0.f)});
@@ -38,8 +38,8 @@ DreamParams dream_params_zeros(const ModelConfig& c) {
   return p;
 }
 
-DreamParams dream_params_from_checkpoint(const Checkpoint& ckpt) {
-  DreamParams p = dream_params_zeros(ckpt.config());
+ModelParams params_from_checkpoint(const Checkpoint& ckpt) {
+  ModelParams p = params_zeros(ckpt.config());
   for (ParamTensor& t : p.tensors) {
     const TensorView& v = ckpt.get(t.name);
     if (v.shape != t.shape)
@@ -50,7 +50,7 @@ DreamParams dream_params_from_checkpoint(const Checkpoint& ckpt) {
   return p;
 }
 
-void save_dream_params(const DreamParams& p, const std::string& path, DType dtype) {
+void save_params(const ModelParams& p, const std::string& path, DType dtype) {
   if (dtype == DType::F32) {
     std::vector<TensorRef> refs;
     for (const ParamTensor& t : p.tensors)
@@ -88,11 +88,11 @@ Dims dims_of(const ModelConfig& c, int64_t B, int64_t N) {
           c.rope_theta};
 }
 
-void forward_layers(const DreamParams& p, const Dims& d, const uint8_t* allow, DreamTape& tape) {
+void forward_layers(const ModelParams& p, const Dims& d, const uint8_t* allow, TrainTape& tape) {
   std::vector<float>& h = tape.hidden;  // (M, C), holds the embeddings on entry
   std::vector<float> proj(static_cast<size_t>(d.M * d.C));
   for (int64_t l = 0; l < d.L; ++l) {
-    DreamLayerTape& a = tape.layers[size_t(l)];
+    LayerTape& a = tape.layers[size_t(l)];
     a.h_in = h;
     a.x.resize(size_t(d.M * d.C));
     a.q.resize(size_t(d.M * d.HD));
@@ -104,7 +104,7 @@ void forward_layers(const DreamParams& p, const Dims& d, const uint8_t* allow, D
     a.gate.resize(size_t(d.M * d.F));
     a.up.resize(size_t(d.M * d.F));
     a.act.resize(size_t(d.M * d.F));
-    using S = DreamParams;
+    using S = ModelParams;
     // Attention block.
     k::rmsnorm_f32(a.x.data(), h.data(), p.layer(l, S::kInputNorm), d.M, d.C, d.eps);
     k::linear_f32(a.q.data(), a.x.data(), p.layer(l, S::kQw), p.layer(l, S::kQb), d.M, d.HD, d.C);
@@ -131,9 +131,9 @@ void forward_layers(const DreamParams& p, const Dims& d, const uint8_t* allow, D
 }
 
 // On entry tape.dh (M, C) holds dLoss/d(final residual stream); on exit dLoss/d(embeddings).
-void backward_layers(const DreamParams& p, DreamParams& g, const Dims& d, const uint8_t* allow,
-                     DreamTape& tape) {
-  using S = DreamParams;
+void backward_layers(const ModelParams& p, ModelParams& g, const Dims& d, const uint8_t* allow,
+                     TrainTape& tape) {
+  using S = ModelParams;
   float* dh = tape.dh.data();
   tape.dx.resize(size_t(d.M * d.C));
   tape.dtmp.resize(size_t(d.M * d.C));
@@ -148,7 +148,7 @@ void backward_layers(const DreamParams& p, DreamParams& g, const Dims& d, const 
   float *dq = tape.dq.data(), *dk = tape.dk.data(), *dv = tape.dv.data();
   float *dact = tape.dff_a.data(), *dgate = tape.dff_b.data(), *dup = tape.dff_c.data();
   for (int64_t l = d.L - 1; l >= 0; --l) {
-    const DreamLayerTape& a = tape.layers[size_t(l)];
+    const LayerTape& a = tape.layers[size_t(l)];
     // MLP block, reversed: h += down(act); act = swiglu(gate, up); gate/up = x2 W^T; x2 = norm(h_mid).
     k::linear_backward(dact, g.layer(l, S::kDown), nullptr, dh, a.act.data(), p.layer(l, S::kDown), d.M, d.C,
                        d.F);
@@ -188,8 +188,8 @@ void backward_layers(const DreamParams& p, DreamParams& g, const Dims& d, const 
 
 }  // namespace
 
-void dream_forward_head(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
-                        const uint8_t* allow, const HeadTargets& t, DreamTape& tape) {
+void train_forward_head(const ModelParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                        const uint8_t* allow, const HeadTargets& t, TrainTape& tape) {
   const Dims d = dims_of(p.config, B, N);
   if (B <= 0 || N <= 0) throw_error("dream training pass: empty batch ({} x {})", B, N);
   for (int64_t i = 0; i < d.M; ++i)
@@ -234,8 +234,8 @@ void dream_forward_head(const DreamParams& p, const int32_t* tokens, int64_t B, 
                         t.targets.data(), R, d.V);
 }
 
-double dream_backward_from_head(const DreamParams& p, const int32_t* tokens, const uint8_t* allow,
-                                const std::vector<float>& weights, DreamParams& g, DreamTape& tape) {
+double train_backward_from_head(const ModelParams& p, const int32_t* tokens, const uint8_t* allow,
+                                const std::vector<float>& weights, ModelParams& g, TrainTape& tape) {
   const Dims d = dims_of(p.config, tape.B, tape.N);
   const int64_t R = int64_t(tape.rows.size());
   DC_ASSERT(weights.size() == tape.rows.size(), "one weight per head row");
@@ -272,10 +272,10 @@ double dream_backward_from_head(const DreamParams& p, const int32_t* tokens, con
   return loss;
 }
 
-double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
-                           const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape) {
-  dream_forward_head(p, tokens, B, N, allow, t, tape);
-  if (grads) return dream_backward_from_head(p, tokens, allow, t.weights, *grads, tape);
+double loss_and_grad(const ModelParams& p, const int32_t* tokens, int64_t B, int64_t N, const uint8_t* allow,
+                     const HeadTargets& t, ModelParams* grads, TrainTape& tape) {
+  train_forward_head(p, tokens, B, N, allow, t, tape);
+  if (grads) return train_backward_from_head(p, tokens, allow, t.weights, *grads, tape);
   double loss = 0;
   for (size_t r = 0; r < t.rows.size(); ++r) loss += double(t.weights[r]) * tape.row_loss[r];
   return loss;

@@ -2,11 +2,11 @@
 // that keeps every intermediate on a tape, the weighted cross-entropy head over selected rows, and the
 // backward pass written by hand as the mirror image of that forward (llm.c style, kernels/backward.h).
 //
-// The forward is the same network as DreamModel::forward (dream_model.h) specialised for training: every
-// sequence is full length (no padding: SFT responses are filled with <|dlm_pad|>, a real token), positions
-// are 0..N-1, and attention takes an optional per-(query, key) mask for causal-to-full annealing. It runs
-// on the fp32 parameters directly (weights change every step; the GEMMs pack them per call). The inference
-// forward is the oracle for the training forward in the tests.
+// The forward is the same network as TransformerModel::forward (transformer_model.h) specialised for
+// training: every sequence is full length (no padding: SFT responses are filled with <|dlm_pad|>, a real
+// token), positions are 0..N-1, and attention takes an optional per-(query, key) mask for causal-to-full
+// annealing. It runs on the fp32 parameters directly (weights change every step; the GEMMs pack them per
+// call). The inference forward is the oracle for the training forward in the tests.
 //
 // Buffer shapes: B sequences of N positions, M = B*N rows (row b*N + i), C hidden, H/Hkv heads of D,
 // HD = H*D, KD = Hkv*D, F FFN width, V vocabulary, R head rows.
@@ -33,7 +33,7 @@ struct ParamTensor {
 //   0 embed_tokens; per layer l at 1 + 12 l: input_layernorm, q_proj.weight, q_proj.bias, k_proj.weight,
 //   k_proj.bias, v_proj.weight, v_proj.bias, o_proj.weight, post_attention_layernorm, gate_proj, up_proj,
 //   down_proj; then model.norm; then lm_head unless tie_word_embeddings.
-struct DreamParams {
+struct ModelParams {
   enum Slot { kInputNorm, kQw, kQb, kKw, kKb, kVw, kVb, kOw, kPostNorm, kGate, kUp, kDown, kPerLayer };
   ModelConfig config;
   std::vector<ParamTensor> tensors;
@@ -53,12 +53,12 @@ struct DreamParams {
 };
 
 // Names and shapes for `cfg` (data zero-filled).
-DreamParams dream_params_zeros(const ModelConfig& cfg);
+ModelParams params_zeros(const ModelConfig& cfg);
 // The checkpoint's tensors widened to fp32 (validated by Checkpoint::open). Throws dc::Error.
-DreamParams dream_params_from_checkpoint(const Checkpoint& ckpt);
+ModelParams params_from_checkpoint(const Checkpoint& ckpt);
 // Writes the parameters as one safetensors file in F32 or BF16 (round to nearest even). Atomic; throws
 // dc::Error on I/O errors.
-void save_dream_params(const DreamParams& p, const std::string& path, DType dtype);
+void save_params(const ModelParams& p, const std::string& path, DType dtype);
 
 // Rows of the head: raw row rows[r] = b*N + i (the output at position i, which predicts position i+1),
 // its target token and its weight in the loss.
@@ -68,7 +68,7 @@ struct HeadTargets {
   std::vector<float> weights;
 };
 
-struct DreamLayerTape {
+struct LayerTape {
   std::vector<float> h_in;   // (M, C) residual stream entering the layer
   std::vector<float> x;      // (M, C) input_layernorm(h_in)
   std::vector<float> q;      // (M, HD) post-RoPE queries
@@ -84,38 +84,38 @@ struct DreamLayerTape {
 };
 
 // Everything the forward keeps for the backward, plus the backward's scratch. Reused across steps.
-struct DreamTape {
+struct TrainTape {
   int64_t B = 0, N = 0;
-  std::vector<int32_t> pos;            // (M) RoPE positions
-  std::vector<DreamLayerTape> layers;  // [L]
-  std::vector<float> hidden;           // (M, C) residual stream after the last layer
-  std::vector<float> head_in;          // (R, C) hidden rows gathered for the head
-  std::vector<float> head_x;           // (R, C) model.norm(head_in)
-  std::vector<float> logits;           // (R, V) logits, then dLoss/dlogits
-  std::vector<double> row_loss;        // (R) unweighted cross-entropy of each head row
-  std::vector<int64_t> rows;           // (R) the head's raw rows
-  std::vector<int32_t> targets;        // (R) their targets
-  std::vector<float> row_max;          // (R) max logit of each head row
-  std::vector<double> row_sum;         // (R) sum of exp(logit - max) of each head row
+  std::vector<int32_t> pos;       // (M) RoPE positions
+  std::vector<LayerTape> layers;  // [L]
+  std::vector<float> hidden;      // (M, C) residual stream after the last layer
+  std::vector<float> head_in;     // (R, C) hidden rows gathered for the head
+  std::vector<float> head_x;      // (R, C) model.norm(head_in)
+  std::vector<float> logits;      // (R, V) logits, then dLoss/dlogits
+  std::vector<double> row_loss;   // (R) unweighted cross-entropy of each head row
+  std::vector<int64_t> rows;      // (R) the head's raw rows
+  std::vector<int32_t> targets;   // (R) their targets
+  std::vector<float> row_max;     // (R) max logit of each head row
+  std::vector<double> row_sum;    // (R) sum of exp(logit - max) of each head row
   // Backward scratch.
   std::vector<float> dh, dx, dtmp, dhd, dq, dk, dv, dff_a, dff_b, dff_c;
 };
 
 // Forward over tokens (B, N) with attention mask allow (B, N, N) (nullable = full attention), then the
 // head on t.rows and the loss sum_r weight[r] * CE_r, which is returned. If grads is non-null (same layout
-// as p, e.g. from dream_params_zeros), the backward pass adds dLoss/dparam into it. Token ids must be in
+// as p, e.g. from params_zeros), the backward pass adds dLoss/dparam into it. Token ids must be in
 // [0, V) and rows in [0, B*N) (checked: dc::Error). Not re-entrant (kernels share the global pool).
-double dream_loss_and_grad(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
-                           const uint8_t* allow, const HeadTargets& t, DreamParams* grads, DreamTape& tape);
+double loss_and_grad(const ModelParams& p, const int32_t* tokens, int64_t B, int64_t N, const uint8_t* allow,
+                     const HeadTargets& t, ModelParams* grads, TrainTape& tape);
 
 // The same in two phases, for losses whose row weights depend on the forward's values (reinforcement
-// learning): dream_forward_head runs the forward and the head on t.rows and leaves tape.row_loss[r] =
-// -log p(t.targets[r]) (t.weights is ignored); dream_backward_from_head then adds the gradient of
+// learning): train_forward_head runs the forward and the head on t.rows and leaves tape.row_loss[r] =
+// -log p(t.targets[r]) (t.weights is ignored); train_backward_from_head then adds the gradient of
 // sum_r weights[r] * row_loss[r] into grads and returns that sum. `tokens` and `allow` must be those of
-// the forward. dream_loss_and_grad(…, &g, tape) == forward_head + backward_from_head(t.weights), exactly.
-void dream_forward_head(const DreamParams& p, const int32_t* tokens, int64_t B, int64_t N,
-                        const uint8_t* allow, const HeadTargets& t, DreamTape& tape);
-double dream_backward_from_head(const DreamParams& p, const int32_t* tokens, const uint8_t* allow,
-                                const std::vector<float>& weights, DreamParams& grads, DreamTape& tape);
+// the forward. loss_and_grad(…, &g, tape) == forward_head + backward_from_head(t.weights), exactly.
+void train_forward_head(const ModelParams& p, const int32_t* tokens, int64_t B, int64_t N,
+                        const uint8_t* allow, const HeadTargets& t, TrainTape& tape);
+double train_backward_from_head(const ModelParams& p, const int32_t* tokens, const uint8_t* allow,
+                                const std::vector<float>& weights, ModelParams& grads, TrainTape& tape);
 
 }  // namespace dc

@@ -1,6 +1,6 @@
-// Random-weight Dream checkpoints; see dream_random.h.
-#include "model/dream_random.h"
-#include "model/dream_tensors.h"
+// Random-weight Dream checkpoints; see random_checkpoint.h.
+#include "model/random_checkpoint.h"
+#include "model/tensor_table.h"
 
 #include <cmath>
 #include <filesystem>
@@ -86,8 +86,8 @@ bool random_dream_checkpoint_exists(const std::string& dir, const ModelConfig& c
   return read_file(stamp) == stamp_of(cfg, dtype, seed);
 }
 
-void write_random_dream_checkpoint(const std::string& dir, const ModelConfig& cfg, DType dtype, uint64_t seed,
-                                   int64_t layers_per_shard) {
+void write_random_checkpoint(const std::string& dir, const ModelConfig& cfg, DType dtype, uint64_t seed,
+                             int64_t layers_per_shard) {
   if (dtype != DType::F32 && dtype != DType::BF16)
     throw_error("{}: random checkpoints are F32 or BF16, not {}", dir, dtype_name(dtype));
   validate_model_config(cfg, dir);
@@ -96,7 +96,7 @@ void write_random_dream_checkpoint(const std::string& dir, const ModelConfig& cf
   if (ec) throw_error("{}: cannot create folder: {}", dir, ec.message());
   std::filesystem::remove(dir + "/random_weights.txt", ec);
 
-  const std::vector<TensorSpec> table = dream_tensor_table(cfg);
+  const std::vector<TensorSpec> table = tensor_table(cfg);
   Rng rng(seed);
   // Shard 0: embeddings, final norm, head; then groups of layers_per_shard layers.
   const int64_t groups = (cfg.num_hidden_layers + layers_per_shard - 1) / layers_per_shard;

@@ -1,5 +1,5 @@
-// Loading and packing of Dream weights; see dream_weights.h.
-#include "model/dream_weights.h"
+// Loading and packing of Dream weights; see model_weights.h.
+#include "model/model_weights.h"
 
 #include <cstring>
 #include <string>
@@ -23,7 +23,7 @@ std::vector<float> tensor_to_f32(const TensorView& t) {
       for (int64_t i = 0; i < n; ++i) out[size_t(i)] = f16_to_f32(t.u16()[i]);
       break;
     default:
-      DC_ASSERT(false, "tensor_to_f32: not a float tensor (validate_dream_tensors admits floats only)");
+      DC_ASSERT(false, "tensor_to_f32: not a float tensor (validate_tensors admits floats only)");
   }
   return out;
 }
@@ -62,9 +62,9 @@ kernels::PackedWeight pack_stacked(const Checkpoint& ckpt, const std::vector<std
 
 }  // namespace
 
-DreamWeights load_dream_weights(const Checkpoint& ckpt) {
-  validate_dream_tensors(ckpt);  // names, shapes against config.json, float dtypes
-  DreamWeights w;
+ModelWeights load_model_weights(const Checkpoint& ckpt) {
+  validate_tensors(ckpt);  // names, shapes against config.json, float dtypes
+  ModelWeights w;
   w.config = ckpt.config();
   const ModelConfig& c = w.config;
   w.embed = ckpt.get("model.embed_tokens.weight");
@@ -73,7 +73,7 @@ DreamWeights load_dream_weights(const Checkpoint& ckpt) {
   w.layers.resize(size_t(c.num_hidden_layers));
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
-    DreamLayerWeights& l = w.layers[size_t(i)];
+    LayerWeights& l = w.layers[size_t(i)];
     l.input_norm = ckpt.get(p + "input_layernorm.weight");
     l.post_norm = ckpt.get(p + "post_attention_layernorm.weight");
     const std::string a = p + "self_attn.";

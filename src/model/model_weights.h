@@ -1,6 +1,6 @@
 // The weights of a Dream model (SPEC §1) prepared for the forward pass: every matrix packed once for the
 // active ISA (BF16 stays BF16, F32 stays F32), norms kept as zero-copy views into the checkpoint.
-// This file only loads and packs; the forward pass is in dream_model.cpp.
+// This file only loads and packs; the forward pass is in transformer_model.cpp.
 //
 // Fusions done here, once: q_proj, k_proj and v_proj are stacked row-wise into one [(H + 2 Hkv) D, C]
 // matrix (one GEMM with a wider output instead of three, two of them only Hkv*D wide), their biases into one
@@ -18,7 +18,7 @@
 
 namespace dc {
 
-struct DreamLayerWeights {
+struct LayerWeights {
   TensorView input_norm;        // [C] input_layernorm.weight
   TensorView post_norm;         // [C] post_attention_layernorm.weight
   kernels::PackedWeight qkv;    // [(H + 2 Hkv) D, C]: rows of q_proj, then k_proj, then v_proj
@@ -29,10 +29,10 @@ struct DreamLayerWeights {
   kernels::PackedWeight down;   // [C, F] mlp.down_proj
 };
 
-struct DreamWeights {
+struct ModelWeights {
   ModelConfig config;
   TensorView embed;  // [V, C] model.embed_tokens.weight, as stored (rows gathered per token)
-  std::vector<DreamLayerWeights> layers;
+  std::vector<LayerWeights> layers;
   TensorView final_norm;          // [C] model.norm.weight
   kernels::PackedWeight lm_head;  // [V, C] lm_head.weight, or the embedding matrix when tied
   // Stacked q/k/v sources that a zero-copy (View layout) PackedWeight points into; empty when the active
@@ -40,9 +40,9 @@ struct DreamWeights {
   std::vector<std::shared_ptr<std::vector<uint8_t>>> owned;
 };
 
-// Validates the checkpoint's tensors against its config (validate_dream_tensors) and packs them.
+// Validates the checkpoint's tensors against its config (validate_tensors) and packs them.
 // The checkpoint must outlive the result (norms and the embedding are views into it). Throws dc::Error.
-DreamWeights load_dream_weights(const Checkpoint& ckpt);
+ModelWeights load_model_weights(const Checkpoint& ckpt);
 
 // Widens a 1-D or 2-D float tensor (F32, F16, BF16) to fp32.
 std::vector<float> tensor_to_f32(const TensorView& t);
