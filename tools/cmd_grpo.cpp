@@ -62,7 +62,7 @@ void run_grpo(GrpoCli& c) {
   const dc::Tokenizer tok = dc::Tokenizer::load(dir);
   const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, tok, dir);
   dc::apply_special_tokens(special, policy.config);
-  for (int32_t id : {special.im_end, special.end_of_text})
+  for (int32_t id : {special.end_of_turn, special.end_of_text})
     if (id >= 0) c.o.end_ids.push_back(id);
 
   dc::rl::TaskLoadOptions lo;

@@ -31,7 +31,7 @@ std::string TextGenerator::render_prompt(const TextRequest& req) const {
 
 std::vector<int32_t> TextGenerator::postprocess(std::span<const int32_t> generated, bool chat) const {
   if (chat && special_.dlm_pad >= 0)
-    return postprocess_instruct(generated, special_.dlm_pad, special_.im_end);
+    return postprocess_instruct(generated, special_.dlm_pad, special_.end_of_turn);
   return postprocess_base(generated, special_.end_of_text);
 }
 

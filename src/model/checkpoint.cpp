@@ -139,6 +139,17 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_shapes(const Mo
   return out;
 }
 
+namespace {
+
+// The output head's spec as if the embeddings were untied (a tied checkpoint may still carry one).
+TensorSpec untied_head(const ModelConfig& c) {
+  ModelConfig untied = c;
+  untied.tie_word_embeddings = false;
+  return tensor_table(untied).back();
+}
+
+}  // namespace
+
 void validate_tensors(const Checkpoint& ck) {
   const ModelConfig& c = ck.config();
   auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
@@ -151,14 +162,14 @@ void validate_tensors(const Checkpoint& ck) {
                   dtype_name(t.dtype));
   };
   for (const auto& [name, shape] : tensor_shapes(c)) check(name, shape);
-  if (c.tie_word_embeddings && ck.has("lm_head.weight"))
-    check("lm_head.weight", {c.vocab_size, c.hidden_size});
+  const TensorSpec head = untied_head(c);
+  if (c.tie_word_embeddings && ck.has(head.name)) check(head.name, head.shape);
 }
 
 std::vector<std::string> unexpected_tensors(const Checkpoint& ck) {
   std::set<std::string> expected;
   for (const auto& kv : tensor_shapes(ck.config())) expected.insert(kv.first);
-  expected.insert("lm_head.weight");
+  expected.insert(untied_head(ck.config()).name);
   std::vector<std::string> out;
   for (const auto& name : ck.names())
     if (!expected.count(name)) out.push_back(name);

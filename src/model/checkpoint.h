@@ -8,14 +8,16 @@
 // index does not list or assigns elsewhere. Weights stay in their stored dtype (BF16 for the 7B models);
 // consumers convert to fp32 as they accumulate. Views live as long as the Checkpoint.
 //
-// validate_tensors() then checks the tensor set against the config: every Dream tensor present, with
-// the shape the config implies and a float dtype (F32, F16, BF16). Policy for the rest:
-//  * lm_head.weight is required unless tie_word_embeddings; when tied and present anyway it must still have
-//    shape [V, C] (the model ignores it and uses embed_tokens).
+// validate_tensors() then checks the tensor set against the config: every tensor of the architecture's
+// table (tensor_table.h) present, with the shape the config implies and a float dtype (F32, F16, BF16).
+// Policy for the rest:
+//  * the output head (lm_head.weight; LLaDA's model.transformer.ff_out.weight) is required unless the
+//    embeddings are tied; when tied and present anyway it must still have shape [V, C] (the model ignores
+//    it and uses the embedding).
 //  * embed_tokens / lm_head must have exactly config.vocab_size rows (7B: 152064), which may exceed the
 //    tokenizer's size (151667 tokens incl. specials); rows past the tokenizer are padding the model never
 //    emits in practice; masking them out is the sampler's choice, not the loader's.
-//  * tensors the Dream model does not use (e.g. legacy `rotary_emb.inv_freq` buffers) are accepted and
+//  * tensors the architecture does not use (e.g. legacy `rotary_emb.inv_freq` buffers) are accepted and
 //    ignored; unexpected_tensors() lists them so tools can show them.
 #pragma once
 
@@ -61,15 +63,15 @@ class Checkpoint {
 std::map<std::string, std::string> parse_safetensors_index(std::string_view text,
                                                            const std::string& index_path);
 
-// Every tensor a Dream model with `cfg` needs, with its expected shape (PyTorch order, [out, in]).
-// lm_head.weight is included only when the embeddings are untied.
+// Every tensor a model with `cfg` needs (tensor_table order), with its expected shape (PyTorch order,
+// [out, in]). The head is included only when the embeddings are untied.
 std::vector<std::pair<std::string, std::vector<int64_t>>> tensor_shapes(const ModelConfig& cfg);
 
 // Checks the checkpoint's tensors against tensor_shapes(config) (policy above). Throws dc::Error naming
 // the folder and the first missing tensor or the first shape / dtype mismatch.
 void validate_tensors(const Checkpoint& ckpt);
 
-// Tensors present in the checkpoint that a Dream model does not use (sorted).
+// Tensors present in the checkpoint that its architecture does not use (sorted).
 std::vector<std::string> unexpected_tensors(const Checkpoint& ckpt);
 
 }  // namespace dc

@@ -9,85 +9,23 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "model/config_fields.h"
+#include "model/config_llada.h"
 #include "model/json_checks.h"
 
 namespace dc {
 
-namespace {
-
-using nlohmann::json;
-
-// Upper bounds that keep every derived size (V*C, L*F*C, ...) far from int64 overflow while admitting any
-// real model: 2^24 for widths and vocabularies, 2^16 for layer and head counts.
-constexpr int64_t kMaxWidth = int64_t(1) << 24;
-constexpr int64_t kMaxCount = int64_t(1) << 16;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower((unsigned char)x) == std::tolower((unsigned char)y);
-         });
-}
-
-// The integer field `key`: required (absent -> error) unless `fallback` is given.
-int64_t get_int(const json& j, const char* key, const std::string& source,
-                const int64_t* fallback = nullptr) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    if (fallback) return *fallback;
-    throw_error("{}: missing required field '{}'", source, key);
-  }
-  if (it->is_number_unsigned()) {
-    uint64_t u = it->get<uint64_t>();
-    if (u > uint64_t(std::numeric_limits<int64_t>::max()))
-      throw_error("{}: '{}' is out of range", source, key);
-    return int64_t(u);
-  }
-  if (it->is_number_integer()) return it->get<int64_t>();
-  throw_error("{}: '{}' must be an integer, got {}", source, key, json_type_name(*it));
-}
-
-double get_double(const json& j, const char* key, const std::string& source, double fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_number()) throw_error("{}: '{}' must be a number, got {}", source, key, json_type_name(*it));
-  return it->get<double>();
-}
-
-bool get_bool(const json& j, const char* key, const std::string& source, bool fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_boolean())
-    throw_error("{}: '{}' must be true or false, got {}", source, key, json_type_name(*it));
-  return it->get<bool>();
-}
-
-// A special token id: absent or null -> -1; a list (HF allows several eos ids) -> its first element.
-int32_t get_token_id(const json& j, const char* key, const std::string& source) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return -1;
-  const json* v = &*it;
-  if (v->is_array()) {
-    if (v->empty()) return -1;
-    v = &(*v)[0];
-  }
-  if (!v->is_number_integer() && !v->is_number_unsigned())
-    throw_error("{}: '{}' must be an integer token id, got {}", source, key, json_type_name(*v));
-  if (v->is_number_unsigned()
-          ? v->get<uint64_t>() > uint64_t(std::numeric_limits<int32_t>::max())
-          : (v->get<int64_t>() < 0 || v->get<int64_t>() > std::numeric_limits<int32_t>::max()))
-    throw_error("{}: '{}' must be a non-negative 32-bit token id", source, key);
-  return int32_t(v->get<int64_t>());
-}
-
-void check_range(int64_t v, const char* key, int64_t max, const std::string& source) {
-  if (v <= 0 || v > max) throw_error("{}: '{}' must be in [1, {}], got {}", source, key, max, v);
-}
-
-}  // namespace
-
 void validate_model_config(const ModelConfig& c, const std::string& source) {
-  if (!iequals(c.model_type, "Dream"))
-    throw_error("{}: unknown model_type '{}' (supported: Dream)", source, printable(c.model_type));
+  const std::optional<Arch> arch = arch_of_model_type(c.model_type);
+  if (!arch)
+    throw_error("{}: unknown model_type '{}' (supported: {})", source, printable(c.model_type),
+                supported_model_types());
+  if (*arch != c.arch)
+    throw_error("{}: model_type '{}' does not match the architecture the config describes ({})", source,
+                printable(c.model_type), arch_traits(c.arch).model_type);
+  if (c.text_vocab_size < 0 || c.text_vocab_size > c.vocab_size)
+    throw_error("{}: the tokenizer vocabulary {} exceeds the embedding rows {}", source, c.text_vocab_size,
+                c.vocab_size);
   check_range(c.hidden_size, "hidden_size", kMaxWidth, source);
   check_range(c.num_hidden_layers, "num_hidden_layers", kMaxCount, source);
   check_range(c.num_attention_heads, "num_attention_heads", kMaxCount, source);
@@ -130,10 +68,13 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& so
   auto mt = j.find("model_type");
   if (mt == j.end()) throw_error("{}: missing required field 'model_type'", source);
   if (!mt->is_string()) throw_error("{}: 'model_type' must be a string, got {}", source, json_type_name(*mt));
-  c.model_type = mt->get<std::string>();
-  if (!iequals(c.model_type, "Dream"))
-    throw_error("{}: unknown model_type '{}' (supported: Dream)", source, printable(c.model_type));
-  c.model_type = "Dream";
+  const std::optional<Arch> arch = arch_of_model_type(mt->get<std::string>());
+  if (!arch)
+    throw_error("{}: unknown model_type '{}' (supported: {})", source, printable(mt->get<std::string>()),
+                supported_model_types());
+  if (*arch == Arch::Llada) return parse_llada_config(j, source);
+  c.model_type = arch_traits(Arch::Dream).model_type;
+  c.arch = Arch::Dream;
 
   c.hidden_size = get_int(j, "hidden_size", source);
   c.num_hidden_layers = get_int(j, "num_hidden_layers", source);
@@ -182,6 +123,7 @@ ModelConfig load_model_config(const std::string& path) {
 }
 
 std::string model_config_to_json(const ModelConfig& c) {
+  if (c.arch == Arch::Llada) return llada_config_to_json(c);
   json j = json::object();
   j["architectures"] = json::array({"TransformerModel"});
   j["model_type"] = c.model_type;

@@ -1,9 +1,11 @@
-// The model hyper-parameters read from a Hugging Face `config.json` (SPEC §1). Only the Dream family
-// (DiffuCoder-7B-*, Dream-v0-7B) is accepted: `model_type` must be "Dream" (compared case-insensitively,
-// stored as "Dream"). Parsing is strict: a missing architecture field, a wrong JSON type, an impossible value
-// (head counts that do not divide, odd head_dim, special ids outside the vocabulary) or a feature this
-// engine does not implement (rope_scaling, sliding-window attention, an activation other than silu) is a
-// dc::Error naming the file and the field. Unknown extra fields are ignored.
+// The model hyper-parameters read from a Hugging Face `config.json` (SPEC §1). `model_type` chooses the
+// architecture (architecture.h, compared case-insensitively, stored in its canonical spelling): "Dream"
+// (DiffuCoder-7B-*, Dream-v0-7B; Qwen2 field names, parsed here) or "llada" (LLaDA-8B-*, LLaDA-1.5; OLMo
+// field names mapped onto the same struct by config_llada.cpp, docs/LLADA.md §2). Parsing is strict: a
+// missing architecture field, a wrong JSON type, an impossible value (head counts that do not divide, odd
+// head_dim, special ids outside the vocabulary) or a feature this engine does not implement (rope_scaling,
+// sliding-window attention, an activation other than silu) is a dc::Error naming the file and the field.
+// Unknown extra fields are ignored.
 //
 // Defaults follow Dream's DreamConfig where a field may be absent: num_key_value_heads = num_attention_heads,
 // head_dim = hidden_size / num_attention_heads, max_position_embeddings 32768, rms_norm_eps 1e-6,
@@ -15,10 +17,13 @@
 #include <string>
 #include <string_view>
 
+#include "model/architecture.h"
+
 namespace dc {
 
 struct ModelConfig {
   std::string model_type = "Dream";
+  Arch arch = Arch::Dream;
   int64_t hidden_size = 0;          // C
   int64_t num_hidden_layers = 0;    // L
   int64_t num_attention_heads = 0;  // H (query heads)
@@ -26,6 +31,7 @@ struct ModelConfig {
   int64_t head_dim = 0;             // D (even: rotate-half RoPE)
   int64_t intermediate_size = 0;    // F (SwiGLU width)
   int64_t vocab_size = 0;           // V: rows of embed_tokens / lm_head (may exceed the tokenizer's size)
+  int64_t text_vocab_size = 0;      // LLaDA's vocab_size when its embedding_size (V) is larger; else 0
   int64_t max_position_embeddings = 32768;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;

@@ -6,6 +6,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "model/tensor_table.h"
 
 namespace dc {
 
@@ -67,25 +68,30 @@ ModelWeights load_model_weights(const Checkpoint& ckpt) {
   ModelWeights w;
   w.config = ckpt.config();
   const ModelConfig& c = w.config;
-  w.embed = ckpt.get("model.embed_tokens.weight");
-  w.final_norm = ckpt.get("model.norm.weight");
-  w.lm_head = kernels::PackedWeight::pack(c.tie_word_embeddings ? w.embed : ckpt.get("lm_head.weight"));
+  const std::vector<TensorSpec> table = tensor_table(c);
+  const TensorIndex at(table);
+  auto get = [&](int64_t index) -> const TensorView& { return ckpt.get(table[size_t(index)].name); };
+  w.embed = get(at.embed);
+  w.final_norm = get(at.final_norm);
+  w.lm_head = kernels::PackedWeight::pack(c.tie_word_embeddings ? w.embed : get(at.head));
   w.layers.resize(size_t(c.num_hidden_layers));
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
+    using S = TensorSlot;
+    auto name = [&](S s) { return table[size_t(at.of(i, s))].name; };
     LayerWeights& l = w.layers[size_t(i)];
-    l.input_norm = ckpt.get(p + "input_layernorm.weight");
-    l.post_norm = ckpt.get(p + "post_attention_layernorm.weight");
-    const std::string a = p + "self_attn.";
-    l.qkv = pack_stacked(ckpt, {a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight"}, w.owned);
-    for (const char* b : {"q_proj.bias", "k_proj.bias", "v_proj.bias"}) {
-      std::vector<float> part = tensor_to_f32(ckpt.get(a + b));
-      l.qkv_bias.insert(l.qkv_bias.end(), part.begin(), part.end());
+    l.input_norm = ckpt.get(name(S::AttnNorm));
+    l.post_norm = ckpt.get(name(S::MlpNorm));
+    l.qkv = pack_stacked(ckpt, {name(S::Wq), name(S::Wk), name(S::Wv)}, w.owned);
+    if (arch_traits(c.arch).qkv_bias) {
+      for (S b : {S::Bq, S::Bk, S::Bv}) {
+        std::vector<float> part = tensor_to_f32(ckpt.get(name(b)));
+        l.qkv_bias.insert(l.qkv_bias.end(), part.begin(), part.end());
+      }
     }
-    l.o = kernels::PackedWeight::pack(ckpt.get(a + "o_proj.weight"));
-    l.gate = kernels::PackedWeight::pack(ckpt.get(p + "mlp.gate_proj.weight"));
-    l.up = kernels::PackedWeight::pack(ckpt.get(p + "mlp.up_proj.weight"));
-    l.down = kernels::PackedWeight::pack(ckpt.get(p + "mlp.down_proj.weight"));
+    l.o = kernels::PackedWeight::pack(ckpt.get(name(S::Wo)));
+    l.gate = kernels::PackedWeight::pack(ckpt.get(name(S::Gate)));
+    l.up = kernels::PackedWeight::pack(ckpt.get(name(S::Up)));
+    l.down = kernels::PackedWeight::pack(ckpt.get(name(S::Down)));
   }
   return w;
 }

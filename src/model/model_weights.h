@@ -1,10 +1,11 @@
-// The weights of a Dream model (SPEC §1) prepared for the forward pass: every matrix packed once for the
+// The weights of a model (either architecture, tensor_table.h; names below are Dream's) prepared for the
+// forward pass: every matrix packed once for the
 // active ISA (BF16 stays BF16, F32 stays F32), norms kept as zero-copy views into the checkpoint.
 // This file only loads and packs; the forward pass is in transformer_model.cpp.
 //
 // Fusions done here, once: q_proj, k_proj and v_proj are stacked row-wise into one [(H + 2 Hkv) D, C]
 // matrix (one GEMM with a wider output instead of three, two of them only Hkv*D wide), their biases into one
-// fp32 vector. Everything else is packed as stored.
+// fp32 vector (LLaDA has none). Everything else is packed as stored.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,7 @@ struct LayerWeights {
   TensorView input_norm;        // [C] input_layernorm.weight
   TensorView post_norm;         // [C] post_attention_layernorm.weight
   kernels::PackedWeight qkv;    // [(H + 2 Hkv) D, C]: rows of q_proj, then k_proj, then v_proj
-  std::vector<float> qkv_bias;  // [(H + 2 Hkv) D] the three biases, same order, fp32
+  std::vector<float> qkv_bias;  // [(H + 2 Hkv) D] the three biases, same order, fp32; empty without biases
   kernels::PackedWeight o;      // [C, H D] o_proj (no bias)
   kernels::PackedWeight gate;   // [F, C] mlp.gate_proj
   kernels::PackedWeight up;     // [F, C] mlp.up_proj

@@ -1,5 +1,6 @@
-// The Dream forward pass; see transformer_model.h. Buffer shapes use B canvases of N positions, a query slice
-// of S = end - begin positions, M = B*S rows, C hidden, H/Hkv query/KV heads of D, F FFN width, V vocabulary.
+// The transformer forward pass; see transformer_model.h. Buffer shapes use B canvases of N positions, a query
+// slice of S = end - begin positions, M = B*S rows, C hidden, H/Hkv query/KV heads of D, F FFN width, V
+// vocabulary.
 #include "model/transformer_model.h"
 
 #include <cstring>
@@ -42,17 +43,17 @@ TransformerModel::TransformerModel(Checkpoint ckpt) : ckpt_(std::move(ckpt)), w_
 
 void TransformerModel::check_batch(const CanvasBatch& batch) const {
   const int64_t B = batch.batch, N = batch.length, V = vocab_size();
-  if (B <= 0 || N <= 0) throw_error("dream model: empty batch ({} canvases of length {})", B, N);
+  if (B <= 0 || N <= 0) throw_error("model: empty batch ({} canvases of length {})", B, N);
   if (int64_t(batch.tokens.size()) != B * N)
-    throw_error("dream model: {} tokens for {} canvases of length {} (expected {})", batch.tokens.size(), B,
-                N, B * N);
+    throw_error("model: {} tokens for {} canvases of length {} (expected {})", batch.tokens.size(), B, N,
+                B * N);
   if (!batch.valid.empty() && int64_t(batch.valid.size()) != B * N)
-    throw_error("dream model: padding mask has {} entries, expected {}", batch.valid.size(), B * N);
+    throw_error("model: padding mask has {} entries, expected {}", batch.valid.size(), B * N);
   for (int64_t j = 0; j < B * N; ++j) {
     const int32_t t = batch.tokens[size_t(j)];
     if (t < 0 || t >= V)
-      throw_error("dream model: token id {} at canvas {} position {} is outside the vocabulary [0, {})", t,
-                  j / N, j % N, V);
+      throw_error("model: token id {} at canvas {} position {} is outside the vocabulary [0, {})", t, j / N,
+                  j % N, V);
   }
 }
 
@@ -62,7 +63,7 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
   const ModelConfig& c = config();
   const int64_t B = batch.batch, N = batch.length;
   if (begin < 0 || end > N || begin >= end)
-    throw_error("dream model: query slice [{}, {}) is not inside a canvas of length {}", begin, end, N);
+    throw_error("model: query slice [{}, {}) is not inside a canvas of length {}", begin, end, N);
   const int64_t S = end - begin, M = B * S;
   const int64_t C = c.hidden_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads, D = c.head_dim;
   const int64_t F = c.intermediate_size, HD = H * D, KD = Hkv * D, QKV = HD + 2 * KD;
@@ -121,7 +122,7 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
 
     // Attention block: x = RMSNorm(h); [q | k | v] = x Wqkv^T + b; RoPE on q and k; h += o_proj(attn).
     k::rmsnorm(a.x.data(), h.data(), lw.input_norm, M, C, eps);
-    k::linear(a.qkv.data(), a.x.data(), lw.qkv, lw.qkv_bias.data(), M);
+    k::linear(a.qkv.data(), a.x.data(), lw.qkv, lw.qkv_bias.empty() ? nullptr : lw.qkv_bias.data(), M);
     // Split: q rows to a.q (M, HD); k and v rows to the cache at (canvas, begin + i).
     global_pool().parallel_for(
         M,
@@ -175,21 +176,23 @@ void TransformerModel::raw_logits(const CanvasBatch& batch, std::span<const int6
                                   float* logits) {
   for (int64_t r : raw_rows)
     if (r < 0 || r >= batch.batch * batch.length)
-      throw_error("dream model: raw row {} is outside a batch of {} x {} rows", r, batch.batch, batch.length);
+      throw_error("model: raw row {} is outside a batch of {} x {} rows", r, batch.batch, batch.length);
   forward(batch, 0, batch.length, cache_, acts_);
   head(acts_, raw_rows, logits);
 }
 
 void TransformerModel::predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
                                float* logits) {
-  // Shifted logits: position p is predicted by raw row p-1 (SPEC §1), so position 0 cannot be requested.
+  // Shifted logits (Dream, SPEC §1): position p is predicted by raw row p-1, so position 0 cannot be
+  // requested. Unshifted (LLaDA): raw row p predicts position p.
+  const int32_t shift = arch_traits(config().arch).logits_shifted ? 1 : 0;
   std::vector<int64_t> rows(wanted.size());
   for (size_t r = 0; r < wanted.size(); ++r) {
     const PredictionRef& w = wanted[r];
-    if (w.row < 0 || w.row >= batch.batch || w.position < 1 || w.position >= batch.length)
-      throw_error("dream model: cannot predict canvas {} position {} (batch of {} canvases, positions 1..{})",
-                  w.row, w.position, batch.batch, batch.length - 1);
-    rows[r] = int64_t(w.row) * batch.length + w.position - 1;
+    if (w.row < 0 || w.row >= batch.batch || w.position < shift || w.position >= batch.length)
+      throw_error("model: cannot predict canvas {} position {} (batch of {} canvases, positions {}..{})",
+                  w.row, w.position, batch.batch, shift, batch.length - 1);
+    rows[r] = int64_t(w.row) * batch.length + w.position - shift;
   }
   if (rows.empty()) return check_batch(batch);  // nothing to predict: validate only
   forward(batch, 0, batch.length, cache_, acts_);

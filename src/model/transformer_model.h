@@ -1,10 +1,11 @@
-// The Dream transformer forward pass (SPEC §1): a Qwen2.5 network with fully bidirectional attention, GQA,
-// rotate-half RoPE, q/k/v biases, an untied or tied head and shifted logits, over left-padded batches.
+// The transformer forward pass of both architectures (architecture.h): a Llama-style network with fully
+// bidirectional attention, GQA, rotate-half RoPE, an untied or tied head, over left-padded batches. Dream
+// (SPEC §1) adds q/k/v biases and shifted logits; LLaDA (docs/LLADA.md §4) has neither.
 //
 // The pass is straight-line code over named buffers: each layer is an ordered list of kernel calls
 // (src/kernels/ops.h). It is shaped for three users:
 //  * decoding (Denoiser::predict): the whole canvas, then the final norm and lm_head only at the raw rows
-//    p-1 of the requested positions p;
+//    of the requested positions p (p-1 with shifted logits, p without);
 //  * cached decoding (SPEC §4, not implemented here): forward() runs the layers for one contiguous slice
 //    [begin, end) of query positions of every canvas. Keys/values of the slice are computed and written into
 //    a KvCache that holds all N positions; attention reads the whole cache, so positions outside the
@@ -13,8 +14,10 @@
 //  * training (not implemented here): with keep_activations every layer's inputs and intermediates stay in
 //    ForwardActivations for a backward pass that mirrors forward(); post-RoPE keys/values are in the cache.
 //
-// Positions follow the reference: cumsum(valid) - 1 for real tokens, 1 for pad slots; rows of pad queries
-// attend to nothing and come out finite (attention output 0).
+// Positions follow Dream's reference: cumsum(valid) - 1 for real tokens, 1 for pad slots; rows of pad
+// queries attend to nothing and come out finite (attention output 0). LLaDA numbers positions 0..N-1 and
+// lets pad queries attend; RoPE scores depend only on position differences and pad keys are masked in both,
+// so the logits of real rows agree to rounding (docs/LLADA.md §4), and pad rows are never read.
 #pragma once
 
 #include <cstdint>
@@ -81,7 +84,8 @@ class TransformerModel : public Denoiser {
   void predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) override;
 
   // Raw (unshifted) logits: logits[r*V + v] for raw row raw_rows[r] = b*N + i, the output at hidden state i
-  // of canvas b (it predicts position i+1). Pad rows are allowed and finite. Full pass over every canvas.
+  // of canvas b (it predicts position i+1 with shifted logits, i without). Pad rows are allowed and finite.
+  // Full pass over every canvas.
   void raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows, float* logits);
 
   // Runs every layer for query positions [begin, end) of every canvas (see the file comment). Writes the

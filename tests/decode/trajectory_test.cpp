@@ -3,7 +3,8 @@
 // counts, top-p / top-k, a left-padded batch of three prompts and semi-autoregressive blocks.
 // Two fixtures: the scripted fake of fake_denoisers.h (an oracle of the sampler alone) and the tiny random
 // Dream checkpoint run through dream_twin.py (the sampler on the real forward pass; the twin dropped the
-// configurations whose confidences come within 1e-4 of a tie).
+// configurations whose confidences come within 1e-4 of a tie); and the tiny LLaDA checkpoint run through
+// llada_twin.py with LLaDA's own sampler.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -96,6 +97,33 @@ TEST(Trajectory, TinyDreamMatchesTwin) {
     ++cases;
   }
   EXPECT_GE(cases, 12);
+}
+
+TEST(Trajectory, TinyLladaMatchesTwin) {
+  // LLaDA's generate.py (docs/LLADA.md §7) on the tiny random LLaDA checkpoint: unshifted logits,
+  // low_confidence remasking, the even in-block schedule, semi-AR blocks, a left-padded batch and single
+  // prompts without padding. Classifier-free guidance (cfg_scale) is not a sampler option here; those
+  // cases are skipped.
+  const auto fx = load("trajectories_tiny_llada.json");
+  ASSERT_FALSE(fx["logits_shift"].get<bool>());
+  TransformerModel model(std::string(DC_SOURCE_DIR) + "/" + fx["model"].get<std::string>());
+  ASSERT_EQ(fx["mask_token_id"].get<int32_t>(), model.mask_token_id());
+  int cases = 0;
+  std::set<int> block_lengths;
+  for (const auto& c : fx["cases"]) {
+    if (c.contains("cfg_scale")) continue;
+    expect_same_trajectory(model, fx, c);
+    block_lengths.insert(c["block_length"].get<int>());
+    ++cases;
+  }
+  for (const auto& c : fx["unpadded_cases"]) {
+    nlohmann::json one = fx;
+    one["prompts"] = c["prompts"];
+    expect_same_trajectory(model, one, c);
+    ++cases;
+  }
+  EXPECT_GE(cases, 9);
+  EXPECT_GE(block_lengths.size(), 3u) << "one pass and at least two block lengths";
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ TEST(TextGenerator, SpecialIdsComeFromTheFiles) {
   TextGenerator gen(kTiny);
   EXPECT_EQ(gen.special().mask, 1004);
   EXPECT_EQ(gen.special().end_of_text, 1000);
-  EXPECT_EQ(gen.special().im_end, 1002);
+  EXPECT_EQ(gen.special().end_of_turn, 1002);
   EXPECT_EQ(gen.special().dlm_pad, 1005);
 }
 

@@ -328,7 +328,7 @@ TEST(Checkpoint, RejectsFoldersWithoutTheFiles) {
                   tmp.path() + ": no model.safetensors or model.safetensors.index.json");
   write_text(tmp.file("config.json"), R"({"model_type": "llama"})");
   EXPECT_DC_ERROR(Checkpoint::open(tmp.path()),
-                  tmp.file("config.json") + ": unknown model_type 'llama' (supported: Dream)");
+                  tmp.file("config.json") + ": unknown model_type 'llama' (supported: Dream, llada)");
 }
 
 TEST(Checkpoint, GetNamesTheFolderForMissingTensors) {

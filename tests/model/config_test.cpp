@@ -157,7 +157,7 @@ TEST(ModelConfig, RejectsBadJsonAndNonObjects) {
 
 TEST(ModelConfig, RejectsUnknownModelType) {
   EXPECT_DC_ERROR(parse(with_field("model_type", R"("qwen2")")),
-                  "c.json: unknown model_type 'qwen2' (supported: Dream)");
+                  "c.json: unknown model_type 'qwen2' (supported: Dream, llada)");
   EXPECT_DC_ERROR(parse(with_field("model_type", "")), "c.json: missing required field 'model_type'");
   EXPECT_DC_ERROR(parse(with_field("model_type", "1")), "c.json: 'model_type' must be a string, got integer");
 }
@@ -230,7 +230,11 @@ TEST(ModelConfig, ValidatesConfigsBuiltInCode) {
                   "code: num_attention_heads 2 is not a multiple of num_key_value_heads 3");
   c = testing::tiny_config();
   c.model_type = "llada";
-  EXPECT_DC_ERROR(validate_model_config(c, "code"), "code: unknown model_type 'llada' (supported: Dream)");
+  EXPECT_DC_ERROR(validate_model_config(c, "code"),
+                  "code: model_type 'llada' does not match the architecture the config describes (Dream)");
+  c.model_type = "gpt2";
+  EXPECT_DC_ERROR(validate_model_config(c, "code"),
+                  "code: unknown model_type 'gpt2' (supported: Dream, llada)");
 }
 
 }  // namespace
