@@ -5,13 +5,11 @@
 #include <iostream>
 #include <iterator>
 
-#include <nlohmann/json.hpp>
-
 #include "cli.h"
 #include "core/error.h"
-#include "core/lines.h"
 #include "core/mapped_file.h"
 #include "core/thread_pool.h"
+#include "generate/batch_file.h"
 #include "generate/canvas_view.h"
 #include "generate/text_generator.h"
 #include "generation_flags.h"
@@ -28,38 +26,11 @@ struct GenerateOptions {
   GenerationFlags generation;
 };
 
-// Prompts of a --batch-file: one JSON object per line, {"prompt": "...", "chat": bool?, "system": "..."?}.
-std::vector<TextRequest> read_batch_file(const std::string& path, const GenerateOptions& o) {
-  const std::string text = read_file(path);
-  std::vector<TextRequest> reqs;
-  for_each_nonblank_line(text, [&](std::string_view line, int lineno) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw_error("{}:{}: not a JSON object", path, lineno);
-    if (!j.contains("prompt") || !j["prompt"].is_string())
-      throw_error("{}:{}: missing string field \"prompt\"", path, lineno);
-    TextRequest r;
-    r.prompt = j["prompt"].get<std::string>();
-    r.chat = o.chat;
-    r.system = o.system;
-    if (j.contains("chat")) {
-      if (!j["chat"].is_boolean()) throw_error("{}:{}: \"chat\" must be true or false", path, lineno);
-      r.chat = j["chat"].get<bool>();
-    }
-    if (j.contains("system")) {
-      if (!j["system"].is_string()) throw_error("{}:{}: \"system\" must be a string", path, lineno);
-      r.system = j["system"].get<std::string>();
-    }
-    reqs.push_back(std::move(r));
-  });
-  if (reqs.empty()) throw_error("{}: no prompts in the batch file", path);
-  return reqs;
-}
-
 std::vector<TextRequest> collect_requests(const GenerateOptions& o) {
-  if (!o.batch_file.empty()) return read_batch_file(o.batch_file, o);
   TextRequest r;
   r.chat = o.chat;
   r.system = o.system;
+  if (!o.batch_file.empty()) return read_batch_file(o.batch_file, r);
   if (!o.prompt.empty()) {
     r.prompt = o.prompt;
   } else if (!o.prompt_file.empty()) {
