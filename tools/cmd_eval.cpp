@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -14,11 +13,11 @@
 
 #include "cli.h"
 #include "core/error.h"
-#include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "eval/dataset.h"
 #include "eval/evaluator.h"
 #include "eval/generation.h"
+#include "eval/run_fingerprint.h"
 #include "eval/samples.h"
 #include "flag_checks.h"
 #include "generate/text_generator.h"
@@ -49,57 +48,6 @@ std::string file_stem(const std::string& path) {
     }
   }
   return name;
-}
-
-// What the samples in an --out-dir were generated with: the model's files (name, size, modification
-// time) and every setting that changes a sample. Kept beside the samples so that a re-run resumes only
-// samples of the same model and settings; n (more samples per task) and the batch size may change.
-nlohmann::json generation_fingerprint(const std::string& model_dir, const GenerationParams& p, bool chat) {
-  nlohmann::json files = nlohmann::json::array();
-  std::vector<fs::path> paths;
-  for (const auto& e : fs::directory_iterator(model_dir)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_regular_file() && (name.ends_with(".safetensors") || name.ends_with(".json")))
-      paths.push_back(e.path());
-  }
-  std::sort(paths.begin(), paths.end());
-  for (const fs::path& f : paths) {
-    const auto mtime = fs::last_write_time(f).time_since_epoch();
-    files.push_back({{"name", f.filename().string()},
-                     {"bytes", fs::file_size(f)},
-                     {"mtime_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count()}});
-  }
-  return {{"model", fs::absolute(model_dir).lexically_normal().string()},
-          {"files", files},
-          {"chat", chat},
-          {"alg", std::string(alg_name(p.alg))},
-          {"steps", p.steps},
-          {"max_new_tokens", p.max_new_tokens},
-          {"temperature", p.temperature},
-          {"top_p", p.top_p},
-          {"top_k", p.top_k},
-          {"alg_temp", p.alg_temp},
-          {"eps", p.eps},
-          {"block_length", p.block_length},
-          {"seed", p.seed}};
-}
-
-// Refuses to mix samples of different models or settings in one samples file (see above).
-void check_generation_fingerprint(const std::string& samples_path, const nlohmann::json& now) {
-  const std::string path =
-      samples_path.substr(0, samples_path.size() - std::strlen(".samples.jsonl")) + ".generation.json";
-  if (fs::exists(samples_path) && fs::exists(path)) {
-    const nlohmann::json before = nlohmann::json::parse(read_file(path), nullptr, false);
-    if (!before.is_discarded() && before != now) {
-      std::string what;
-      for (const auto& [key, value] : now.items())
-        if (!before.contains(key) || before[key] != value) what += (what.empty() ? "" : ", ") + key;
-      throw_error(
-          "{}: holds samples generated with another {} (see {}); give another --out-dir or delete them",
-          samples_path, what.empty() ? std::string("setup") : what, path);
-    }
-  }
-  write_file_atomic(path, now.dump(2) + "\n");
 }
 
 void run_eval(const EvalCliOptions& o) {
@@ -137,7 +85,8 @@ void run_eval(const EvalCliOptions& o) {
     go.n = o.n;
     go.chat = chat;
     go.samples_path = base + ".samples.jsonl";
-    check_generation_fingerprint(go.samples_path, generation_fingerprint(model_dir, params, chat));
+    eval::check_generation_fingerprint(go.samples_path,
+                                       eval::generation_fingerprint(model_dir, params, chat));
     go.progress = progress;
     go.tasks_per_call = size_t(std::max(o.batch_size, 1));
     samples = eval::generate_samples(

@@ -4,14 +4,15 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <optional>
 
-#include <nlohmann/json.hpp>
-
+#include "api/engine_impl.h"
 #include "cli.h"
 #include "core/error.h"
-#include "core/lines.h"
 #include "core/mapped_file.h"
 #include "core/thread_pool.h"
+#include "flag_checks.h"
+#include "generate/batch_file.h"
 #include "generate/canvas_view.h"
 #include "generate/text_generator.h"
 #include "generation_flags.h"
@@ -28,38 +29,11 @@ struct GenerateOptions {
   GenerationFlags generation;
 };
 
-// Prompts of a --batch-file: one JSON object per line, {"prompt": "...", "chat": bool?, "system": "..."?}.
-std::vector<TextRequest> read_batch_file(const std::string& path, const GenerateOptions& o) {
-  const std::string text = read_file(path);
-  std::vector<TextRequest> reqs;
-  for_each_nonblank_line(text, [&](std::string_view line, int lineno) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw_error("{}:{}: not a JSON object", path, lineno);
-    if (!j.contains("prompt") || !j["prompt"].is_string())
-      throw_error("{}:{}: missing string field \"prompt\"", path, lineno);
-    TextRequest r;
-    r.prompt = j["prompt"].get<std::string>();
-    r.chat = o.chat;
-    r.system = o.system;
-    if (j.contains("chat")) {
-      if (!j["chat"].is_boolean()) throw_error("{}:{}: \"chat\" must be true or false", path, lineno);
-      r.chat = j["chat"].get<bool>();
-    }
-    if (j.contains("system")) {
-      if (!j["system"].is_string()) throw_error("{}:{}: \"system\" must be a string", path, lineno);
-      r.system = j["system"].get<std::string>();
-    }
-    reqs.push_back(std::move(r));
-  });
-  if (reqs.empty()) throw_error("{}: no prompts in the batch file", path);
-  return reqs;
-}
-
 std::vector<TextRequest> collect_requests(const GenerateOptions& o) {
-  if (!o.batch_file.empty()) return read_batch_file(o.batch_file, o);
   TextRequest r;
   r.chat = o.chat;
   r.system = o.system;
+  if (!o.batch_file.empty()) return read_batch_file(o.batch_file, r);
   if (!o.prompt.empty()) {
     r.prompt = o.prompt;
   } else if (!o.prompt_file.empty()) {
@@ -73,60 +47,146 @@ std::vector<TextRequest> collect_requests(const GenerateOptions& o) {
   return {r};
 }
 
+// --visual: the generated slots of each row after a step, the ones this step filled highlighted. On a
+// terminal every step redraws the screen; otherwise four snapshots are printed.
+class CanvasView {
+ public:
+  struct Row {
+    std::span<const int32_t> slots;
+    std::vector<uint8_t> fresh;  // 1 where this step committed
+  };
+
+  CanvasView(FILE* out, const TextGenerator& gen)
+      : out_(out), tty_(isatty(fileno(out))), tok_(gen.tokenizer()), mask_(gen.special().mask) {}
+
+  // `done`: steps run so far (1 .. steps).
+  void show(int done, int steps, const std::vector<Row>& rows) const {
+    const bool snapshot = tty_ || done * 4 % steps < 4 || done == steps;
+    if (!snapshot) return;
+    CanvasViewStyle style;
+    style.color = tty_;
+    std::string frame = tty_ ? "\x1b[H\x1b[2J" : "";
+    frame += fmt::format("step {}/{}\n", done, steps);
+    for (size_t b = 0; b < rows.size(); ++b) {
+      frame += render_canvas(tok_, rows[b].slots, rows[b].fresh, mask_, style);
+      frame += "\n";
+      if (b + 1 < rows.size()) frame += "----\n";
+    }
+    std::fputs(frame.c_str(), out_);
+    std::fflush(out_);
+  }
+
+ private:
+  FILE* out_;
+  bool tty_;
+  const Tokenizer& tok_;
+  int32_t mask_;
+};
+
+// The public request (diffucoder/diffucoder.h) for one prompt with the resolved flags.
+diffucoder::GenerateRequest public_request(const TextRequest& r, const GenerationParams& p) {
+  diffucoder::GenerateRequest q;
+  q.prompt = r.prompt;
+  q.chat = r.chat;
+  q.system = r.system;
+  q.max_new_tokens = p.max_new_tokens;
+  q.steps = p.steps;
+  q.algorithm = std::string(alg_name(p.alg));
+  q.temperature = p.temperature;
+  q.top_p = p.top_p;
+  q.top_k = p.top_k;
+  q.alg_temp = p.alg_temp;
+  q.eps = p.eps;
+  q.block_length = p.block_length;
+  q.seed = p.seed;
+  return q;
+}
+
+// What is printed of one answer, and what the closing summary line counts.
+struct Answer {
+  std::string text, json;
+  double seconds = 0;  // of its batch
+  int64_t tokens = 0;  // generated slots
+};
+
+// One prompt through the public engine.
+Answer generate_one(diffucoder::Engine& engine, const TextRequest& r, const GenerationParams& p,
+                    const CanvasView* view) {
+  diffucoder::StepCallback on_step;
+  if (view) {
+    on_step = [view](const diffucoder::Step& s) {
+      CanvasView::Row row{s.tokens, std::vector<uint8_t>(s.tokens.size(), 0)};
+      for (const int32_t i : s.committed) row.fresh[size_t(i)] = 1;
+      view->show(s.step, s.total_steps, {row});
+      return true;
+    };
+  }
+  diffucoder::GenerateResponse res = engine.generate(public_request(r, p), on_step);
+  return {std::move(res.text), std::move(res.json), res.seconds, int64_t(res.tokens.size())};
+}
+
+// A batch file: `batch_size` prompts decoded together (left-padded) by the text pipeline under the engine.
+std::vector<Answer> generate_batches(TextGenerator& gen, const std::vector<TextRequest>& requests,
+                                     const GenerationParams& p, int batch_size, const CanvasView* view) {
+  StepCallback on_step;
+  if (view) {
+    on_step = [view](const StepEvent& ev) {
+      const int64_t L = ev.length - ev.prompt_length;
+      std::vector<CanvasView::Row> rows;
+      for (int64_t b = 0; b < ev.batch; ++b) {
+        CanvasView::Row row{ev.canvas.subspan(b * ev.length + ev.prompt_length, L),
+                            std::vector<uint8_t>(L, 0)};
+        for (const CommitRef& c : ev.committed)
+          if (c.row == b && c.position >= ev.prompt_length) row.fresh[c.position - ev.prompt_length] = 1;
+        rows.push_back(std::move(row));
+      }
+      view->show(ev.step + 1, ev.steps, rows);
+    };
+  }
+  std::vector<Answer> out;
+  const std::vector<TextResult> results = gen.generate(requests, p, batch_size, on_step);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const TextResult& r = results[i];
+    // A batch's time is counted once, with its first answer.
+    const double seconds = i % size_t(batch_size) == 0 ? r.stats.seconds : 0.0;
+    out.push_back({r.text, text_result_json(r), seconds, int64_t(r.tokens.size())});
+  }
+  return out;
+}
+
 void run_generate(GenerateOptions o) {
   set_num_threads(o.threads);
   const GenerationParams params = o.generation.resolve();
   const std::string model_dir = resolve_model_dir(o.model);
   std::vector<TextRequest> requests = collect_requests(o);
-  TextGenerator gen(model_dir);
+  diffucoder::Engine engine = diffucoder::Engine::load(model_dir);
+  TextGenerator& gen = engine.impl().generator;
 
-  FILE* view_out = o.json ? stderr : stdout;
-  const bool tty = isatty(fileno(view_out));
-  StepCallback on_step;
-  if (o.visual) {
-    on_step = [&](const StepEvent& ev) {
-      // On a terminal redraw every step; otherwise print four snapshots.
-      const bool snapshot = tty || (ev.step + 1) * 4 % ev.steps < 4 || ev.step + 1 == ev.steps;
-      if (!snapshot) return;
-      CanvasViewStyle style;
-      style.color = tty;
-      std::string frame = tty ? "\x1b[H\x1b[2J" : "";
-      frame += fmt::format("step {}/{}\n", ev.step + 1, ev.steps);
-      const int64_t L = ev.length - ev.prompt_length;
-      for (int64_t b = 0; b < ev.batch; ++b) {
-        std::span<const int32_t> gen_slots = ev.canvas.subspan(b * ev.length + ev.prompt_length, L);
-        std::vector<uint8_t> fresh(L, 0);
-        for (const CommitRef& c : ev.committed)
-          if (c.row == b && c.position >= ev.prompt_length) fresh[c.position - ev.prompt_length] = 1;
-        frame += render_canvas(gen.tokenizer(), gen_slots, fresh, gen.special().mask, style);
-        frame += "\n";
-        if (b + 1 < ev.batch) frame += "----\n";
-      }
-      std::fputs(frame.c_str(), view_out);
-      std::fflush(view_out);
-    };
-  }
-  std::vector<TextResult> results = gen.generate(requests, params, o.batch_size, on_step);
+  std::optional<CanvasView> view;
+  if (o.visual) view.emplace(o.json ? stderr : stdout, gen);
+  const std::vector<Answer> answers =
+      o.batch_file.empty()
+          ? std::vector<Answer>{generate_one(engine, requests[0], params, view ? &*view : nullptr)}
+          : generate_batches(gen, requests, params, o.batch_size, view ? &*view : nullptr);
 
   double seconds = 0;
   int64_t tokens = 0;
-  for (size_t i = 0; i < results.size(); ++i) {
-    const TextResult& r = results[i];
-    if (i % size_t(o.batch_size) == 0) seconds += r.stats.seconds;  // once per batch
-    tokens += int64_t(r.tokens.size());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    seconds += answers[i].seconds;
+    tokens += answers[i].tokens;
     if (o.json) {
-      std::cout << text_result_json(r) << "\n";
+      std::cout << answers[i].json << "\n";
     } else {
-      if (results.size() > 1) std::cout << "=== prompt " << i + 1 << "\n";
+      if (answers.size() > 1) std::cout << "=== prompt " << i + 1 << "\n";
       if (!requests[i].chat) std::cout << requests[i].prompt;
-      std::cout << r.text << "\n";
+      std::cout << answers[i].text << "\n";
     }
   }
   std::cout.flush();
   std::fprintf(
       stderr, "diffucoder: %lld tokens, %d steps, %.2f s, %.1f tokens/s (%zu prompt%s, %d threads, %s)\n",
-      (long long)tokens, params.steps, seconds, seconds > 0 ? double(tokens) / seconds : 0.0, results.size(),
-      results.size() == 1 ? "" : "s", global_pool().size(), kernels::isa_name(kernels::active_isa()));
+      (long long)tokens, params.steps, seconds, seconds > 0 ? double(tokens) / seconds : 0.0, answers.size(),
+      answers.size() == 1 ? "" : "s", global_pool().size(), kernels::isa_name(kernels::active_isa()));
 }
 
 DC_SUBCOMMAND("generate", [](CLI::App& app) {
@@ -140,7 +200,8 @@ DC_SUBCOMMAND("generate", [](CLI::App& app) {
   sub->add_option("--prompt-file", o->prompt_file, "Read the prompt from a file");
   sub->add_option("--batch-file", o->batch_file, "JSON lines, one {\"prompt\": ...} per line");
   sub->add_option("--batch-size", o->batch_size, "Prompts decoded together (left-padded)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(int_range(1, 4096));
   sub->add_flag("--chat", o->chat, "Wrap the prompt in the instruct chat format");
   sub->add_option("--system", o->system, "System message for --chat")->capture_default_str();
   add_generation_flags(sub, o->generation);

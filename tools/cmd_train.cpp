@@ -5,16 +5,12 @@
 // train reads plain text files; sft reads JSON lines {"prompt": ..., "response": ...}. Checkpoints, the
 // metrics log and the loss curve go to DIR (see train/trainer.h). Prints one progress line per step.
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli.h"
 #include "core/error.h"
-#include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "flag_checks.h"
 #include "model/checkpoint.h"
@@ -22,8 +18,7 @@
 #include "model/special_tokens.h"
 #include "model_path.h"
 #include "tokenizer/tokenizer.h"
-#include "train/corpus.h"
-#include "train/data.h"
+#include "train/data_selection.h"
 #include "train/finite_checks.h"
 #include "train/init_params.h"
 #include "train/trainer.h"
@@ -56,46 +51,17 @@ void run_train(TrainCli& c, bool sft) {
   dc::apply_special_tokens(dc::resolve_special_tokens(params.config, tok, tok_dir), params.config);
   const dc::ModelConfig& cfg = params.config;
 
-  std::unique_ptr<dc::train::TokenDataset> data, val;
-  if (c.data.size() == 1 &&
-      std::filesystem::is_regular_file(std::filesystem::path(c.data[0]) / "dataset.json")) {
-    // Shards written by `diffucoder data`: the train split, and its val split unless --val is given.
-    auto shards = std::make_unique<dc::train::ShardDataset>(c.data[0], "train");
-    if (shards->is_sft() != sft)
-      dc::throw_error("{}: holds {} shards, but this is `{}`", c.data[0], shards->is_sft() ? "sft" : "text",
-                      sft ? "sft" : "train");
-    if (shards->vocab_size() > cfg.vocab_size)
-      dc::throw_error("{}: token ids go up to {}, but the model has only {} rows", c.data[0],
-                      shards->vocab_size(), cfg.vocab_size);
-    c.seq_len = shards->seq_len();
-    data = std::move(shards);
-    const std::string val_dir = c.val.empty() ? c.data[0] : c.val[0];
-    const auto manifest = nlohmann::json::parse(dc::read_file(val_dir + "/dataset.json"), nullptr, false);
-    if (manifest.is_object() && manifest.contains("splits") && manifest["splits"].is_object() &&
-        manifest["splits"].contains("val")) {
-      auto v = std::make_unique<dc::train::ShardDataset>(val_dir, "val");
-      if (v->size() > 0) val = std::move(v);
-    }
-  } else if (sft) {
-    const auto im_end = tok.token_id("<|im_end|>");
-    if (!im_end) dc::throw_error("{}: the tokenizer has no <|im_end|> token (needed for sft)", tok_dir);
-    const int32_t pad = tok.token_id("<|dlm_pad|>").value_or(cfg.pad_token_id);
-    if (c.data.size() != 1) dc::throw_error("sft: give exactly one --data FILE.jsonl");
-    auto d = dc::train::sft_corpus(tok, c.data[0], c.seq_len, *im_end, pad);
-    if (d.skipped)
-      std::printf("skipped %lld samples longer than %lld tokens\n", (long long)d.skipped,
-                  (long long)c.seq_len);
-    data = std::make_unique<dc::train::InMemoryDataset>(std::move(d.data));
-    if (!c.val.empty())
-      val = std::make_unique<dc::train::InMemoryDataset>(
-          dc::train::sft_corpus(tok, c.val[0], c.seq_len, *im_end, pad).data);
-  } else {
-    data = std::make_unique<dc::train::InMemoryDataset>(
-        dc::train::text_corpus(tok, c.data, c.seq_len, cfg.eos_token_id));
-    if (!c.val.empty())
-      val = std::make_unique<dc::train::InMemoryDataset>(
-          dc::train::text_corpus(tok, c.val, c.seq_len, cfg.eos_token_id));
-  }
+  dc::train::DataRequest req;
+  req.data = c.data;
+  req.val = c.val;
+  req.seq_len = c.seq_len;
+  req.sft = sft;
+  dc::train::DataSelection sel = dc::train::select_training_data(req, tok, tok_dir, cfg);
+  c.seq_len = sel.seq_len;
+  if (sel.skipped)
+    std::printf("skipped %lld samples longer than %lld tokens\n", (long long)sel.skipped,
+                (long long)c.seq_len);
+  const std::unique_ptr<dc::train::TokenDataset> data = std::move(sel.train), val = std::move(sel.val);
   std::printf("%s: %lld sequences of %lld tokens, %lld parameters, %d threads\n", sft ? "sft" : "train",
               (long long)data->size(), (long long)c.seq_len, (long long)params.numel(),
               dc::global_pool().size());

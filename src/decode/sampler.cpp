@@ -73,6 +73,8 @@ class Sampler {
   }
 
   GenerationStats& stats() { return stats_; }
+  bool stopped() const { return stop_; }
+  int steps_run() const { return steps_run_; }
 
  private:
   // Masked positions of row b below `end` (canvas coordinates), in order.
@@ -89,7 +91,7 @@ class Sampler {
   void run_dream() {
     const int steps = params_.steps;
     const std::vector<float> grid = time_grid(steps, params_.eps);
-    for (int i = 0; i < steps; ++i) {
+    for (int i = 0; i < steps && !stop_; ++i) {
       std::vector<std::vector<int32_t>> candidates(static_cast<size_t>(B_));
       int64_t total = 0;
       for (int64_t b = 0; b < B_; ++b) {
@@ -112,7 +114,7 @@ class Sampler {
     const int per_block = int(params_.steps / blocks);
     const std::vector<float> grid = time_grid(per_block, params_.eps);
     int g = 0;
-    for (int64_t blk = 0; blk < blocks; ++blk) {
+    for (int64_t blk = 0; blk < blocks && !stop_; ++blk) {
       const int64_t begin = P_ + blk * params_.block_length;
       const int64_t end = begin + params_.block_length;
       std::vector<std::vector<int64_t>> schedule(static_cast<size_t>(B_));
@@ -121,7 +123,7 @@ class Sampler {
         for (int64_t i = begin; i < end; ++i) n += tokens_[size_t(b * N_ + i)] == mask_;
         schedule[size_t(b)] = block_schedule(n, per_block);
       }
-      for (int j = 0; j < per_block; ++j, ++g) {
+      for (int j = 0; j < per_block && !stop_; ++j, ++g) {
         std::vector<std::vector<int32_t>> candidates(static_cast<size_t>(B_));
         std::vector<int64_t> k(static_cast<size_t>(B_));
         for (int64_t b = 0; b < B_; ++b) {
@@ -215,6 +217,7 @@ class Sampler {
       }
     }
     // 6. History and hook.
+    ++steps_run_;
     if (params_.keep_history) history_.push_back(tokens_);
     if (on_step_) {
       StepEvent ev;
@@ -228,6 +231,7 @@ class Sampler {
       ev.committed = committed;
       ev.scored = wanted;
       ev.confidence = confidence;
+      ev.stop = &stop_;
       on_step_(ev);
     }
   }
@@ -246,6 +250,8 @@ class Sampler {
   std::vector<std::vector<Commit>> order_;
   std::vector<std::vector<int32_t>> history_;
   GenerationStats stats_;
+  bool stop_ = false;  // set through StepEvent::request_stop()
+  int steps_run_ = 0;
 };
 
 void check_prompts(const Denoiser& model, const std::vector<std::vector<int32_t>>& prompts) {
@@ -274,7 +280,8 @@ GenerationResult generate(Denoiser& model, const std::vector<std::vector<int32_t
   Sampler sampler(model, prompts, params, on_step);
   sampler.run();
   GenerationStats& st = sampler.stats();
-  st.steps = params.max_new_tokens > 0 ? params.steps : 0;
+  st.steps = sampler.steps_run();
+  st.stopped_early = sampler.stopped();
   st.new_tokens = int64_t(prompts.size()) * params.max_new_tokens;
   st.seconds = seconds_since(t0);
   st.tokens_per_second = st.seconds > 0 ? double(st.new_tokens) / st.seconds : 0;

@@ -53,11 +53,18 @@ struct StepEvent {
   // position, and the remasking rule's confidence of each, as the commit choice used it.
   std::span<const PredictionRef> scored;
   std::span<const float> confidence;
+  // A hook ends decoding after this step with request_stop() (an embedder's "stop" button, a deadline):
+  // the slots still masked stay masked, and the result says so (GenerationStats::stopped_early).
+  bool* stop = nullptr;  // the sampler's flag, which request_stop() sets
+  void request_stop() const {
+    if (stop) *stop = true;
+  }
 };
 using StepCallback = std::function<void(const StepEvent&)>;
 
 struct GenerationStats {
-  int steps = 0;
+  int steps = 0;                    // steps run (fewer than asked when a hook stopped early)
+  bool stopped_early = false;       // a step hook called StepEvent::request_stop()
   int64_t model_calls = 0;          // Denoiser::predict calls (steps committing nothing skip the model)
   int64_t predicted_positions = 0;  // rows of logits requested, summed over calls
   int64_t new_tokens = 0;           // B * L

@@ -184,6 +184,30 @@ TEST(Sampler, StepHookSeesEveryStepAndMatchesHistory) {
   EXPECT_EQ(r.stats.model_calls, 15);  // step 0 commits nothing and skips the model
 }
 
+TEST(Sampler, StepHookCanStopEarly) {
+  ScriptedDenoiser m;
+  for (const int block_length : {0, 4}) {
+    GenerationParams p = small(Alg::Entropy, 16, 8);
+    p.block_length = block_length;
+    p.keep_history = true;
+    int calls = 0;
+    const GenerationResult r = generate(m, kPrompts, p, [&](const StepEvent& ev) {
+      ++calls;
+      if (ev.step == 2) ev.request_stop();
+    });
+    EXPECT_EQ(calls, 3) << "block_length " << block_length;
+    EXPECT_EQ(r.stats.steps, 3);
+    EXPECT_TRUE(r.stats.stopped_early);
+    ASSERT_EQ(r.history.size(), 3u);
+    EXPECT_EQ(r.canvas, r.history.back());  // the canvas as the last step left it
+    for (const auto& t : r.tokens) EXPECT_GT(std::count(t.begin(), t.end(), ScriptedDenoiser::kMask), 0);
+  }
+  // Without a stop every step runs and the flag stays down.
+  const GenerationResult full = generate(m, kPrompts, small(Alg::Entropy, 16, 8), [](const StepEvent&) {});
+  EXPECT_EQ(full.stats.steps, 8);
+  EXPECT_FALSE(full.stats.stopped_early);
+}
+
 TEST(Sampler, StepsBeyondLengthAndEmptyGeneration) {
   ScriptedDenoiser m;
   GenerationParams p = small(Alg::MaskgitPlus, 4, 12);
