@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
         std::vector<MaskPlan> plans;
         for (int r = 0; r < rollouts; ++r)
           plans.push_back(make_mask_plan(eo, prompt, gen.tokens[size_t(r)], scored[size_t(r)], mask, t, rng));
-        const LogpBatch b = make_logp_batch(plans, gen.tokens);
+        const LogpBatch b = make_logp_batch(plans, gen.tokens, logit_shift(params.config.arch));
         train_forward_head(params, b.tokens.data(), b.B, b.N, nullptr, b.head, tape);
         const auto logp = combine_logp(b, tape.row_loss);
         for (int r = 0; r < rollouts; ++r)

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     c.mask_token_id = int32_t(vocab - 1);
     c.pad_token_id = c.eos_token_id = int32_t(vocab - 2);
     c.bos_token_id = int32_t(vocab - 3);
-    dc::ModelParams p = dc::train::init_dream_params(c, 1);
+    dc::ModelParams p = dc::train::init_params(c, 1);
     dc::train::write_model_folder(data, p, dc::DType::F32, "");
     fmt::print(
         "train_step: random Dream (hidden {}, {} layers, {}/{} heads x {}, FFN {}, vocab {}), batch {} x {} "
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
         for (int64_t i = 0; i < seq; ++i) s.tokens.push_back(int32_t(rng.below(uint64_t(vocab - 8))));
       const auto t0 = Clock::now();
       const dc::train::DiffusionBatch db =
-          dc::train::make_diffusion_batch(seqs, c.mask_token_id, 1e-3, 1.0, rng);
+          dc::train::make_diffusion_batch(seqs, c.mask_token_id, 1, 1e-3, 1.0, rng);
       for (auto& t : g.tensors) std::fill(t.data.begin(), t.data.end(), 0.f);
       dc::loss_and_grad(p, db.tokens.data(), db.B, db.N, nullptr, db.head, &g, tape);
       opt.update(p, g, it + 1, dc::train::global_grad_norm(g));

@@ -31,8 +31,7 @@ namespace {
 
 struct AnalyzeOptions {
   std::vector<std::string> order_files;
-  std::string model, benchmark, prompt_file, prompt, data_dir, save_orders,
-      system = "You are a helpful assistant.";
+  std::string model, benchmark, prompt_file, prompt, data_dir, save_orders, system;
   bool chat = false;
   int limit = 0, batch_size = 1, threads = 0;
   std::vector<float> temperatures = {0.2f};
@@ -85,9 +84,10 @@ std::vector<TextRequest> collect_prompts(const AnalyzeOptions& o) {
 }
 
 std::vector<analysis::RunSummary> decode_runs(const AnalyzeOptions& o) {
-  const GenerationParams params = o.generation.resolve();
+  const std::string model_dir = resolve_model_dir(o.model);
+  const GenerationParams params = o.generation.resolve(model_arch(model_dir));
   const std::vector<TextRequest> requests = collect_prompts(o);
-  TextGenerator gen(resolve_model_dir(o.model));
+  TextGenerator gen(model_dir);
   std::vector<std::vector<int32_t>> prompts;
   size_t longest = 0;
   for (const TextRequest& req : requests) {
@@ -165,7 +165,7 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
   sub->add_option("--prompt", o->prompt, "One prompt text");
   sub->add_flag("--chat", o->chat,
                 "Instruct chat format (benchmark tasks are posed as `eval --model` poses them)");
-  sub->add_option("--system", o->system, "System message for --chat")->capture_default_str();
+  sub->add_option("--system", o->system, "System message for --chat (default: the model's own)");
   sub->add_option("--limit", o->limit, "Decode only the first N prompts (0: all)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--temperature", o->temperatures, "Sampling temperature(s); one run per value")

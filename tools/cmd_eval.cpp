@@ -75,7 +75,7 @@ void run_eval(const EvalCliOptions& o) {
     fs::create_directories(out_dir);
     base = (fs::path(out_dir) / tag).string();
     set_num_threads(o.threads);
-    const GenerationParams params = o.generation.resolve();
+    const GenerationParams params = o.generation.resolve(model_arch(model_dir));
     TextGenerator gen(model_dir);
     bool chat = o.prompt_style == "instruct" || (o.prompt_style == "auto" && gen.special().dlm_pad >= 0);
     if (o.prompt_style != "auto" && o.prompt_style != "instruct" && o.prompt_style != "base") {

@@ -23,7 +23,7 @@ namespace dc::cli {
 namespace {
 
 struct GenerateOptions {
-  std::string model, prompt, prompt_file, batch_file, system = "You are a helpful assistant.";
+  std::string model, prompt, prompt_file, batch_file, system;
   bool chat = false, visual = false, json = false;
   int threads = 0, batch_size = 4;
   GenerationFlags generation;
@@ -156,8 +156,8 @@ std::vector<Answer> generate_batches(TextGenerator& gen, const std::vector<TextR
 
 void run_generate(GenerateOptions o) {
   set_num_threads(o.threads);
-  const GenerationParams params = o.generation.resolve();
   const std::string model_dir = resolve_model_dir(o.model);
+  const GenerationParams params = o.generation.resolve(model_arch(model_dir));
   std::vector<TextRequest> requests = collect_requests(o);
   diffucoder::Engine engine = diffucoder::Engine::load(model_dir);
   TextGenerator& gen = engine.impl().generator;
@@ -203,7 +203,9 @@ DC_SUBCOMMAND("generate", [](CLI::App& app) {
       ->capture_default_str()
       ->check(int_range(1, 4096));
   sub->add_flag("--chat", o->chat, "Wrap the prompt in the instruct chat format");
-  sub->add_option("--system", o->system, "System message for --chat")->capture_default_str();
+  sub->add_option("--system", o->system,
+                  "System message for --chat (default: the model's own: \"You are a helpful assistant.\" for "
+                  "Dream models, none for LLaDA)");
   add_generation_flags(sub, o->generation);
   sub->add_option("--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   sub->add_flag("--visual", o->visual, "Show the canvas being denoised");

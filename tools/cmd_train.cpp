@@ -40,7 +40,7 @@ void run_train(TrainCli& c, bool sft) {
   std::string tok_dir;
   if (!c.config.empty()) {
     if (c.tokenizer.empty()) dc::throw_error("{}: --config needs --tokenizer DIR as well", c.config);
-    params = dc::train::init_dream_params(dc::load_model_config(c.config), c.o.seed);
+    params = dc::train::init_params(dc::load_model_config(c.config), c.o.seed);
     tok_dir = c.tokenizer;
   } else {
     const std::string dir = dc::cli::resolve_model_dir(c.model);

@@ -3,9 +3,15 @@
 
 namespace dc::cli {
 
-GenerationParams GenerationFlags::resolve() const {
+GenerationParams GenerationFlags::resolve(Arch arch) const {
   GenerationParams p = params;
   p.alg = parse_alg(alg);
+  if (arch != Arch::Dream) {
+    const ArchTraits& t = arch_traits(arch);
+    if (!alg_flag || alg_flag->count() == 0) p.alg = parse_alg(t.default_alg);
+    if ((!block_flag || block_flag->count() == 0) && t.default_block_length > 0)
+      p.block_length = p.max_new_tokens % t.default_block_length == 0 ? t.default_block_length : 0;
+  }
   if (!steps || steps->count() == 0) p.steps = p.max_new_tokens;
   validate(p);
   return p;
@@ -16,17 +22,20 @@ void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFla
   sub->add_option("--max-new-tokens", p.max_new_tokens, "Generated slots")->capture_default_str();
   if (!which.steps_flag.empty())
     g.steps = sub->add_option(which.steps_flag, p.steps, "Denoising steps (default: max-new-tokens)");
-  sub->add_option("--alg", g.alg,
-                  "Remasking rule: origin|maskgit_plus|topk_margin|entropy|low_confidence|random")
-      ->capture_default_str();
+  g.alg_flag =
+      sub->add_option("--alg", g.alg,
+                      "Remasking rule: origin|maskgit_plus|topk_margin|entropy|low_confidence|random "
+                      "(LLaDA models: low_confidence unless given)")
+          ->capture_default_str();
   sub->add_option("--alg-temp", p.alg_temp, "Position sampling temperature (0: the most confident first)")
       ->capture_default_str();
   if (which.temperature)
     sub->add_option("--temperature", p.temperature, "Token temperature (0: greedy)")->capture_default_str();
   sub->add_option("--top-p", p.top_p, "Nucleus filter (1: off)")->capture_default_str();
   sub->add_option("--top-k", p.top_k, "Top-k filter (0: off)")->capture_default_str();
-  sub->add_option("--block-length", p.block_length, "Semi-autoregressive block length (0: off)")
-      ->capture_default_str();
+  g.block_flag = sub->add_option("--block-length", p.block_length,
+                                 "Semi-autoregressive block length (0: off; LLaDA models: 32 unless given)")
+                     ->capture_default_str();
   sub->add_option("--eps", p.eps, "Final time of the schedule")->capture_default_str();
   if (which.seed) sub->add_option("--seed", p.seed, which.seed_help)->capture_default_str();
 }

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "decode/params.h"
+#include "model/architecture.h"
 
 namespace dc::cli {
 
@@ -23,9 +24,15 @@ struct GenerationFlags {
   GenerationParams params;  // defaults: set the fields before add_generation_flags to change them
   std::string alg = "entropy";
   const CLI::Option* steps = nullptr;
+  const CLI::Option* alg_flag = nullptr;
+  const CLI::Option* block_flag = nullptr;
 
   // --alg parsed, steps = max-new-tokens unless given, every field validated. Throws dc::Error (one line).
-  GenerationParams resolve() const;
+  // For a model of another architecture than Dream, whose defaults the flags carry, the architecture's
+  // own defaults (architecture.h; LLaDA: low_confidence in blocks of 32) replace --alg and --block-length
+  // when they were not given; the block length falls back to one block when 32 does not divide
+  // --max-new-tokens.
+  GenerationParams resolve(Arch arch = Arch::Dream) const;
 };
 
 void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFlagSet& which = {});

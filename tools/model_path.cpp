@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "model/config.h"
 #include "train/trainer.h"
 
 namespace dc::cli {
@@ -21,6 +22,10 @@ std::string resolve_model_dir(const std::string& given) {
     if (std::filesystem::exists(root / rel / "config.json")) return (root / rel).string();
   }
   return (root / "tests/testdata/tiny-dream").string();
+}
+
+Arch model_arch(const std::string& dir) {
+  return load_model_config(dir + "/config.json").arch;
 }
 
 }  // namespace dc::cli

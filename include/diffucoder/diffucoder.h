@@ -38,11 +38,11 @@ struct EngineOptions {
 
 // One generation. The defaults are the DiffuCoder settings of `diffucoder generate`.
 struct GenerateRequest {
-  std::string prompt;  // plain text to complete, or with `chat` the user's message
-  bool chat = false;   // wrap the prompt in the instruct chat template
-  std::string system = "You are a helpful assistant.";  // system message of the chat template
-  int max_new_tokens = 256;                             // generated slots (all are filled)
-  int steps = 0;                                        // denoising steps; 0: max_new_tokens
+  std::string prompt;        // plain text to complete, or with `chat` the user's message
+  bool chat = false;         // wrap the prompt in the instruct chat template
+  std::string system;        // system message of the chat template; empty: the model's default
+  int max_new_tokens = 256;  // generated slots (all are filled)
+  int steps = 0;             // denoising steps; 0: max_new_tokens
   // Which masked slots each step commits: "entropy", "maskgit_plus", "topk_margin", "origin",
   // "low_confidence" or "random".
   std::string algorithm = "entropy";

@@ -26,12 +26,19 @@ TextGenerator::TextGenerator(const std::string& model_dir)
 
 std::string TextGenerator::render_prompt(const TextRequest& req) const {
   if (!req.chat) return req.prompt;
-  return instruct_prompt(req.prompt, req.system) + req.assistant_prefix;
+  if (model_->config().arch == Arch::Llada)
+    return llada_chat_prompt(req.prompt, req.system) + req.assistant_prefix;
+  const std::optional<std::string_view> system =
+      req.system.empty() ? std::nullopt : std::optional<std::string_view>(req.system);
+  return instruct_prompt(req.prompt, system) + req.assistant_prefix;
 }
 
 std::vector<int32_t> TextGenerator::postprocess(std::span<const int32_t> generated, bool chat) const {
   if (chat && special_.dlm_pad >= 0)
     return postprocess_instruct(generated, special_.dlm_pad, special_.end_of_turn);
+  // LLaDA-Instruct ends its turn with <|eot_id|> and fills the rest with <|endoftext|>.
+  if (chat && model_->config().arch == Arch::Llada)
+    return postprocess_instruct(generated, special_.end_of_text, special_.end_of_turn);
   return postprocess_base(generated, special_.end_of_text);
 }
 
@@ -70,6 +77,8 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
       r.stats = g.stats;
       r.batch_size = int64_t(end - begin);
       r.temperature = params.temperature;
+      r.alg = params.alg;
+      r.block_length = params.block_length;
     }
     if (on_batch) on_batch(end, requests.size());
   }
@@ -89,6 +98,8 @@ std::string text_result_json(const TextResult& r) {
       {"steps", r.stats.steps},
       // The shortest decimal that reads back as the float (0.6, not 0.6000000238418579).
       {"temperature", std::stod(fmt::format("{}", r.temperature))},
+      {"alg", std::string(alg_name(r.alg))},
+      {"block_length", r.block_length},
       {"seconds", secs},
       // Response tokens only: this prompt's generated slots over the wall time of its batch.
       {"tokens_per_second", secs > 0 ? double(r.tokens.size()) / secs : 0.0},

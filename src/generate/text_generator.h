@@ -24,7 +24,7 @@ namespace dc {
 struct TextRequest {
   std::string prompt;
   bool chat = false;
-  std::string system = "You are a helpful assistant.";
+  std::string system;  // empty: the model's default (Dream: "You are a helpful assistant."; LLaDA: none)
   std::string assistant_prefix;
 };
 
@@ -37,6 +37,8 @@ struct TextResult {
   GenerationStats stats;               // of the batch this request ran in
   int64_t batch_size = 1;              // prompts decoded together with this one
   float temperature = 0;               // the token temperature it was sampled at
+  Alg alg = Alg::Entropy;              // the remasking rule it was decoded with
+  int block_length = 0;                // its semi-AR block length (0: one pass)
 };
 
 class TextGenerator {

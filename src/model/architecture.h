@@ -37,6 +37,11 @@ struct ArchTraits {
 
 const ArchTraits& arch_traits(Arch arch);
 
+// 1 when raw row i predicts position i + 1 (Dream), 0 when it predicts position i (LLaDA).
+inline int logit_shift(Arch arch) {
+  return arch_traits(arch).logits_shifted ? 1 : 0;
+}
+
 // The architecture named by a config.json model_type (compared case-insensitively); nullopt if unknown.
 std::optional<Arch> arch_of_model_type(std::string_view model_type);
 

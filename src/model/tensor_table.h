@@ -56,6 +56,7 @@ std::vector<TensorSpec> tensor_table(const ModelConfig& cfg);
 struct TensorIndex {
   int64_t embed = -1, final_norm = -1, head = -1;
   std::vector<int64_t> layer;  // [L * kLayerSlots]
+  TensorIndex() = default;
   explicit TensorIndex(const std::vector<TensorSpec>& table);
   int64_t of(int64_t l, TensorSlot s) const {
     return layer[size_t(l * kLayerSlots + int(s) - int(TensorSlot::AttnNorm))];

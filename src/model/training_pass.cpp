@@ -30,7 +30,9 @@ void ModelParams::set_zero() {
 ModelParams params_zeros(const ModelConfig& c) {
   ModelParams p;
   p.config = c;
-  for (TensorSpec& t : tensor_table(c)) {
+  std::vector<TensorSpec> table = tensor_table(c);
+  p.index = TensorIndex(table);
+  for (TensorSpec& t : table) {
     int64_t n = 1;
     for (int64_t d : t.shape) n *= d;
     p.tensors.push_back({std::move(t.name), std::move(t.shape), std::vector<float>(size_t(n), 0.f)});
@@ -104,12 +106,12 @@ void forward_layers(const ModelParams& p, const Dims& d, const uint8_t* allow, T
     a.gate.resize(size_t(d.M * d.F));
     a.up.resize(size_t(d.M * d.F));
     a.act.resize(size_t(d.M * d.F));
-    using S = ModelParams;
+    using S = TensorSlot;
     // Attention block.
-    k::rmsnorm_f32(a.x.data(), h.data(), p.layer(l, S::kInputNorm), d.M, d.C, d.eps);
-    k::linear_f32(a.q.data(), a.x.data(), p.layer(l, S::kQw), p.layer(l, S::kQb), d.M, d.HD, d.C);
-    k::linear_f32(a.k.data(), a.x.data(), p.layer(l, S::kKw), p.layer(l, S::kKb), d.M, d.KD, d.C);
-    k::linear_f32(a.v.data(), a.x.data(), p.layer(l, S::kVw), p.layer(l, S::kVb), d.M, d.KD, d.C);
+    k::rmsnorm_f32(a.x.data(), h.data(), p.layer(l, S::AttnNorm), d.M, d.C, d.eps);
+    k::linear_f32(a.q.data(), a.x.data(), p.layer(l, S::Wq), p.layer(l, S::Bq), d.M, d.HD, d.C);
+    k::linear_f32(a.k.data(), a.x.data(), p.layer(l, S::Wk), p.layer(l, S::Bk), d.M, d.KD, d.C);
+    k::linear_f32(a.v.data(), a.x.data(), p.layer(l, S::Wv), p.layer(l, S::Bv), d.M, d.KD, d.C);
     k::rope(a.q.data(), tape.pos.data(), d.M, d.H, d.D, d.theta);
     k::rope(a.k.data(), tape.pos.data(), d.M, d.Hkv, d.D, d.theta);
     for (int64_t b = 0; b < d.B; ++b)
@@ -117,15 +119,15 @@ void forward_layers(const ModelParams& p, const Dims& d, const uint8_t* allow, T
                          a.q.data() + b * d.N * d.HD, a.k.data() + b * d.N * d.KD,
                          a.v.data() + b * d.N * d.KD, d.N, d.H, d.Hkv, d.D,
                          allow ? allow + b * d.N * d.N : nullptr);
-    k::linear_f32(proj.data(), a.att.data(), p.layer(l, S::kOw), nullptr, d.M, d.C, d.HD);
+    k::linear_f32(proj.data(), a.att.data(), p.layer(l, S::Wo), nullptr, d.M, d.C, d.HD);
     k::add_inplace(h.data(), proj.data(), d.M * d.C);
     a.h_mid = h;
     // MLP block.
-    k::rmsnorm_f32(a.x2.data(), h.data(), p.layer(l, S::kPostNorm), d.M, d.C, d.eps);
-    k::linear_f32(a.gate.data(), a.x2.data(), p.layer(l, S::kGate), nullptr, d.M, d.F, d.C);
-    k::linear_f32(a.up.data(), a.x2.data(), p.layer(l, S::kUp), nullptr, d.M, d.F, d.C);
+    k::rmsnorm_f32(a.x2.data(), h.data(), p.layer(l, S::MlpNorm), d.M, d.C, d.eps);
+    k::linear_f32(a.gate.data(), a.x2.data(), p.layer(l, S::Gate), nullptr, d.M, d.F, d.C);
+    k::linear_f32(a.up.data(), a.x2.data(), p.layer(l, S::Up), nullptr, d.M, d.F, d.C);
     k::swiglu(a.act.data(), a.gate.data(), a.up.data(), d.M * d.F);
-    k::linear_f32(proj.data(), a.act.data(), p.layer(l, S::kDown), nullptr, d.M, d.C, d.F);
+    k::linear_f32(proj.data(), a.act.data(), p.layer(l, S::Down), nullptr, d.M, d.C, d.F);
     k::add_inplace(h.data(), proj.data(), d.M * d.C);
   }
 }
@@ -133,7 +135,7 @@ void forward_layers(const ModelParams& p, const Dims& d, const uint8_t* allow, T
 // On entry tape.dh (M, C) holds dLoss/d(final residual stream); on exit dLoss/d(embeddings).
 void backward_layers(const ModelParams& p, ModelParams& g, const Dims& d, const uint8_t* allow,
                      TrainTape& tape) {
-  using S = ModelParams;
+  using S = TensorSlot;
   float* dh = tape.dh.data();
   tape.dx.resize(size_t(d.M * d.C));
   tape.dtmp.resize(size_t(d.M * d.C));
@@ -150,20 +152,18 @@ void backward_layers(const ModelParams& p, ModelParams& g, const Dims& d, const 
   for (int64_t l = d.L - 1; l >= 0; --l) {
     const LayerTape& a = tape.layers[size_t(l)];
     // MLP block, reversed: h += down(act); act = swiglu(gate, up); gate/up = x2 W^T; x2 = norm(h_mid).
-    k::linear_backward(dact, g.layer(l, S::kDown), nullptr, dh, a.act.data(), p.layer(l, S::kDown), d.M, d.C,
+    k::linear_backward(dact, g.layer(l, S::Down), nullptr, dh, a.act.data(), p.layer(l, S::Down), d.M, d.C,
                        d.F);
     k::swiglu_backward(dgate, dup, dact, a.gate.data(), a.up.data(), d.M * d.F);
-    k::linear_backward(dx, g.layer(l, S::kGate), nullptr, dgate, a.x2.data(), p.layer(l, S::kGate), d.M, d.F,
+    k::linear_backward(dx, g.layer(l, S::Gate), nullptr, dgate, a.x2.data(), p.layer(l, S::Gate), d.M, d.F,
                        d.C);
-    k::linear_backward(dtmp, g.layer(l, S::kUp), nullptr, dup, a.x2.data(), p.layer(l, S::kUp), d.M, d.F,
-                       d.C);
+    k::linear_backward(dtmp, g.layer(l, S::Up), nullptr, dup, a.x2.data(), p.layer(l, S::Up), d.M, d.F, d.C);
     k::add_inplace(dx, dtmp, d.M * d.C);
-    k::rmsnorm_backward(dtmp, g.layer(l, S::kPostNorm), dx, a.h_mid.data(), p.layer(l, S::kPostNorm), d.M,
-                        d.C, d.eps);
+    k::rmsnorm_backward(dtmp, g.layer(l, S::MlpNorm), dx, a.h_mid.data(), p.layer(l, S::MlpNorm), d.M, d.C,
+                        d.eps);
     k::add_inplace(dh, dtmp, d.M * d.C);
     // Attention block, reversed: h += o(att); att = attention(rope(q), rope(k), v); q/k/v = x W^T + b.
-    k::linear_backward(dhd, g.layer(l, S::kOw), nullptr, dh, a.att.data(), p.layer(l, S::kOw), d.M, d.C,
-                       d.HD);
+    k::linear_backward(dhd, g.layer(l, S::Wo), nullptr, dh, a.att.data(), p.layer(l, S::Wo), d.M, d.C, d.HD);
     for (int64_t b = 0; b < d.B; ++b)
       k::attention_train_backward(dq + b * d.N * d.HD, dk + b * d.N * d.KD, dv + b * d.N * d.KD,
                                   dhd + b * d.N * d.HD, a.q.data() + b * d.N * d.HD,
@@ -172,16 +172,16 @@ void backward_layers(const ModelParams& p, ModelParams& g, const Dims& d, const 
                                   d.Hkv, d.D, allow ? allow + b * d.N * d.N : nullptr);
     k::rope_backward(dq, tape.pos.data(), d.M, d.H, d.D, d.theta);
     k::rope_backward(dk, tape.pos.data(), d.M, d.Hkv, d.D, d.theta);
-    k::linear_backward(dx, g.layer(l, S::kQw), g.layer(l, S::kQb), dq, a.x.data(), p.layer(l, S::kQw), d.M,
-                       d.HD, d.C);
-    k::linear_backward(dtmp, g.layer(l, S::kKw), g.layer(l, S::kKb), dk, a.x.data(), p.layer(l, S::kKw), d.M,
+    k::linear_backward(dx, g.layer(l, S::Wq), g.layer(l, S::Bq), dq, a.x.data(), p.layer(l, S::Wq), d.M, d.HD,
+                       d.C);
+    k::linear_backward(dtmp, g.layer(l, S::Wk), g.layer(l, S::Bk), dk, a.x.data(), p.layer(l, S::Wk), d.M,
                        d.KD, d.C);
     k::add_inplace(dx, dtmp, d.M * d.C);
-    k::linear_backward(dtmp, g.layer(l, S::kVw), g.layer(l, S::kVb), dv, a.x.data(), p.layer(l, S::kVw), d.M,
+    k::linear_backward(dtmp, g.layer(l, S::Wv), g.layer(l, S::Bv), dv, a.x.data(), p.layer(l, S::Wv), d.M,
                        d.KD, d.C);
     k::add_inplace(dx, dtmp, d.M * d.C);
-    k::rmsnorm_backward(dtmp, g.layer(l, S::kInputNorm), dx, a.h_in.data(), p.layer(l, S::kInputNorm), d.M,
-                        d.C, d.eps);
+    k::rmsnorm_backward(dtmp, g.layer(l, S::AttnNorm), dx, a.h_in.data(), p.layer(l, S::AttnNorm), d.M, d.C,
+                        d.eps);
     k::add_inplace(dh, dtmp, d.M * d.C);
   }
 }

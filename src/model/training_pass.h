@@ -1,6 +1,7 @@
-// Training pass of the Dream model (SPEC §1, §5): fp32 master parameters in Hugging Face layout, a forward
-// that keeps every intermediate on a tape, the weighted cross-entropy head over selected rows, and the
-// backward pass written by hand as the mirror image of that forward (llm.c style, kernels/backward.h).
+// Training pass of both architectures (SPEC §1, §5; architecture.h): fp32 master parameters in Hugging Face
+// layout, a forward that keeps every intermediate on a tape, the weighted cross-entropy head over selected
+// rows, and the backward pass written by hand as the mirror image of that forward (llm.c style,
+// kernels/backward.h).
 //
 // The forward is the same network as TransformerModel::forward (transformer_model.h) specialised for
 // training: every sequence is full length (no padding: SFT responses are filled with <|dlm_pad|>, a real
@@ -19,6 +20,7 @@
 #include "core/dtype.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/tensor_table.h"
 
 namespace dc {
 
@@ -28,26 +30,33 @@ struct ParamTensor {
   std::vector<float> data;     // fp32, row-major
 };
 
-// All trainable tensors of a Dream model, in a fixed order (the one layout shared by parameters,
-// gradients and optimizer moments):
-//   0 embed_tokens; per layer l at 1 + 12 l: input_layernorm, q_proj.weight, q_proj.bias, k_proj.weight,
-//   k_proj.bias, v_proj.weight, v_proj.bias, o_proj.weight, post_attention_layernorm, gate_proj, up_proj,
-//   down_proj; then model.norm; then lm_head unless tie_word_embeddings.
+// All trainable tensors of a model, in tensor_table order (the one layout shared by parameters, gradients
+// and optimizer moments). Dream: embed_tokens; per layer input_layernorm, q/k/v weights and biases,
+// o_proj, post_attention_layernorm, gate, up, down; model.norm; lm_head unless tied. LLaDA: the same
+// without biases, in its own names (tensor_table.h).
 struct ModelParams {
-  enum Slot { kInputNorm, kQw, kQb, kKw, kKb, kVw, kVb, kOw, kPostNorm, kGate, kUp, kDown, kPerLayer };
   ModelConfig config;
   std::vector<ParamTensor> tensors;
+  TensorIndex index;  // (layer, slot) -> position in `tensors`
 
-  float* embed() { return tensors[0].data.data(); }
-  const float* embed() const { return tensors[0].data.data(); }
-  float* layer(int64_t l, Slot s) { return tensors[size_t(1 + l * kPerLayer + s)].data.data(); }
-  const float* layer(int64_t l, Slot s) const { return tensors[size_t(1 + l * kPerLayer + s)].data.data(); }
-  size_t final_norm_index() const { return size_t(1 + config.num_hidden_layers * kPerLayer); }
-  float* final_norm() { return tensors[final_norm_index()].data.data(); }
-  const float* final_norm() const { return tensors[final_norm_index()].data.data(); }
-  // lm_head.weight, or the embedding when tied.
-  float* lm_head() { return config.tie_word_embeddings ? embed() : tensors.back().data.data(); }
-  const float* lm_head() const { return config.tie_word_embeddings ? embed() : tensors.back().data.data(); }
+  float* embed() { return tensors[size_t(index.embed)].data.data(); }
+  const float* embed() const { return tensors[size_t(index.embed)].data.data(); }
+  // The tensor of `slot` in layer l, or nullptr when the architecture has none (LLaDA's biases).
+  float* layer(int64_t l, TensorSlot s) {
+    const int64_t i = index.of(l, s);
+    return i < 0 ? nullptr : tensors[size_t(i)].data.data();
+  }
+  const float* layer(int64_t l, TensorSlot s) const {
+    const int64_t i = index.of(l, s);
+    return i < 0 ? nullptr : tensors[size_t(i)].data.data();
+  }
+  float* final_norm() { return tensors[size_t(index.final_norm)].data.data(); }
+  const float* final_norm() const { return tensors[size_t(index.final_norm)].data.data(); }
+  // The output head, or the embedding when tied.
+  float* lm_head() { return config.tie_word_embeddings ? embed() : tensors[size_t(index.head)].data.data(); }
+  const float* lm_head() const {
+    return config.tie_word_embeddings ? embed() : tensors[size_t(index.head)].data.data();
+  }
   int64_t numel() const;
   void set_zero();  // every element 0 (gradients before a step)
 };

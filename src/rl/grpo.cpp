@@ -265,7 +265,7 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
         for (const auto& c : grp.completions)
           plans.push_back(
               make_mask_plan(o.estimator, prompts[grp.prompt], c, scored_length(c, o.end_ids), mask, t, rng));
-        grp.batches[size_t(i)] = make_logp_batch(plans, grp.completions);
+        grp.batches[size_t(i)] = make_logp_batch(plans, grp.completions, logit_shift(policy.config.arch));
         // With one inner iteration old == current (rho = 1); otherwise every iteration's old log-probs,
         // which also give the spread below.
         if (mu > 1) grp.old[size_t(i)] = estimate(policy, grp.batches[size_t(i)], tape);

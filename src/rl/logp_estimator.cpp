@@ -88,7 +88,7 @@ MaskPlan make_mask_plan(const EstimatorOptions& o, std::span<const int32_t> prom
 }
 
 LogpBatch make_logp_batch(const std::vector<MaskPlan>& plans,
-                          const std::vector<std::vector<int32_t>>& completions) {
+                          const std::vector<std::vector<int32_t>>& completions, int shift) {
   DC_ASSERT(!plans.empty() && plans.size() == completions.size(), "one plan per completion");
   LogpBatch b;
   const int64_t passes = plans[0].passes(), P = plans[0].prompt_length;
@@ -106,7 +106,7 @@ LogpBatch make_logp_batch(const std::vector<MaskPlan>& plans,
     for (size_t k = 0; k < p.terms.size(); ++k) {
       for (const LogpTerm& term : p.terms[k]) {
         const int64_t row = int64_t(g) * passes + term.pass;
-        b.head.rows.push_back(row * b.N + P + int64_t(k) - 1);
+        b.head.rows.push_back(row * b.N + P + int64_t(k) - shift);
         b.head.targets.push_back(completions[g][k]);
         b.head.weights.push_back(0.f);
         b.seq.push_back(int32_t(g));

@@ -79,8 +79,9 @@ struct LogpBatch {
 };
 
 // The plans must share prompt length, pass count and input length. `completions[g]` are the clean tokens.
+// `shift` is the model's logit_shift (architecture.h): completion token k is scored at raw row P + k - shift.
 LogpBatch make_logp_batch(const std::vector<MaskPlan>& plans,
-                          const std::vector<std::vector<int32_t>>& completions);
+                          const std::vector<std::vector<int32_t>>& completions, int shift);
 
 // logp[g][k] = sum over head rows r of (g, k): coef[r] * -row_loss[r] (row_loss = cross-entropy = -logp).
 std::vector<std::vector<double>> combine_logp(const LogpBatch& b, std::span<const double> row_loss);

@@ -18,6 +18,13 @@ inline constexpr std::string_view kDefaultSystemPrompt = "You are a helpful assi
 // The instruct prompt for one user turn; `system` nullopt means kDefaultSystemPrompt.
 std::string instruct_prompt(std::string_view query, std::optional<std::string_view> system = std::nullopt);
 
+// LLaDA-8B-Instruct's template (Llama-3 headers with LLaDA's bos, docs/LLADA.md §6) for one user turn and
+// the generation prompt; no default system prompt (an empty `system` adds no system turn). Contents are
+// trimmed of surrounding whitespace as the template's `| trim` does:
+//   <|startoftext|>[<|start_header_id|>system<|end_header_id|>\n\n{system}<|eot_id|>]
+//   <|start_header_id|>user<|end_header_id|>\n\n{query}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
+std::string llada_chat_prompt(std::string_view query, std::string_view system = {});
+
 // Evaluation prompts pre-fill the assistant turn. HumanEval: the user turn is
 //   "Please complete the following problem:\n```\n{task_prompt}\n```\n"
 // and the assistant turn starts with "Here is the code to solve this problem:\n```python\n".

@@ -4,8 +4,8 @@
 
 namespace dc::train {
 
-DiffusionBatch make_diffusion_batch(const std::vector<TokenSequence>& seqs, int32_t mask_id, double eps,
-                                    double anneal_p, Rng& rng) {
+DiffusionBatch make_diffusion_batch(const std::vector<TokenSequence>& seqs, int32_t mask_id, int shift,
+                                    double eps, double anneal_p, Rng& rng) {
   DiffusionBatch out;
   out.B = int64_t(seqs.size());
   DC_ASSERT(out.B > 0, "empty diffusion batch");
@@ -21,7 +21,7 @@ DiffusionBatch make_diffusion_batch(const std::vector<TokenSequence>& seqs, int3
     out.t[size_t(b)] = float(t);
     for (int64_t p = 0; p < N; ++p) {
       const int32_t tok = s.tokens[size_t(p)];
-      const bool maskable = p >= 1 && p >= s.prompt_len;
+      const bool maskable = p >= shift && p >= s.prompt_len;
       // One draw per position whether maskable or not, so the stream does not depend on the prompt split.
       const bool masked = rng.uniform_double() < t && maskable;
       out.tokens[size_t(b * N + p)] = masked ? mask_id : tok;
@@ -31,7 +31,7 @@ DiffusionBatch make_diffusion_batch(const std::vector<TokenSequence>& seqs, int3
   out.masked = int64_t(pos_of.size());
   for (int64_t j : pos_of) {
     const int64_t b = j / N;
-    out.head.rows.push_back(j - 1);
+    out.head.rows.push_back(j - shift);
     out.head.targets.push_back(seqs[size_t(b)].tokens[size_t(j % N)]);
     out.head.weights.push_back(float(1.0 / (double(out.t[size_t(b)]) * double(out.masked))));
   }

@@ -7,7 +7,7 @@
 
 namespace dc::train {
 
-ModelParams init_dream_params(const ModelConfig& cfg, uint64_t seed, double stddev) {
+ModelParams init_params(const ModelConfig& cfg, uint64_t seed, double stddev) {
   ModelParams p = params_zeros(cfg);
   for (size_t i = 0; i < p.tensors.size(); ++i) {
     ParamTensor& t = p.tensors[i];

@@ -8,6 +8,6 @@
 
 namespace dc::train {
 
-ModelParams init_dream_params(const ModelConfig& cfg, uint64_t seed, double stddev = 0.02);
+ModelParams init_params(const ModelConfig& cfg, uint64_t seed, double stddev = 0.02);
 
 }  // namespace dc::train

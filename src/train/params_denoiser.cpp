@@ -20,11 +20,12 @@ void ParamsDenoiser::predict(const CanvasBatch& batch, std::span<const Predictio
   head_.rows.clear();
   head_.targets.assign(wanted.size(), 0);
   head_.weights.assign(wanted.size(), 0.f);
+  const int shift = logit_shift(p_.config.arch);
   for (const PredictionRef& w : wanted) {
-    if (w.row < 0 || w.row >= B || w.position < 1 || w.position >= N)
+    if (w.row < 0 || w.row >= B || w.position < shift || w.position >= N)
       throw_error("training-parameter denoiser: prediction ({}, {}) outside the {} x {} batch", w.row,
                   w.position, B, N);
-    head_.rows.push_back(int64_t(w.row) * N + w.position - 1);  // shifted logits: raw row p - 1
+    head_.rows.push_back(int64_t(w.row) * N + w.position - shift);
   }
   if (wanted.empty()) return;
   train_forward_head(p_, batch.tokens.data(), B, N, nullptr, head_, tape_);

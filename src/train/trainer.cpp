@@ -44,7 +44,8 @@ double validation_loss(const ModelParams& params, const TokenDataset& data, int6
   for (int64_t k = 0; k < batches; ++k) {
     for (int64_t b = 0; b < batch; ++b) data.get((k * batch + b) % data.size(), seqs[size_t(b)]);
     Rng rng = Rng(seed).fork(kValStream + uint64_t(k));
-    const DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, mask_eps, 1.0, rng);
+    const DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id,
+                                                   logit_shift(params.config.arch), mask_eps, 1.0, rng);
     total += loss_and_grad(params, db.tokens.data(), db.B, db.N, nullptr, db.head, nullptr, tape);
   }
   return total / double(batches);
@@ -134,7 +135,8 @@ TrainResult train(ModelParams& params, const TokenDataset& data, const TokenData
       for (int64_t b = 0; b < o.batch; ++b)
         data.get(order.at((step * o.accum + k) * o.batch + b), seqs[size_t(b)]);
       Rng rng = Rng(o.seed).fork(kMaskStream + uint64_t(step * o.accum + k));
-      DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id, o.mask_eps, anneal, rng);
+      DiffusionBatch db = make_diffusion_batch(seqs, params.config.mask_token_id,
+                                               logit_shift(params.config.arch), o.mask_eps, anneal, rng);
       // Average over micro-batches: each one's loss is already normalised by its masked count.
       for (float& w : db.head.weights) w /= float(o.accum);
       loss += loss_and_grad(params, db.tokens.data(), db.B, db.N,

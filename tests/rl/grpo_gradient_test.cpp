@@ -37,7 +37,7 @@ Group make_group(const ModelConfig& c, Estimator kind, uint64_t seed) {
     g.plans.push_back(make_mask_plan(o, g.prompt, comp, 4 + i % 2, c.mask_token_id, t, rng));
     g.completions.push_back(comp);
   }
-  g.batch = make_logp_batch(g.plans, g.completions);
+  g.batch = make_logp_batch(g.plans, g.completions, 1);
   return g;
 }
 
@@ -56,7 +56,7 @@ std::vector<std::vector<double>> jitter(const std::vector<std::vector<double>>& 
 TEST(GrpoGradient, MatchesAFiniteDifferenceThroughTheModel) {
   const ModelConfig c = testing::tiny_config();
   for (Estimator kind : {Estimator::Coupled, Estimator::D1}) {
-    ModelParams p = train::init_dream_params(c, 3, 0.3);
+    ModelParams p = train::init_params(c, 3, 0.3);
     Group g = make_group(c, kind, 8);
     TrainTape tape;
     Rng rng(2);
@@ -94,7 +94,7 @@ TEST(GrpoGradient, MatchesAFiniteDifferenceThroughTheModel) {
 
 TEST(GrpoGradient, WithoutClippingAndKlItIsThePolicyGradient) {
   const ModelConfig c = testing::tiny_config();
-  ModelParams p = train::init_dream_params(c, 5, 0.3);
+  ModelParams p = train::init_params(c, 5, 0.3);
   Group g = make_group(c, Estimator::Coupled, 12);
   TrainTape tape;
   auto lp = logps(p, g, tape);
@@ -127,7 +127,7 @@ TEST(GrpoGradient, WithoutClippingAndKlItIsThePolicyGradient) {
 
 TEST(ParamsDenoiser, DecodesLikeTheInferenceModel) {
   const ModelConfig c = testing::tiny_config();
-  ModelParams p = train::init_dream_params(c, 9, 0.3);
+  ModelParams p = train::init_params(c, 9, 0.3);
   const std::filesystem::path dir =
       std::filesystem::path(DC_BINARY_DIR) / ("params-denoiser-" + std::to_string(getpid()));
   train::write_model_folder(dir.string(), p, DType::F32, "");

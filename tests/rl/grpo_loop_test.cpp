@@ -60,7 +60,7 @@ const std::vector<std::vector<int32_t>> kPrompts = {{1, 2, 3, 4}, {5, 6, 8, 9, 1
 
 TEST(GrpoLoop, RaisesTheReward) {
   TempDir dir("grpo-raise");
-  ModelParams p = train::init_dream_params(testing::tiny_config(), 2, 0.3);
+  ModelParams p = train::init_params(testing::tiny_config(), 2, 0.3);
   GrpoOptions o = small_options(dir.path.string());
   o.steps = 40;
   o.group_size = 8;
@@ -83,16 +83,16 @@ TEST(GrpoLoop, ResumeIsBitExact) {
   TempDir a("grpo-straight"), b("grpo-resumed");
   GrpoOptions o = small_options(a.path.string());
   o.objective.beta = 0.04;  // the reference model is part of the state
-  ModelParams p1 = train::init_dream_params(testing::tiny_config(), 4, 0.3);
+  ModelParams p1 = train::init_params(testing::tiny_config(), 4, 0.3);
   GrpoResult straight = grpo_train(p1, kPrompts, token_share, o);
 
   o.out_dir = b.path.string();
   o.stop_after = 2;
-  ModelParams p2 = train::init_dream_params(testing::tiny_config(), 4, 0.3);
+  ModelParams p2 = train::init_params(testing::tiny_config(), 4, 0.3);
   grpo_train(p2, kPrompts, token_share, o);
   o.stop_after = 0;
   o.resume = true;
-  ModelParams p3 = train::init_dream_params(testing::tiny_config(), 99, 0.3);  // replaced by the checkpoint
+  ModelParams p3 = train::init_params(testing::tiny_config(), 99, 0.3);  // replaced by the checkpoint
   GrpoResult resumed = grpo_train(p3, kPrompts, token_share, o);
   EXPECT_EQ(resumed.steps_run, 2);
   for (const char* f : {"model.safetensors", "reference.safetensors", "optimizer.safetensors"})
@@ -106,7 +106,7 @@ TEST(GrpoLoop, ResumeIsBitExact) {
 
 TEST(GrpoLoop, BadInputFailsWithOneLineAndKeepsTheRun) {
   TempDir dir("grpo-bad");
-  ModelParams p = train::init_dream_params(testing::tiny_config(), 1, 0.3);
+  ModelParams p = train::init_params(testing::tiny_config(), 1, 0.3);
   GrpoOptions o = small_options(dir.path.string());
   o.steps = 1;
   grpo_train(p, kPrompts, token_share, o);

@@ -113,7 +113,7 @@ TEST(LogpBatch, RowsTargetsAndTheCoupledFormulaByHand) {
   std::vector<std::vector<int32_t>> comps = {{10, 11, 12}, {20, 21, 22}};
   std::vector<MaskPlan> plans = {make_mask_plan(o, kPrompt, comps[0], 2, kMask, t, rng),
                                  make_mask_plan(o, kPrompt, comps[1], 3, kMask, t, rng)};
-  LogpBatch b = make_logp_batch(plans, comps);
+  LogpBatch b = make_logp_batch(plans, comps, 1);
   EXPECT_EQ(b.B, 6);
   EXPECT_EQ(b.N, 6);
   ASSERT_EQ(b.head.rows.size(), 2u * 2 + 3u * 2);  // two terms per scored token

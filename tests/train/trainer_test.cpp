@@ -87,15 +87,15 @@ TrainOptions small_options(const std::string& out) {
 TEST(Trainer, ResumeIsBitExact) {
   const InMemoryDataset data = repeat_task(10, 1);
   const std::string a = temp_dir("straight"), b = temp_dir("resumed");
-  ModelParams p1 = init_dream_params(tiny_config(), 7);
+  ModelParams p1 = init_params(tiny_config(), 7);
   train(p1, data, &data, small_options(a));
 
-  ModelParams p2 = init_dream_params(tiny_config(), 7);
+  ModelParams p2 = init_params(tiny_config(), 7);
   TrainOptions o = small_options(b);
   o.stop_after = 4;
   const TrainResult half = train(p2, data, &data, o);
   EXPECT_EQ(half.step, 4);
-  ModelParams p3 = init_dream_params(tiny_config(), 999);  // overwritten by the checkpoint
+  ModelParams p3 = init_params(tiny_config(), 999);  // overwritten by the checkpoint
   o.stop_after = 0;
   o.resume = true;
   const TrainResult full = train(p3, data, &data, o);
@@ -120,7 +120,7 @@ TEST(Trainer, ResumeIsBitExact) {
 TEST(Trainer, CheckpointIsAnHfFolderTheInferenceModelOpens) {
   const InMemoryDataset data = repeat_task(6, 2);
   const std::string out = temp_dir("layout");
-  ModelParams p = init_dream_params(tiny_config(), 3);
+  ModelParams p = init_params(tiny_config(), 3);
   TrainOptions o = small_options(out);
   o.steps = 3;
   o.save_every = 1;
@@ -148,7 +148,7 @@ TEST(Trainer, CheckpointIsAnHfFolderTheInferenceModelOpens) {
 TEST(Trainer, ResumeWithOtherShapeOrNothingIsAnError) {
   const InMemoryDataset data = repeat_task(6, 2);
   const std::string out = temp_dir("mismatch");
-  ModelParams p = init_dream_params(tiny_config(), 3);
+  ModelParams p = init_params(tiny_config(), 3);
   TrainOptions o = small_options(out);
   o.resume = true;
   EXPECT_THROW(train(p, data, nullptr, o), Error);  // nothing to resume
@@ -169,7 +169,7 @@ TEST(Trainer, ResumeWithOtherShapeOrNothingIsAnError) {
 TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   const InMemoryDataset data = repeat_task(10, 1);
   const std::string out = temp_dir("nan_loss");
-  ModelParams p = init_dream_params(tiny_config(), 7);
+  ModelParams p = init_params(tiny_config(), 7);
   TrainOptions o = small_options(out);
   o.eval_every = 0;
   o.stop_after = 2;
@@ -201,7 +201,7 @@ TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
 TEST(Trainer, NonFiniteWeightsAreNeverSaved) {
   const InMemoryDataset data = repeat_task(10, 1);
   const std::string out = temp_dir("nan_save");
-  ModelParams p = init_dream_params(tiny_config(), 7);
+  ModelParams p = init_params(tiny_config(), 7);
   TrainOptions o = small_options(out);
   o.eval_every = 0;
   o.save_every = 1;
@@ -240,7 +240,7 @@ TEST(Trainer, NonFiniteOrNegativeHyperParametersAreRejected) {
   };
   for (const auto& [what, set] : cases) {
     const std::string out = temp_dir("bad_hyper");
-    ModelParams p = init_dream_params(tiny_config(), 7);
+    ModelParams p = init_params(tiny_config(), 7);
     TrainOptions o = small_options(out);
     set(o);
     EXPECT_THROW(train(p, data, nullptr, o), Error) << what;
@@ -250,7 +250,7 @@ TEST(Trainer, NonFiniteOrNegativeHyperParametersAreRejected) {
 
 TEST(Trainer, TinyModelLearnsASyntheticTask) {
   const InMemoryDataset data = repeat_task(256, 5), val = repeat_task(16, 6);
-  ModelParams p = init_dream_params(tiny_config(), 11);
+  ModelParams p = init_params(tiny_config(), 11);
   const double before = validation_loss(p, val, 8, 2, 1, 1e-3);
   TrainOptions o;
   o.out_dir = temp_dir("learn");
@@ -276,7 +276,7 @@ TEST(DiffusionBatch, PromptNeverMaskedAndWeightsNormalised) {
     seqs.push_back(s);
   }
   Rng rng(3);
-  const DiffusionBatch db = make_diffusion_batch(seqs, 99, 1e-3, 1.0, rng);
+  const DiffusionBatch db = make_diffusion_batch(seqs, 99, 1, 1e-3, 1.0, rng);
   EXPECT_TRUE(db.allow.empty());
   EXPECT_EQ(db.masked, int64_t(db.head.rows.size()));
   ASSERT_GT(db.masked, 0);
@@ -299,7 +299,7 @@ TEST(DiffusionBatch, AnnealedMaskKeepsCausalPairsAndDrawsTheRest) {
   std::vector<TokenSequence> seqs(2);
   for (auto& s : seqs) s.tokens.assign(64, 5);
   Rng rng(4);
-  const DiffusionBatch db = make_diffusion_batch(seqs, 9, 1e-3, 0.25, rng);
+  const DiffusionBatch db = make_diffusion_batch(seqs, 9, 1, 1e-3, 0.25, rng);
   ASSERT_EQ(db.allow.size(), size_t(2 * 64 * 64));
   int64_t above = 0, allowed = 0;
   for (int64_t b = 0; b < 2; ++b)

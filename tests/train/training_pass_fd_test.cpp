@@ -25,7 +25,8 @@ struct Batch {
 };
 
 // The loss of loss_and_grad in double, from parameters P (same layout as ModelParams).
-double reference_loss(const ModelConfig& c, const std::vector<Vec>& P, const Batch& b) {
+double reference_loss(const ModelConfig& c, const TensorIndex& at, const std::vector<Vec>& P,
+                      const Batch& b) {
   const int64_t B = b.B, N = b.N, M = B * N, C = c.hidden_size, H = c.num_attention_heads;
   const int64_t Hkv = c.num_key_value_heads, D = c.head_dim, F = c.intermediate_size, V = c.vocab_size;
   const int64_t HD = H * D, KD = Hkv * D;
@@ -33,43 +34,48 @@ double reference_loss(const ModelConfig& c, const std::vector<Vec>& P, const Bat
   for (int64_t i = 0; i < M; ++i) pos[size_t(i)] = int32_t(i % N);
   Vec h(static_cast<size_t>(M * C));
   for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < C; ++j) h[size_t(i * C + j)] = P[0][size_t(b.tokens[size_t(i)] * C + j)];
+    for (int64_t j = 0; j < C; ++j)
+      h[size_t(i * C + j)] = P[size_t(at.embed)][size_t(b.tokens[size_t(i)] * C + j)];
   Vec x(h.size()), q(static_cast<size_t>(M * HD)), k(static_cast<size_t>(M * KD)), v(k.size()), att(q.size()),
       proj(h.size()), g(static_cast<size_t>(M * F)), u(g.size()), a(g.size());
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    auto w = [&](int s) { return P[size_t(1 + l * ModelParams::kPerLayer + s)].data(); };
-    r::rmsnorm_f64(x.data(), h.data(), w(ModelParams::kInputNorm), M, C, c.rms_norm_eps);
-    r::linear_f64(q.data(), x.data(), w(ModelParams::kQw), w(ModelParams::kQb), M, HD, C);
-    r::linear_f64(k.data(), x.data(), w(ModelParams::kKw), w(ModelParams::kKb), M, KD, C);
-    r::linear_f64(v.data(), x.data(), w(ModelParams::kVw), w(ModelParams::kVb), M, KD, C);
+    auto w = [&](TensorSlot s) -> const double* {
+      const int64_t i = at.of(l, s);
+      return i < 0 ? nullptr : P[size_t(i)].data();
+    };
+    r::rmsnorm_f64(x.data(), h.data(), w(TensorSlot::AttnNorm), M, C, c.rms_norm_eps);
+    r::linear_f64(q.data(), x.data(), w(TensorSlot::Wq), w(TensorSlot::Bq), M, HD, C);
+    r::linear_f64(k.data(), x.data(), w(TensorSlot::Wk), w(TensorSlot::Bk), M, KD, C);
+    r::linear_f64(v.data(), x.data(), w(TensorSlot::Wv), w(TensorSlot::Bv), M, KD, C);
     r::rope_f64(q.data(), pos.data(), M, H, D, c.rope_theta);
     r::rope_f64(k.data(), pos.data(), M, Hkv, D, c.rope_theta);
     for (int64_t s = 0; s < B; ++s)
       r::attention_f64(att.data() + s * N * HD, q.data() + s * N * HD, k.data() + s * N * KD,
                        v.data() + s * N * KD, N, H, Hkv, D,
                        b.allow.empty() ? nullptr : b.allow.data() + s * N * N);
-    r::linear_f64(proj.data(), att.data(), w(ModelParams::kOw), nullptr, M, C, HD);
+    r::linear_f64(proj.data(), att.data(), w(TensorSlot::Wo), nullptr, M, C, HD);
     for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
-    r::rmsnorm_f64(x.data(), h.data(), w(ModelParams::kPostNorm), M, C, c.rms_norm_eps);
-    r::linear_f64(g.data(), x.data(), w(ModelParams::kGate), nullptr, M, F, C);
-    r::linear_f64(u.data(), x.data(), w(ModelParams::kUp), nullptr, M, F, C);
+    r::rmsnorm_f64(x.data(), h.data(), w(TensorSlot::MlpNorm), M, C, c.rms_norm_eps);
+    r::linear_f64(g.data(), x.data(), w(TensorSlot::Gate), nullptr, M, F, C);
+    r::linear_f64(u.data(), x.data(), w(TensorSlot::Up), nullptr, M, F, C);
     r::swiglu_f64(a.data(), g.data(), u.data(), M * F);
-    r::linear_f64(proj.data(), a.data(), w(ModelParams::kDown), nullptr, M, C, F);
+    r::linear_f64(proj.data(), a.data(), w(TensorSlot::Down), nullptr, M, C, F);
     for (size_t i = 0; i < h.size(); ++i) h[i] += proj[i];
   }
   const int64_t R = int64_t(b.head.rows.size());
   Vec hr(static_cast<size_t>(R * C)), xr(hr.size()), logits(static_cast<size_t>(R * V));
   for (int64_t i = 0; i < R; ++i)
     for (int64_t j = 0; j < C; ++j) hr[size_t(i * C + j)] = h[size_t(b.head.rows[size_t(i)] * C + j)];
-  const size_t fn = size_t(1 + c.num_hidden_layers * ModelParams::kPerLayer);
-  r::rmsnorm_f64(xr.data(), hr.data(), P[fn].data(), R, C, c.rms_norm_eps);
-  const double* head = c.tie_word_embeddings ? P[0].data() : P.back().data();
+  r::rmsnorm_f64(xr.data(), hr.data(), P[size_t(at.final_norm)].data(), R, C, c.rms_norm_eps);
+  const double* head = c.tie_word_embeddings ? P[size_t(at.embed)].data() : P[size_t(at.head)].data();
   r::linear_f64(logits.data(), xr.data(), head, nullptr, R, V, C);
   return r::cross_entropy_f64(logits.data(), b.head.targets.data(), b.head.weights.data(), R, V);
 }
 
-void check_model(bool masked, bool tied) {
+void check_model(bool masked, bool tied, Arch arch = Arch::Dream) {
   ModelConfig c;
+  c.arch = arch;
+  c.model_type = arch_traits(arch).model_type;
   c.hidden_size = 16;
   c.num_hidden_layers = 2;
   c.num_attention_heads = 4;
@@ -81,7 +87,7 @@ void check_model(bool masked, bool tied) {
   c.rope_theta = 10000.0;
   c.tie_word_embeddings = tied;
   c.mask_token_id = 31;
-  ModelParams p = train::init_dream_params(c, 5, 0.3);
+  ModelParams p = train::init_params(c, 5, 0.3);
   Rng rng(17);
   for (ParamTensor& t : p.tensors)  // norms around 1, biases around 0, so none is trivial
     if (t.shape.size() == 1)
@@ -105,7 +111,7 @@ void check_model(bool masked, bool tied) {
                                     b.head, &g, tape);
   std::vector<Vec> P;
   for (const ParamTensor& t : p.tensors) P.emplace_back(t.data.begin(), t.data.end());
-  EXPECT_NEAR(loss, reference_loss(c, P, b), 1e-4 * std::fabs(loss));
+  EXPECT_NEAR(loss, reference_loss(c, p.index, P, b), 1e-4 * std::fabs(loss));
   const double h = 1e-5;
   for (size_t t = 0; t < P.size(); ++t) {
     double largest = 0;  // the checked gradients of each tensor must not all be negligible
@@ -113,9 +119,9 @@ void check_model(bool masked, bool tied) {
     for (size_t e : {size_t(0), n / 3, n / 2, n - 1}) {
       const double x0 = P[t][e];
       P[t][e] = x0 + h;
-      const double lp = reference_loss(c, P, b);
+      const double lp = reference_loss(c, p.index, P, b);
       P[t][e] = x0 - h;
-      const double lm = reference_loss(c, P, b);
+      const double lm = reference_loss(c, p.index, P, b);
       P[t][e] = x0;
       const double fd = (lp - lm) / (2 * h);
       largest = std::max(largest, std::fabs(fd));
@@ -134,6 +140,12 @@ TEST(DreamFiniteDifferences, AnnealedAttentionMask) {
 }
 TEST(DreamFiniteDifferences, TiedHead) {
   check_model(false, true);
+}
+TEST(LladaFiniteDifferences, NoBiasesUntiedHead) {
+  check_model(false, false, Arch::Llada);
+}
+TEST(LladaFiniteDifferences, NoBiasesTiedHeadAnnealedMask) {
+  check_model(true, true, Arch::Llada);
 }
 
 }  // namespace
