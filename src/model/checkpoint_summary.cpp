@@ -47,7 +47,7 @@ std::string describe_checkpoint(const Checkpoint& ck) {
   for (const auto& name : ck.names()) s += tensor_line(name, ck.get(name), base_name(ck.file_of(name)));
   const auto extra = unexpected_tensors(ck);
   if (!extra.empty()) {
-    s += fmt::format("{} tensor(s) not used by the Dream model:\n", extra.size());
+    s += fmt::format("{} tensor(s) not used by the {} model:\n", extra.size(), c.model_type);
     for (const auto& name : extra) s += "  " + printable(name) + "\n";
   }
   return s;

@@ -23,8 +23,10 @@
 #include "model/config.h"
 #include "model/model_weights.h"
 #include "model/safetensors_writer.h"
+#include "model/special_tokens.h"
 #include "model/tensor_table.h"
 #include "model/transformer_model.h"
+#include "tokenizer/tokenizer.h"
 
 namespace dc {
 namespace {
@@ -234,6 +236,47 @@ TEST(Llada, MixedOrMismatchedFoldersGetOneLine) {
   write_file_atomic(tmp.file("config.json"), j.dump());
   EXPECT_DC_ERROR(TransformerModel m(tmp.path()),
                   tmp.path() + ": missing tensor 'model.transformer.blocks.2.attn_norm.weight'");
+}
+
+TEST(Llada, EightBillionConfigGivesTheReleasedLayout) {
+  // LLaDA-8B-Instruct's config.json (fuzz/seeds/model_config/llada_8b.json): 291 tensors, about 8.02 B
+  // parameters (docs/LLADA.md §3).
+  const ModelConfig c =
+      load_model_config(std::string(DC_SOURCE_DIR) + "/fuzz/seeds/model_config/llada_8b.json");
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_EQ(c.vocab_size, 126464);
+  EXPECT_EQ(c.mask_token_id, 126336);
+  const std::vector<TensorSpec> t = tensor_table(c);
+  EXPECT_EQ(t.size(), 291u);
+  int64_t params = 0;
+  for (const TensorSpec& s : t) {
+    int64_t n = 1;
+    for (int64_t d : s.shape) n *= d;
+    params += n;
+  }
+  EXPECT_NEAR(double(params) / 1e9, 8.02, 0.01);
+}
+
+TEST(Llada, MaskIdFallsBackToLladasDefault) {
+  // No mask_token_id in config.json and no <|mdm_mask|> in the tokenizer (the Qwen2 test tokenizer):
+  // LLaDA's own 126336, when the model has that many rows; otherwise one line naming the token.
+  nlohmann::json j = nlohmann::json::parse(read_file(kData + "/tiny-llada/config.json"));
+  j.erase("mask_token_id");
+  j["vocab_size"] = 152064;
+  j["embedding_size"] = 152064;
+  const Tokenizer tok = Tokenizer::load(kData + "/tokenizer/qwen");
+  const ModelConfig big = parse_model_config(j.dump(), "config.json");
+  EXPECT_EQ(big.mask_token_id, -1);
+  EXPECT_EQ(resolve_special_tokens(big, tok, "model").mask, 126336);
+  j["mask_token_id"] = 5;
+  EXPECT_EQ(resolve_special_tokens(parse_model_config(j.dump(), "config.json"), tok, "model").mask, 5)
+      << "config.json first";
+  ModelConfig small = big;
+  small.vocab_size = 1024;
+  EXPECT_DC_ERROR(
+      resolve_special_tokens(small, tok, "model"),
+      "model: no mask token: config.json has no mask_token_id and the tokenizer has no mask token "
+      "(<|mdm_mask|>); a masked diffusion model needs one");
 }
 
 }  // namespace
