@@ -1,11 +1,13 @@
 // `diffucoder data`: tokenized, packed, shuffled training shards with a validation split (train/data.h),
 // from source files (default: the Python standard library) or from SFT jsonl ({prompt, response}).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli.h"
 #include "core/error.h"
 #include "flag_checks.h"
+#include "model/config.h"
 #include "tokenizer/bpe_trainer_files.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data.h"
@@ -25,7 +27,11 @@ void run_data(const DataCli& c) {
   dc::train::DataBuildStats s;
   if (!c.sft.empty()) {
     if (!c.inputs.empty()) dc::throw_error("data: give --input or --sft, not both");
-    s = dc::train::build_sft_shards(tok, c.sft, c.opt);
+    dc::train::DataBuildOptions opt = c.opt;
+    // A model folder given as --tokenizer brings its architecture's chat format.
+    const std::string config = c.tokenizer + "/config.json";
+    if (std::filesystem::exists(config)) opt.chat_format = dc::load_model_config(config).arch;
+    s = dc::train::build_sft_shards(tok, c.sft, opt);
   } else {
     std::vector<std::string> inputs = c.inputs;
     if (inputs.empty()) inputs.push_back(dc::tok::default_python_source_dir());

@@ -30,20 +30,43 @@ TokenSequence sft_sequence(const Tokenizer& tok, const std::string& templated_pr
   s.prompt_len = int64_t(s.tokens.size());
   const std::vector<int32_t> resp = tok.encode(response);
   s.tokens.insert(s.tokens.end(), resp.begin(), resp.end());
-  // The chat template closes every turn with "<|im_end|>\n"; the reward's format rule (SPEC §6) expects
-  // the decoded completion to end with "```\n", which is that newline once special tokens are removed.
-  s.tokens.push_back(layout.im_end);
-  s.tokens.insert(s.tokens.end(), layout.newline.begin(), layout.newline.end());
+  // ChatML closes every turn with "<|im_end|>\n"; the reward's format rule (SPEC §6) expects the decoded
+  // completion to end with "```\n", which is that newline once special tokens are removed.
+  s.tokens.push_back(layout.end_of_turn);
+  s.tokens.insert(s.tokens.end(), layout.after_turn.begin(), layout.after_turn.end());
   if (int64_t(s.tokens.size()) > seq_len) return {};
-  s.tokens.resize(size_t(seq_len), layout.pad);
+  s.tokens.resize(size_t(seq_len), layout.fill);
   return s;
 }
 
-SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_len, int32_t im_end,
-                     int32_t pad) {
+SftLayout SftLayout::of(const Tokenizer& tok, Arch arch, int32_t fallback_fill, const std::string& source) {
+  auto required = [&](const char* spelling) {
+    const auto id = tok.token_id(spelling);
+    if (!id) throw_error("{}: the tokenizer has no {} token (needed for sft)", source, spelling);
+    return *id;
+  };
+  SftLayout l;
+  l.arch = arch;
+  l.end_of_turn = required(arch_traits(arch).end_of_turn);
+  if (arch == Arch::Llada) {
+    l.fill = required("<|endoftext|>");
+  } else {
+    l.after_turn = tok.encode("\n");
+    l.fill = tok.token_id("<|dlm_pad|>").value_or(fallback_fill);
+    if (l.fill < 0) throw_error("{}: the tokenizer has no <|dlm_pad|> token and the model no pad id", source);
+  }
+  return l;
+}
+
+std::string SftLayout::prompt(const std::string& query, const std::optional<std::string>& system) const {
+  if (arch == Arch::Llada) return llada_chat_prompt(query, system.value_or(""));
+  return system ? instruct_prompt(query, *system) : instruct_prompt(query);
+}
+
+SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_len,
+                     const SftLayout& layout) {
   std::istringstream in(read_file(path));
   std::vector<TokenSequence> seqs;
-  const SftLayout layout = SftLayout::of(tok, im_end, pad);
   int64_t skipped = 0, line_no = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
@@ -53,7 +76,7 @@ SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_
         !j.contains("response") || !j["response"].is_string())
       throw_error("{}:{}: expected a JSON object with string fields \"prompt\" and \"response\"", path,
                   line_no);
-    TokenSequence s = sft_sequence(tok, instruct_prompt(j["prompt"].get<std::string>()),
+    TokenSequence s = sft_sequence(tok, layout.prompt(j["prompt"].get<std::string>(), std::nullopt),
                                    j["response"].get<std::string>(), layout, seq_len);
     if (s.tokens.empty()) {
       ++skipped;

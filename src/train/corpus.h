@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "model/architecture.h"
 #include "tokenizer/tokenizer.h"
 #include "train/token_dataset.h"
 
@@ -21,16 +23,23 @@ namespace dc::train {
 InMemoryDataset text_corpus(const Tokenizer& tok, const std::vector<std::string>& files, int64_t seq_len,
                             int32_t separator);
 
-// One SFT training sequence: the templated prompt's tokens (never masked), the response's, then the turn end
-// "<|im_end|>\n" and the <|dlm_pad|> fill up to seq_len. Empty tokens when it does not fit. The one place
-// that lays out SFT samples (`diffucoder data --sft` and `sft_corpus` both use it).
+// How an architecture's instruct models frame an SFT sample (architecture.h): the chat template of the
+// prompt, the end of the answer's turn and the fill after it.
+//   Dream / DiffuCoder: ChatML prompt, "<|im_end|>\n", then <|dlm_pad|> (else `fallback_fill`);
+//   LLaDA:              Llama-3 header prompt, "<|eot_id|>", then <|endoftext|> (docs/LLADA.md §6-7).
 struct SftLayout {
-  int32_t im_end = -1, pad = -1;
-  std::vector<int32_t> newline;  // the tokens of "\n"
-  static SftLayout of(const Tokenizer& tok, int32_t im_end, int32_t pad) {
-    return {im_end, pad, tok.encode("\n")};
-  }
+  Arch arch = Arch::Dream;
+  int32_t end_of_turn = -1, fill = -1;
+  std::vector<int32_t> after_turn;  // tokens that follow end_of_turn (Dream: those of "\n")
+  // Throws dc::Error naming `source` when the tokenizer lacks a token the layout needs.
+  static SftLayout of(const Tokenizer& tok, Arch arch, int32_t fallback_fill, const std::string& source);
+  // The templated prompt for one user turn (`system` nullopt: the architecture's default).
+  std::string prompt(const std::string& query, const std::optional<std::string>& system) const;
 };
+
+// One SFT training sequence: the templated prompt's tokens (never masked), the response's, then the turn
+// end and the fill up to seq_len. Empty tokens when it does not fit. The one place that lays out SFT
+// samples (`diffucoder data --sft` and `sft_corpus` both use it).
 TokenSequence sft_sequence(const Tokenizer& tok, const std::string& templated_prompt,
                            const std::string& response, const SftLayout& layout, int64_t seq_len);
 
@@ -38,9 +47,9 @@ struct SftCorpus {
   InMemoryDataset data;
   int64_t skipped = 0;  // samples longer than seq_len
 };
-// im_end, pad: the ids of <|im_end|> and <|dlm_pad|>. Throws dc::Error "FILE:LINE: ..." for a line that is
-// not a JSON object with string "prompt" and "response", or when no sample fits.
-SftCorpus sft_corpus(const Tokenizer& tok, const std::string& jsonl_path, int64_t seq_len, int32_t im_end,
-                     int32_t pad);
+// Throws dc::Error "FILE:LINE: ..." for a line that is not a JSON object with string "prompt" and
+// "response", or when no sample fits.
+SftCorpus sft_corpus(const Tokenizer& tok, const std::string& jsonl_path, int64_t seq_len,
+                     const SftLayout& layout);
 
 }  // namespace dc::train

@@ -17,10 +17,10 @@
 // takes whole files (a shuffled val_fraction of them, at least one when val_fraction > 0), so no file
 // contributes to both splits. Each split's stream is cut into sequences of seq_len (the tail that does not
 // fill one is dropped), the sequences shuffled with `seed`, and written in that order.
-// SFT: JSON lines {"prompt", "response"[, "system"]}; a sequence is instruct_prompt(prompt, system)
-// (tokenizer/chat_template.h), never masked (prompt_len), then the response, <|im_end|>, and <|dlm_pad|> up
-// to seq_len (SPEC §5). Examples longer than seq_len are skipped (counted). The validation split takes a
-// shuffled val_fraction of the examples; the sequences are shuffled as for text.
+// SFT: JSON lines {"prompt", "response"[, "system"]}; a sequence is the chat-templated prompt
+// (train/corpus.h, SftLayout of `chat_format`), never masked (prompt_len), then the response, the turn end
+// and the fill up to seq_len (SPEC §5). Examples longer than seq_len are skipped (counted). The validation
+// split takes a shuffled val_fraction of the examples; the sequences are shuffled as for text.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "model/architecture.h"
 #include "tokenizer/tokenizer.h"
 #include "train/token_dataset.h"
 
@@ -39,6 +40,7 @@ struct DataBuildOptions {
   double val_fraction = 0.05;  // 0: no validation split
   uint64_t seed = 1;
   int64_t seqs_per_shard = 8192;
+  Arch chat_format = Arch::Dream;  // sft: whose chat template and turn end frame the samples (corpus.h)
 };
 
 struct DataSplitStats {

@@ -150,7 +150,7 @@ DataBuildStats build_sft_shards(const Tokenizer& tok, const std::vector<std::str
                                 const DataBuildOptions& opt) {
   check_options(opt);
   if (jsonl_files.empty()) throw_error("{}: no input files", opt.out_dir);
-  const int32_t im_end = required_token(tok, "<|im_end|>"), pad = required_token(tok, "<|dlm_pad|>");
+  const SftLayout layout = SftLayout::of(tok, opt.chat_format, -1, tok.source());
   struct Example {
     std::string prompt, response;
   };
@@ -182,14 +182,13 @@ DataBuildStats build_sft_shards(const Tokenizer& tok, const std::vector<std::str
         system = j["system"].get<std::string>();
       }
       examples.push_back(
-          {instruct_prompt(j["prompt"].get<std::string>(), system), j["response"].get<std::string>()});
+          {layout.prompt(j["prompt"].get<std::string>(), system), j["response"].get<std::string>()});
     }
   }
   if (examples.empty()) throw_error("{}: no examples", jsonl_files.front());
 
   // Tokenize (train/corpus.h: prompt never masked, response, turn end, <|dlm_pad|> fill); a sample that
   // does not fit is left empty and skipped.
-  const SftLayout layout = SftLayout::of(tok, im_end, pad);
   std::vector<std::vector<int32_t>> seqs(examples.size());
   std::vector<uint32_t> plen(examples.size(), 0);
   global_pool().parallel_for(int64_t(examples.size()), [&](int64_t b, int64_t e, int) {

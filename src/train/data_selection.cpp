@@ -37,17 +37,15 @@ DataSelection select_shards(const DataRequest& req, const ModelConfig& cfg) {
 
 DataSelection select_sft_corpus(const DataRequest& req, const Tokenizer& tok, const std::string& tok_dir,
                                 const ModelConfig& cfg) {
-  const auto im_end = tok.token_id("<|im_end|>");
-  if (!im_end) throw_error("{}: the tokenizer has no <|im_end|> token (needed for sft)", tok_dir);
-  const int32_t pad = tok.token_id("<|dlm_pad|>").value_or(cfg.pad_token_id);
+  const SftLayout layout = SftLayout::of(tok, cfg.arch, cfg.pad_token_id, tok_dir);
   if (req.data.size() != 1) throw_error("sft: give exactly one --data FILE.jsonl");
   DataSelection s;
-  SftCorpus d = sft_corpus(tok, req.data[0], req.seq_len, *im_end, pad);
+  SftCorpus d = sft_corpus(tok, req.data[0], req.seq_len, layout);
   s.skipped = d.skipped;
   s.seq_len = req.seq_len;
   s.train = std::make_unique<InMemoryDataset>(std::move(d.data));
   if (!req.val.empty())
-    s.val = std::make_unique<InMemoryDataset>(sft_corpus(tok, req.val[0], req.seq_len, *im_end, pad).data);
+    s.val = std::make_unique<InMemoryDataset>(sft_corpus(tok, req.val[0], req.seq_len, layout).data);
   return s;
 }
 

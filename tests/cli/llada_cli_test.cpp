@@ -4,6 +4,9 @@
 // tiny test tokenizer (1,024 rows; its <|mask|> stands in for <|mdm_mask|> through config.json).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -21,23 +24,40 @@ namespace fs = std::filesystem;
 
 const std::string kTinyDream = std::string(DC_TESTDATA_DIR) + "/tiny-dream";
 
-// A random LLaDA checkpoint (2 blocks, d_model 64) with the tiny tokenizer, written once per test binary.
+// LLaDA's special tokens, added to the tiny tokenizer after its own (ids 1006..1010).
+const char* const kLladaSpecials[] = {"<|startoftext|>", "<|start_header_id|>", "<|end_header_id|>",
+                                      "<|eot_id|>", "<|mdm_mask|>"};
+
+// A random LLaDA checkpoint (2 blocks, d_model 64) with the tiny tokenizer plus LLaDA's special tokens and no
+// mask_token_id in config.json (so <|mdm_mask|> is found by its spelling), written once per test process.
 std::string llada_model() {
-  const std::string dir = std::string(DC_BINARY_DIR) + "/llada_cli_tmp/model";
+  // One folder per test process: ctest runs the tests of this file in parallel.
+  const std::string dir = std::string(DC_BINARY_DIR) + "/llada_cli_tmp/model-" + std::to_string(::getpid());
   if (fs::exists(dir + "/tokenizer_config.json")) return dir;
   fs::create_directories(dir);
   nlohmann::json j =
       nlohmann::json::parse(read_file(std::string(DC_TESTDATA_DIR) + "/tiny-llada/config.json"));
   j["vocab_size"] = 1024;
   j["embedding_size"] = 1024;
-  j["mask_token_id"] = 1004;
+  j.erase("mask_token_id");
   j["eos_token_id"] = 1000;
   j["pad_token_id"] = 1000;
   const ModelConfig cfg = parse_model_config(j.dump(), "llada test config");
   write_random_checkpoint(dir, cfg, DType::F32, 11, 1);
-  for (const char* f :
-       {"added_tokens.json", "merges.txt", "special_tokens_map.json", "vocab.json", "tokenizer_config.json"})
+  for (const char* f : {"merges.txt", "special_tokens_map.json", "vocab.json"})
     fs::copy_file(kTinyDream + "/" + f, dir + "/" + f, fs::copy_options::overwrite_existing);
+  nlohmann::json added = nlohmann::json::parse(read_file(kTinyDream + "/added_tokens.json"));
+  nlohmann::json tc = nlohmann::json::parse(read_file(kTinyDream + "/tokenizer_config.json"));
+  int id = 1006;
+  for (const char* t : kLladaSpecials) {
+    added[t] = id;
+    tc["added_tokens_decoder"][std::to_string(id)] = {{"content", t},         {"lstrip", false},
+                                                      {"normalized", false},  {"rstrip", false},
+                                                      {"single_word", false}, {"special", true}};
+    ++id;
+  }
+  write_file_atomic(dir + "/added_tokens.json", added.dump(2));
+  write_file_atomic(dir + "/tokenizer_config.json", tc.dump(2));
   return dir;
 }
 
@@ -68,6 +88,41 @@ TEST(LladaCli, GenerateUsesLladaDefaultsUnlessTold) {
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(stats_of(d)["alg"], "entropy");
   EXPECT_EQ(stats_of(d)["block_length"], 0);
+}
+
+TEST(LladaCli, ChatUsesLladasTemplateAndMaskToken) {
+  const CliRun r = run_cli("generate --model " + shell_quote(llada_model()) +
+                           " --chat --prompt 'Write add.' --max-new-tokens 32 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto prompt = j["prompt_tokens"].get<std::vector<int32_t>>();
+  ASSERT_GE(prompt.size(), 8u);
+  EXPECT_EQ(prompt.front(), 1006) << "<|startoftext|>";
+  EXPECT_EQ(std::count(prompt.begin(), prompt.end(), 1009), 1) << "one <|eot_id|>: no system turn";
+  EXPECT_EQ(std::count(prompt.begin(), prompt.end(), 1001), 0) << "no ChatML <|im_start|>";
+  // Every generated slot was filled (the mask, <|mdm_mask|> = 1010, found by its spelling).
+  for (int32_t t : j["tokens"].get<std::vector<int32_t>>()) EXPECT_NE(t, 1010);
+}
+
+TEST(LladaCli, SftFramesSamplesWithLladasTemplate) {
+  const std::string dir = std::string(DC_BINARY_DIR) + "/llada_cli_tmp/sft";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string lines;
+  for (int i = 0; i < 8; ++i)
+    lines += "{\"prompt\": \"add " + std::to_string(i) + "\", \"response\": \"def f(x): return x + " +
+             std::to_string(i) + "\"}\n";
+  write_file_atomic(dir + "/s.jsonl", lines);
+  const CliRun r =
+      run_cli("sft --model " + shell_quote(llada_model()) + " --data " + shell_quote(dir + "/s.jsonl") +
+              " --steps 2 --seq-len 64 --batch 2 --threads 2 --out " + shell_quote(dir + "/run"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("step 2/2 loss "), std::string::npos) << r.out;
+  // `data --sft` with the LLaDA model folder as --tokenizer writes the same framing into shards.
+  const CliRun d =
+      run_cli("data --tokenizer " + shell_quote(llada_model()) + " --sft " + shell_quote(dir + "/s.jsonl") +
+              " --seq-len 64 --val-fraction 0 --out " + shell_quote(dir + "/shards"));
+  ASSERT_EQ(d.exit_code, 0) << d.err;
 }
 
 TEST(LladaCli, TrainKeepsTheLladaLayout) {

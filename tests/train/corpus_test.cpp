@@ -31,7 +31,7 @@ TEST(Corpus, SftSampleLayout) {
                                     "{\"prompt\": \"hi\", \"response\": \"ok\"}\n\n"
                                     "{\"prompt\": \"long\", \"response\": \"" +
                                         std::string(400, 'x') + "\"}\n");
-  const SftCorpus c = sft_corpus(tok, path, 96, im_end, pad);
+  const SftCorpus c = sft_corpus(tok, path, 96, SftLayout::of(tok, Arch::Dream, -1, kTiny));
   EXPECT_EQ(c.skipped, 1);
   ASSERT_EQ(c.data.size(), 1);
   TokenSequence s;
@@ -52,7 +52,7 @@ TEST(Corpus, SftBadLineNamesFileAndLine) {
   const Tokenizer tok = Tokenizer::load(kTiny);
   const std::string path = tmp_file("bad.jsonl", "{\"prompt\": \"a\", \"response\": \"b\"}\n[1, 2]\n");
   try {
-    sft_corpus(tok, path, 64, 1002, 1005);
+    sft_corpus(tok, path, 64, SftLayout::of(tok, Arch::Dream, -1, kTiny));
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.jsonl:2:"), std::string::npos) << e.what();
