@@ -16,6 +16,7 @@
 #include "core/thread_pool.h"
 #include "eval/generation.h"
 #include "generation_flags.h"
+#include "model/chat_format.h"
 #include "model/checkpoint.h"
 #include "model/special_tokens.h"
 #include "model_path.h"
@@ -23,14 +24,13 @@
 #include "rl/reward.h"
 #include "rl/task.h"
 #include "sandbox/sandbox.h"
-#include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
 
 struct GrpoCli {
   std::string model, tasks, out, estimator = "coupled", advantage = "leave-one-out";
-  std::string system{dc::kDefaultSystemPrompt};
+  std::string system;  // empty: the model's default
   int threads = 0, max_prompt_tokens = 200;
   int64_t warmup = 0;
   bool allow_missing_layers = false;
@@ -51,13 +51,13 @@ void run_grpo(GrpoCli& c) {
   if (c.threads > 0) dc::set_num_threads(c.threads);
   c.o.estimator.kind = dc::rl::parse_estimator(c.estimator);
   c.o.advantage = dc::rl::parse_advantage(c.advantage);
-  c.o.rollout = c.rollout.resolve();
   c.o.adam.warmup_steps = c.warmup;
   c.o.out_dir = c.out;
   dc::rl::validate(c.o);  // every option checked before anything is loaded
   if (!c.allow_missing_layers) dc::sandbox::require_all_layers();
 
   const std::string dir = dc::cli::resolve_model_dir(c.model);
+  c.o.rollout = c.rollout.resolve(dc::cli::model_arch(dir));
   dc::ModelParams policy = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
   const dc::Tokenizer tok = dc::Tokenizer::load(dir);
   const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, tok, dir);
@@ -71,7 +71,7 @@ void run_grpo(GrpoCli& c) {
   std::vector<const dc::rl::RlTask*> tasks;
   std::vector<std::vector<int32_t>> prompts;
   for (const dc::rl::RlTask& t : all) {
-    std::vector<int32_t> ids = tok.encode(dc::instruct_prompt(user_message(t), c.system));
+    std::vector<int32_t> ids = tok.encode(dc::chat_prompt(policy.config.arch, user_message(t), c.system));
     if (int(ids.size()) > c.max_prompt_tokens) continue;
     tasks.push_back(&t);
     prompts.push_back(std::move(ids));
@@ -161,7 +161,7 @@ DC_SUBCOMMAND("grpo", [](CLI::App& app) {
   dc::cli::add_generation_flags(sub, g.rollout, rollout_flags);
   sub->add_option("--max-prompt-tokens", g.max_prompt_tokens, "longer prompts are left out")
       ->capture_default_str();
-  sub->add_option("--system", g.system, "system prompt")->capture_default_str();
+  sub->add_option("--system", g.system, "system prompt (default: the model's own)");
   sub->add_option("--code-weight", g.reward.code_weight, "reward weight of the pass rate")
       ->capture_default_str();
   sub->add_option("--format-weight", g.reward.format_weight, "reward weight of the format")

@@ -9,7 +9,7 @@
 #include "core/thread_pool.h"
 #include "decode/postprocess.h"
 #include "generate/memory_budget.h"
-#include "tokenizer/chat_template.h"
+#include "model/chat_format.h"
 
 namespace dc {
 
@@ -26,11 +26,7 @@ TextGenerator::TextGenerator(const std::string& model_dir)
 
 std::string TextGenerator::render_prompt(const TextRequest& req) const {
   if (!req.chat) return req.prompt;
-  if (model_->config().arch == Arch::Llada)
-    return llada_chat_prompt(req.prompt, req.system) + req.assistant_prefix;
-  const std::optional<std::string_view> system =
-      req.system.empty() ? std::nullopt : std::optional<std::string_view>(req.system);
-  return instruct_prompt(req.prompt, system) + req.assistant_prefix;
+  return chat_prompt(model_->config().arch, req.prompt, req.system) + req.assistant_prefix;
 }
 
 std::vector<int32_t> TextGenerator::postprocess(std::span<const int32_t> generated, bool chat) const {

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
-#include "tokenizer/chat_template.h"
+#include "model/chat_format.h"
 
 namespace dc::train {
 
@@ -59,8 +59,7 @@ SftLayout SftLayout::of(const Tokenizer& tok, Arch arch, int32_t fallback_fill, 
 }
 
 std::string SftLayout::prompt(const std::string& query, const std::optional<std::string>& system) const {
-  if (arch == Arch::Llada) return llada_chat_prompt(query, system.value_or(""));
-  return system ? instruct_prompt(query, *system) : instruct_prompt(query);
+  return chat_prompt(arch, query, system.value_or(""));
 }
 
 SftCorpus sft_corpus(const Tokenizer& tok, const std::string& path, int64_t seq_len,
