@@ -125,6 +125,27 @@ TEST(LladaCli, SftFramesSamplesWithLladasTemplate) {
   ASSERT_EQ(d.exit_code, 0) << d.err;
 }
 
+TEST(LladaCli, AnalyzeAgreesWithSavedGenerations) {
+  // The decoding-order analysis of a LLaDA model (its defaults: low_confidence, blocks of 32) equals the
+  // analysis of the same run saved by `generate --json`.
+  const std::string dir = std::string(DC_BINARY_DIR) + "/llada_cli_tmp/analyze-" + std::to_string(::getpid());
+  fs::create_directories(dir);
+  const std::string common = " --model " + shell_quote(llada_model()) +
+                             " --prompt 'def f(' --max-new-tokens 64 --temperature 0 --json";
+  const CliRun g = run_cli("generate" + common);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  write_file_atomic(dir + "/gen.jsonl", g.out);
+  const CliRun m = run_cli("analyze" + common);
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const CliRun o = run_cli("analyze --json --order " + shell_quote(dir + "/gen.jsonl"));
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto a = nlohmann::json::parse(m.out.substr(0, m.out.find('\n')));
+  const auto b = nlohmann::json::parse(o.out.substr(0, o.out.find('\n')));
+  EXPECT_EQ(a["local_arness"], b["local_arness"]);
+  EXPECT_EQ(a["global_arness"], b["global_arness"]);
+  EXPECT_EQ(a["entropy_sink"].size(), 64u);
+}
+
 TEST(LladaCli, TrainKeepsTheLladaLayout) {
   const std::string dir = std::string(DC_BINARY_DIR) + "/llada_cli_tmp/train";
   fs::remove_all(dir);
