@@ -8,7 +8,7 @@
 // index does not list or assigns elsewhere. Weights stay in their stored dtype (BF16 for the 7B models);
 // consumers convert to fp32 as they accumulate. Views live as long as the Checkpoint.
 //
-// validate_tensors() then checks the tensor set against the config: every tensor of the architecture's
+// validate_tensors() checks the tensor set against the config: every tensor of the architecture's
 // table (tensor_table.h) present, with the shape the config implies and a float dtype (F32, F16, BF16).
 // Policy for the rest:
 //  * the output head (lm_head.weight; LLaDA's model.transformer.ff_out.weight) is required unless the
@@ -35,8 +35,9 @@ namespace dc {
 
 class Checkpoint {
  public:
-  // Opens `dir` (config.json + model.safetensors, or + model.safetensors.index.json and shards), validates
-  // the files and then the tensor set (validate_tensors). Throws dc::Error naming the offending file.
+  // Opens `dir` (config.json + model.safetensors, or + model.safetensors.index.json and shards) and
+  // validates the files. The tensor set is the architecture's business: validate_tensors(), which the
+  // model and the training parameters call when they load. Throws dc::Error naming the offending file.
   static Checkpoint open(const std::string& dir);
 
   const ModelConfig& config() const { return config_; }

@@ -69,7 +69,9 @@ std::string describe_model_path(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
     return describe_safetensors_file(SafetensorsFile(path));
-  return describe_checkpoint(Checkpoint::open(path));
+  const Checkpoint ck = Checkpoint::open(path);
+  validate_tensors(ck);  // a folder the engine cannot run is reported, not described
+  return describe_checkpoint(ck);
 }
 
 }  // namespace dc

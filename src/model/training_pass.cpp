@@ -41,6 +41,7 @@ ModelParams params_zeros(const ModelConfig& c) {
 }
 
 ModelParams params_from_checkpoint(const Checkpoint& ckpt) {
+  validate_tensors(ckpt);  // names, shapes against config.json, float dtypes
   ModelParams p = params_zeros(ckpt.config());
   for (ParamTensor& t : p.tensors) {
     const TensorView& v = ckpt.get(t.name);

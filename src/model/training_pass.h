@@ -63,7 +63,7 @@ struct ModelParams {
 
 // Names and shapes for `cfg` (data zero-filled).
 ModelParams params_zeros(const ModelConfig& cfg);
-// The checkpoint's tensors widened to fp32 (validated by Checkpoint::open). Throws dc::Error.
+// The checkpoint's tensors (validate_tensors) widened to fp32. Throws dc::Error.
 ModelParams params_from_checkpoint(const Checkpoint& ckpt);
 // Writes the parameters as one safetensors file in F32 or BF16 (round to nearest even). Atomic; throws
 // dc::Error on I/O errors.

