@@ -141,12 +141,7 @@ std::string model_config_to_json(const ModelConfig& c) {
   j["rope_scaling"] = nullptr;
   j["use_sliding_window"] = false;
   j["tie_word_embeddings"] = c.tie_word_embeddings;
-  auto id = [](int32_t v) { return v < 0 ? json(nullptr) : json(v); };
-  j["mask_token_id"] = id(c.mask_token_id);
-  j["pad_token_id"] = id(c.pad_token_id);
-  j["bos_token_id"] = id(c.bos_token_id);
-  j["eos_token_id"] = id(c.eos_token_id);
-  if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
+  write_common_fields(j, c);
   return j.dump(2) + "\n";
 }
 

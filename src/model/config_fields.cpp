@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "model/config.h"
 #include "model/json_checks.h"
 
 namespace dc {
@@ -74,6 +75,15 @@ std::string get_string(const json& j, const char* key, const std::string& source
   if (it == j.end() || it->is_null()) return fallback;
   if (!it->is_string()) throw_error("{}: '{}' must be a string, got {}", source, key, json_type_name(*it));
   return it->get<std::string>();
+}
+
+void write_common_fields(json& j, const ModelConfig& c) {
+  auto id = [](int32_t v) { return v < 0 ? json(nullptr) : json(v); };
+  j["mask_token_id"] = id(c.mask_token_id);
+  j["pad_token_id"] = id(c.pad_token_id);
+  j["bos_token_id"] = id(c.bos_token_id);
+  j["eos_token_id"] = id(c.eos_token_id);
+  if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
 }
 
 }  // namespace dc

@@ -30,4 +30,8 @@ std::string get_string(const json& j, const char* key, const std::string& source
 int32_t get_token_id(const json& j, const char* key, const std::string& source);
 void check_range(int64_t v, const char* key, int64_t max, const std::string& source);
 
+struct ModelConfig;
+// The fields both architectures spell alike: special token ids (null when -1) and torch_dtype (when set).
+void write_common_fields(json& j, const ModelConfig& c);
+
 }  // namespace dc

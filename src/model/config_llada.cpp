@@ -121,12 +121,7 @@ std::string llada_config_to_json(const ModelConfig& c) {
   j["max_sequence_length"] = c.max_position_embeddings;
   j["rms_norm_eps"] = c.rms_norm_eps;
   j["rope_theta"] = c.rope_theta;
-  auto id = [](int32_t v) { return v < 0 ? json(nullptr) : json(v); };
-  j["mask_token_id"] = id(c.mask_token_id);
-  j["pad_token_id"] = id(c.pad_token_id);
-  j["bos_token_id"] = id(c.bos_token_id);
-  j["eos_token_id"] = id(c.eos_token_id);
-  if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
+  write_common_fields(j, c);
   return j.dump(2) + "\n";
 }
 
