@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "decode/sampler.h"
+#include "decode/token_choice.h"
 
 namespace {
 
@@ -56,6 +58,67 @@ class CopyDenoiser : public Denoiser {
   std::vector<float> table_;
 };
 
+// Baseline for the top-p filter: what the engine did before selection, and what most implementations do:
+// sort the whole vocabulary by logit, accumulate, cut.
+void top_p_by_sorting(std::vector<float>& logits, float top_p, std::vector<float>& probs,
+                      std::vector<int32_t>& order) {
+  const size_t V = logits.size();
+  probs.resize(V);
+  softmax_f32(logits, probs);
+  order.resize(V);
+  for (size_t v = 0; v < V; ++v) order[v] = int32_t(v);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
+  });
+  double cumulative = 0;
+  size_t keep = V;
+  for (size_t j = 0; j < V; ++j) {
+    cumulative += probs[size_t(order[j])];
+    if (cumulative > double(top_p)) {
+      keep = j + 1;
+      break;
+    }
+  }
+  for (size_t j = keep; j < V; ++j) logits[size_t(order[j])] = kRemovedLogit;
+}
+
+// The top-p filter alone on one row, CPU us per row: the engine's selection against sorting, on a flat row
+// (a random model, or T = 1.2 on a trained one: the nucleus is most of the vocabulary) and a peaked one.
+void bench_top_p(int64_t V) {
+  Rng rng(3);
+  std::vector<float> flat(static_cast<size_t>(V)), peaked(static_cast<size_t>(V));
+  for (int64_t v = 0; v < V; ++v) {
+    flat[size_t(v)] = 0.05f * (float(rng.uniform()) - 0.5f);
+    peaked[size_t(v)] = -1.5f * std::log(1.0f + float(rng.below(uint64_t(V))));
+  }
+  std::printf("top-p 0.95 filter alone, V=%lld (CPU us per row; baseline: sort the vocabulary)\n",
+              (long long)V);
+  for (const auto& [name, row] :
+       {std::pair<const char*, const std::vector<float>*>{"flat", &flat}, {"peaked", &peaked}}) {
+    ChoiceScratch scratch;
+    std::vector<float> work, probs;
+    std::vector<int32_t> order;
+    const int reps = 20;
+    double t0 = process_cpu_seconds();
+    for (int i = 0; i < reps; ++i) {
+      work = *row;
+      filter_logits(work, LogitFilter{0, 0.95f, 0}, scratch);
+    }
+    const double selection = (process_cpu_seconds() - t0) / reps;
+    const std::vector<float> kept = work;
+    t0 = process_cpu_seconds();
+    for (int i = 0; i < reps; ++i) {
+      work = *row;
+      top_p_by_sorting(work, 0.95f, probs, order);
+    }
+    const double sorting = (process_cpu_seconds() - t0) / reps;
+    const auto n_kept = std::count_if(kept.begin(), kept.end(), [](float x) { return x != kRemovedLogit; });
+    std::printf("  %-7s selection %8.1f us | sorting %8.1f us | %5.1fx | %lld tokens kept%s\n", name,
+                1e6 * selection, 1e6 * sorting, sorting / selection, (long long)n_kept,
+                kept == work ? "" : " (DIFFERENT SETS)");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +133,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   set_num_threads(threads);
   CopyDenoiser model(vocab);
+  bench_top_p(vocab);
   std::printf("sampler overhead, V=%lld, L=%d, steps=%d, %d threads (model time excluded)\n",
               (long long)vocab, length, steps, global_pool().size());
   struct Config {

@@ -3,7 +3,9 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 
@@ -16,35 +18,86 @@ struct ByLogitDesc {
   bool operator()(int32_t a, int32_t b) const { return x[a] > x[b] || (x[a] == x[b] && a < b); }
 };
 
+// A key whose unsigned order is the float order of the logit (larger logit, larger key; -0 and +0 are one
+// logit, as for the reference's comparison).
+inline uint32_t order_key(float x) {
+  if (x == 0.0f) x = 0.0f;
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+}
+
+// Top-p by radix selection, linear in V whatever the distribution's shape. The reference (Dream's
+// sample_tokens) sorts the vocabulary by logit, descending (equal logits: lower index first), accumulates
+// the probabilities and keeps the tokens up to and including the first whose cumulative probability
+// exceeds top_p. Here the keys are bucketed on 11, 11 and 10 bits in turn: a pass over the candidates
+// sums each bucket's probability, the buckets are walked from the largest key, whole buckets before the
+// crossing are kept without being ordered, and only the bucket holding the crossing goes to the next
+// level. After the last level its tokens share one logit, so their order is the index order in which they
+// were collected, and the crossing is found by adding them one at a time. Sums are in double, bucket by
+// bucket instead of token by token: the kept set can differ from the sorted reference only when the
+// cumulative probability lands within rounding (~1e-16) of top_p.
 void apply_top_p(std::span<float> logits, float top_p, ChoiceScratch& scratch) {
   const int64_t V = int64_t(logits.size());
   scratch.probs.resize(size_t(V));
   softmax_f32(logits, scratch.probs);
-  scratch.order.resize(size_t(V));
-  for (int64_t v = 0; v < V; ++v) scratch.order[size_t(v)] = int32_t(v);
-  // Sort only as much as the nucleus needs: each round moves the next-largest chunk of the unsorted tail
-  // to its front (nth_element, linear), sorts that chunk and extends the cumulative sum. Chunks grow 4x, so
-  // the cost is O(V + K log K) for a nucleus of K tokens out of V (~150k).
-  const ByLogitDesc cmp{logits.data()};
-  int64_t keep = V;  // number of sorted tokens kept
-  int64_t begin = 0, chunk = 64;
-  double cumulative = 0;
-  while (keep == V && begin < V) {
-    const int64_t end = std::min<int64_t>(V, begin + chunk);
-    if (end < V)
-      std::nth_element(scratch.order.begin() + begin, scratch.order.begin() + end, scratch.order.end(), cmp);
-    std::sort(scratch.order.begin() + begin, scratch.order.begin() + end, cmp);
-    for (int64_t j = begin; j < end; ++j) {
-      cumulative += scratch.probs[size_t(scratch.order[size_t(j)])];
-      if (cumulative > double(top_p)) {  // token j is the last one kept
-        keep = j + 1;
+  const float* probs = scratch.probs.data();
+  std::vector<int32_t>& cand = scratch.order;  // the tokens still undecided, in index order
+  cand.resize(size_t(V));
+  for (int64_t v = 0; v < V; ++v) cand[size_t(v)] = int32_t(v);
+  int64_t n = V;
+
+  constexpr int kShifts[3] = {21, 10, 0};
+  constexpr uint32_t kMasks[3] = {0x7ffu, 0x7ffu, 0x3ffu};
+  std::array<double, 2048> mass{};
+  std::array<int64_t, 2048> count{};
+  double before = 0;    // probability of the tokens kept so far (all with keys above the candidates')
+  uint32_t prefix = 0;  // the candidates' common key bits above the current level
+  for (int level = 0; level < 3; ++level) {
+    const int shift = kShifts[level];
+    const uint32_t mask = kMasks[level];
+    std::fill(mass.begin(), mass.begin() + mask + 1, 0.0);
+    std::fill(count.begin(), count.begin() + mask + 1, int64_t(0));
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t v = cand[size_t(i)];
+      const uint32_t b = (order_key(logits[size_t(v)]) >> shift) & mask;
+      mass[b] += probs[v];
+      ++count[b];
+    }
+    int64_t boundary = -1;
+    for (int64_t b = mask; b >= 0; --b) {
+      if (count[size_t(b)] == 0) continue;
+      if (before + mass[size_t(b)] > double(top_p)) {
+        boundary = b;
         break;
       }
+      before += mass[size_t(b)];
     }
-    begin = end;
-    chunk *= 4;
+    if (boundary < 0) return;  // the whole distribution stays under top_p (rounding): keep everything
+    prefix |= uint32_t(boundary) << shift;
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t v = cand[size_t(i)];
+      if (((order_key(logits[size_t(v)]) >> shift) & mask) == uint32_t(boundary)) cand[size_t(m++)] = v;
+    }
+    n = m;
   }
-  for (int64_t j = keep; j < V; ++j) logits[size_t(scratch.order[size_t(j)])] = kRemovedLogit;
+  // The candidates hold one logit; in index order, the first whose cumulative probability exceeds top_p is
+  // the last token kept.
+  int64_t last = n - 1;
+  for (int64_t i = 0; i < n; ++i) {
+    before += probs[cand[size_t(i)]];
+    if (before > double(top_p)) {
+      last = i;
+      break;
+    }
+  }
+  const uint32_t boundary_key = prefix;
+  const int32_t last_kept = cand[size_t(last)];
+  for (int64_t v = 0; v < V; ++v) {
+    const uint32_t k = order_key(logits[size_t(v)]);
+    if (k < boundary_key || (k == boundary_key && v > last_kept)) logits[size_t(v)] = kRemovedLogit;
+  }
 }
 
 void apply_top_k(std::span<float> logits, int top_k, ChoiceScratch& scratch) {

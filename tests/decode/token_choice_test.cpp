@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "decode/token_choice.h"
@@ -60,6 +63,67 @@ TEST(TokenChoice, TopPOnLargeVocabularyGrowsThePrefix) {
   for (float x : got) kept += x != kLowest;
   EXPECT_GT(kept, 300);
   EXPECT_EQ(got, expect);
+}
+
+// The top-p rule by sorting the whole vocabulary (the reference; the engine selects without sorting):
+// order by logit descending, lower index first among equal logits, cumulative probability in double, keep
+// up to and including the first token whose cumulative probability exceeds top_p.
+std::vector<float> top_p_by_sorting(std::vector<float> logits, float top_p) {
+  const size_t V = logits.size();
+  std::vector<float> probs(V);
+  softmax_f32(logits, probs);
+  std::vector<int32_t> order(V);
+  for (size_t v = 0; v < V; ++v) order[v] = int32_t(v);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
+  });
+  double cumulative = 0;
+  size_t keep = V;
+  for (size_t j = 0; j < V; ++j) {
+    cumulative += probs[size_t(order[j])];
+    if (cumulative > double(top_p)) {
+      keep = j + 1;
+      break;
+    }
+  }
+  for (size_t j = keep; j < V; ++j) logits[size_t(order[j])] = kLowest;
+  return logits;
+}
+
+TEST(TokenChoice, TopPSelectionEqualsSortingOnEveryShape) {
+  // Flat, peaked, tied, negative-zero and random rows of several sizes, at several thresholds: the
+  // selection keeps exactly the tokens the sort keeps.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<std::pair<std::string, std::vector<float>>> rows;
+  for (size_t V : {1u, 2u, 7u, 1000u, 151936u}) {
+    std::vector<float> flat(V), peaked(V), tied(V), ranked(V), coarse(V);
+    for (size_t v = 0; v < V; ++v) {
+      flat[v] = 0.01f * normal(rng);
+      peaked[v] = 4.0f * normal(rng);
+      tied[v] = float(int(v % 5));  // five values, many exact ties
+      ranked[v] = -0.001f * float((v * 37) % 1000);
+      coarse[v] = float(int(3.0f * normal(rng))) * 0.5f;
+    }
+    if (V > 2) {
+      flat[1] = -0.0f;  // signed zeros are one logit
+      flat[2] = 0.0f;
+    }
+    rows.push_back({"flat " + std::to_string(V), flat});
+    rows.push_back({"peaked " + std::to_string(V), peaked});
+    rows.push_back({"tied " + std::to_string(V), tied});
+    rows.push_back({"ranked " + std::to_string(V), ranked});
+    rows.push_back({"coarse " + std::to_string(V), coarse});
+    rows.push_back({"constant " + std::to_string(V), std::vector<float>(V, 1.5f)});
+  }
+  for (const auto& [name, row] : rows)
+    for (float top_p : {0.01f, 0.3f, 0.5f, 0.9f, 0.95f, 0.999f}) {
+      SCOPED_TRACE(name + " top_p " + std::to_string(top_p));
+      const std::vector<float> want = top_p_by_sorting(row, top_p);
+      const std::vector<float> got = filtered(row, {0, top_p, 0});
+      ASSERT_EQ(got, want);
+      EXPECT_NE(std::count(got.begin(), got.end(), kLowest), std::ptrdiff_t(row.size())) << "one stays";
+    }
 }
 
 TEST(TokenChoice, TopKKeepsTiesWithTheKth) {
