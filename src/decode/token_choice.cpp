@@ -188,9 +188,7 @@ TokenChoice choose_token(std::span<float> logits, Alg alg, const LogitFilter& fi
       break;
     }
     case Alg::Entropy: {
-      double sum = 0;
-      for (float p : probs) sum += double(p) * std::log(double(p) + 1e-10);
-      c.confidence = float(sum);
+      c.confidence = float(kernels::sum_p_log_p(probs.data(), int64_t(V), 1e-10f));
       break;
     }
     case Alg::LowConfidence: {

@@ -182,6 +182,12 @@ void softmax_row_serial(float* x, int64_t N) {
   ops->scale(x, N, 1.0f / sum);
 }
 
+double sum_p_log_p(const float* p, int64_t n, float eps) {
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::sum_p_log_p(p, n, eps);
+  return ops->sum_p_log_p(p, n, eps);
+}
+
 void softmax_rows(float* x, int64_t M, int64_t N) {
   const cpu::OpsTable* ops = active_ops();
   if (!ops) return ref::softmax_rows(x, M, N);

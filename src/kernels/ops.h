@@ -102,4 +102,9 @@ void softmax_rows(float* x, int64_t M, int64_t N);
 // parallel_for, e.g. the sampler's per-position work). Vectorised like softmax_rows.
 void softmax_row_serial(float* x, int64_t N);
 
+// sum_i p[i] * log(p[i] + eps) over one row of probabilities (the entropy confidence), on the calling
+// thread only. Vectorised with a polynomial log (relative error about 1e-7 per term); the scalar path is
+// ref::sum_p_log_p (double log).
+double sum_p_log_p(const float* p, int64_t n, float eps);
+
 }  // namespace dc::kernels

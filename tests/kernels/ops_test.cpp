@@ -206,6 +206,29 @@ TEST(OpsTest, SerialSoftmaxRowMatchesReference) {
   }
 }
 
+TEST(OpsTest, SumPLogPMatchesReference) {
+  // Rows of probabilities: flat, peaked (exact zeros included) and one-hot, of ragged lengths.
+  IsaGuard guard;
+  Rng rng(17);
+  for (Isa isa : runnable_isas()) {
+    force_isa(isa);
+    for (int64_t N : {1, 7, 33, 1000, 151936}) {
+      for (float spread : {0.01f, 20.0f}) {
+        auto p = random_vector(rng, N, spread);
+        if (N > 2) p[1] = -3.4028235e38f;  // a removed logit: probability exactly 0
+        ref::softmax_rows(p.data(), 1, N);
+        const double want = ref::sum_p_log_p(p.data(), N, 1e-10f);
+        const double got = sum_p_log_p(p.data(), N, 1e-10f);
+        SCOPED_TRACE(::testing::Message() << isa_name(isa) << " N=" << N << " spread=" << spread);
+        EXPECT_NEAR(got, want, 1e-6 * std::fabs(want) + 1e-9);
+      }
+      std::vector<float> one_hot(size_t(N), 0.0f);
+      one_hot[size_t(N / 2)] = 1.0f;
+      EXPECT_NEAR(sum_p_log_p(one_hot.data(), N, 1e-10f), ref::sum_p_log_p(one_hot.data(), N, 1e-10f), 1e-9);
+    }
+  }
+}
+
 TEST(OpsTest, AddInplaceIsExact) {
   IsaGuard guard;
   Rng rng(15);

@@ -188,8 +188,46 @@ void rope_row(float* x, const float* cos, const float* sin, int64_t H, int64_t D
 
 }  // namespace
 
+// log(x) for normal x > 0: x = m 2^e with m in [sqrt(1/2), sqrt(2)) from the exponent bits, then
+// log m = 2 atanh(t), t = (m - 1) / (m + 1) in [-0.172, 0.172], by its odd series to t^11.
+static inline __m256 log256(__m256 x) {
+  const __m256i bits = _mm256_castps_si256(x);
+  __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127));
+  __m256 m = _mm256_castsi256_ps(
+      _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f800000)));
+  const __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(1.41421356f), _CMP_GE_OQ);
+  m = _mm256_blendv_ps(m, _mm256_mul_ps(m, _mm256_set1_ps(0.5f)), big);
+  e = _mm256_add_epi32(e, _mm256_and_si256(_mm256_castps_si256(big), _mm256_set1_epi32(1)));
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 t = _mm256_div_ps(_mm256_sub_ps(m, one), _mm256_add_ps(m, one));
+  const __m256 t2 = _mm256_mul_ps(t, t);
+  __m256 poly = _mm256_set1_ps(2.0f / 11.0f);
+  poly = _mm256_fmadd_ps(poly, t2, _mm256_set1_ps(2.0f / 9.0f));
+  poly = _mm256_fmadd_ps(poly, t2, _mm256_set1_ps(2.0f / 7.0f));
+  poly = _mm256_fmadd_ps(poly, t2, _mm256_set1_ps(2.0f / 5.0f));
+  poly = _mm256_fmadd_ps(poly, t2, _mm256_set1_ps(2.0f / 3.0f));
+  poly = _mm256_fmadd_ps(poly, t2, _mm256_set1_ps(2.0f));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(e), _mm256_set1_ps(0.693147180559945f), _mm256_mul_ps(poly, t));
+}
+
+static double sum_p_log_p(const float* p, int64_t n, float eps) {
+  __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+  const __m256 ve = _mm256_set1_ps(eps);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lane_mask(n - i);
+    const __m256 v = _mm256_maskload_ps(p + i, k);  // masked lanes read 0: a zero term
+    const __m256 term = _mm256_mul_ps(v, log256(_mm256_add_ps(v, ve)));
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(term)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(term, 1)));
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(lo, hi));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
 const OpsTable& ops_avx2() {
-  static const OpsTable table{gemm_nn, exp_shifted, scale, swiglu, add, sum_squares, scale_mul, rope_row};
+  static const OpsTable table{gemm_nn,     exp_shifted, scale,    swiglu,     add,
+                              sum_squares, scale_mul,   rope_row, sum_p_log_p};
   return table;
 }
 

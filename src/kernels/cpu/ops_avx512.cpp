@@ -183,8 +183,43 @@ void rope_row(float* x, const float* cos, const float* sin, int64_t H, int64_t D
 
 }  // namespace
 
+// log(x) for normal x > 0: x = m 2^e with m in [0.75, 1.5) (getmant), then log m = 2 atanh(t),
+// t = (m - 1) / (m + 1) in [-1/7, 1/5], by its odd series to t^11 (truncation below 1e-8 relative).
+static inline __m512 log512(__m512 x) {
+  const __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_src);
+  const __m512 e = _mm512_getexp_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.0f / 0.75f)));
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 t = _mm512_div_ps(_mm512_sub_ps(m, one), _mm512_add_ps(m, one));
+  const __m512 t2 = _mm512_mul_ps(t, t);
+  __m512 poly = _mm512_set1_ps(2.0f / 11.0f);
+  poly = _mm512_fmadd_ps(poly, t2, _mm512_set1_ps(2.0f / 9.0f));
+  poly = _mm512_fmadd_ps(poly, t2, _mm512_set1_ps(2.0f / 7.0f));
+  poly = _mm512_fmadd_ps(poly, t2, _mm512_set1_ps(2.0f / 5.0f));
+  poly = _mm512_fmadd_ps(poly, t2, _mm512_set1_ps(2.0f / 3.0f));
+  poly = _mm512_fmadd_ps(poly, t2, _mm512_set1_ps(2.0f));
+  return _mm512_fmadd_ps(e, _mm512_set1_ps(0.693147180559945f), _mm512_mul_ps(poly, t));
+}
+
+static double sum_p_log_p(const float* p, int64_t n, float eps) {
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  const __m512 ve = _mm512_set1_ps(eps);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(k, p + i);  // masked lanes: p = 0, a zero term
+    const __m512 term = _mm512_mul_ps(v, log512(_mm512_add_ps(v, ve)));
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(term)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(term, 1)));
+  }
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, _mm512_add_pd(lo, hi));
+  double sum = 0;
+  for (double d : lanes) sum += d;
+  return sum;
+}
+
 const OpsTable& ops_avx512() {
-  static const OpsTable table{gemm_nn, exp_shifted, scale, swiglu, add, sum_squares, scale_mul, rope_row};
+  static const OpsTable table{gemm_nn,     exp_shifted, scale,    swiglu,     add,
+                              sum_squares, scale_mul,   rope_row, sum_p_log_p};
   return table;
 }
 

@@ -26,6 +26,9 @@ struct OpsTable {
   // One position of RoPE over H heads of x[H, D]: for j < D/2, (a, b) = (x[j], x[j + D/2]) becomes
   // (a cos[j] - b sin[j], b cos[j] + a sin[j]), products rounded before the add (bit-equal to ref::rope).
   void (*rope_row)(float* x, const float* cos, const float* sin, int64_t H, int64_t D);
+  // sum of p[i] * log(p[i] + eps) for p[i] in [0, 1], eps > 0 normal: a vector log (relative error about
+  // 1e-7), products widened to double before they are summed.
+  double (*sum_p_log_p)(const float* p, int64_t n, float eps);
 };
 
 const OpsTable& ops_avx512();

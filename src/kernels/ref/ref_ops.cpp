@@ -85,4 +85,10 @@ void softmax_rows(float* x, int64_t M, int64_t N) {
   }
 }
 
+double sum_p_log_p(const float* p, int64_t n, float eps) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += double(p[i]) * std::log(double(p[i]) + double(eps));
+  return sum;
+}
+
 }  // namespace dc::kernels::ref

@@ -24,5 +24,7 @@ void attention(float* out, const float* q, const float* k, const float* v, int64
 void swiglu(float* out, const float* gate, const float* up, int64_t n);
 void add_inplace(float* y, const float* x, int64_t n);
 void softmax_rows(float* x, int64_t M, int64_t N);
+// sum_i p[i] * log(p[i] + eps), each term and the sum in double.
+double sum_p_log_p(const float* p, int64_t n, float eps);
 
 }  // namespace dc::kernels::ref
