@@ -60,7 +60,8 @@ DC_SUBCOMMAND("data", [](CLI::App& app) {
   sub->add_option("--input", c->inputs, "source files or directories (default: the Python standard library)");
   sub->add_option("--ext", c->extensions, "file name endings to read from directories (default .py)");
   sub->add_option("--sft", c->sft,
-                  "SFT jsonl files ({\"prompt\", \"response\"} per line) instead of source files");
+                  "SFT jsonl files ({\"prompt\", \"response\"} per line) instead of source files; framed in "
+                  "the chat format of the --tokenizer model folder's architecture (ChatML without one)");
   sub->add_option("--seq-len", c->opt.seq_len, "tokens per sequence")
       ->check(CLI::Range(int64_t(2), int64_t(1) << 24));
   sub->add_option("--val-fraction", c->opt.val_fraction,
