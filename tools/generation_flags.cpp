@@ -9,8 +9,8 @@ GenerationParams GenerationFlags::resolve(Arch arch) const {
   if (arch != Arch::Dream) {
     const ArchTraits& t = arch_traits(arch);
     if (!alg_flag || alg_flag->count() == 0) p.alg = parse_alg(t.default_alg);
-    if ((!block_flag || block_flag->count() == 0) && t.default_block_length > 0)
-      p.block_length = p.max_new_tokens % t.default_block_length == 0 ? t.default_block_length : 0;
+    if (!block_flag || block_flag->count() == 0)
+      p.block_length = default_block_length(arch, p.max_new_tokens);
   }
   if (!steps || steps->count() == 0) p.steps = p.max_new_tokens;
   validate(p);

@@ -36,7 +36,8 @@ struct EngineOptions {
   int threads = 0;
 };
 
-// One generation. The defaults are the DiffuCoder settings of `diffucoder generate`.
+// One generation. The defaults are those of `diffucoder generate`: DiffuCoder's settings, and for LLaDA
+// models LLaDA's remasking rule and block length.
 struct GenerateRequest {
   std::string prompt;        // plain text to complete, or with `chat` the user's message
   bool chat = false;         // wrap the prompt in the instruct chat template
@@ -44,15 +45,17 @@ struct GenerateRequest {
   int max_new_tokens = 256;  // generated slots (all are filled)
   int steps = 0;             // denoising steps; 0: max_new_tokens
   // Which masked slots each step commits: "entropy", "maskgit_plus", "topk_margin", "origin",
-  // "low_confidence" or "random".
-  std::string algorithm = "entropy";
+  // "low_confidence" or "random"; empty: the model's default (entropy; LLaDA: low_confidence).
+  std::string algorithm;
   float temperature = 0.2f;  // token temperature; 0: greedy
   float top_p = 0.95f;       // nucleus filter; 1: off
   int top_k = 0;             // keep the k most likely tokens; 0: off
   float alg_temp = 0;        // > 0: draw the committed slots from softmax(confidence / alg_temp)
   float eps = 1e-3f;         // final time of the schedule, in (0, 1)
-  int block_length = 0;      // > 0: semi-autoregressive blocks of this many slots (must divide the rest)
-  uint64_t seed = 0;         // every random draw derives from it
+  // > 0: semi-autoregressive blocks of this many slots (must divide max_new_tokens); 0: one pass;
+  // -1: the model's default (0; LLaDA: 32 when it divides max_new_tokens).
+  int block_length = -1;
+  uint64_t seed = 0;  // every random draw derives from it
 };
 
 // What a step callback sees after each denoising step. The spans are valid during the call only.

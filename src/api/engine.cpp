@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "decode/params.h"
+#include "model/architecture.h"
 
 namespace diffucoder {
 namespace {
@@ -20,17 +21,17 @@ auto translating_errors(Fn&& fn) -> decltype(fn()) {
   }
 }
 
-dc::GenerationParams to_params(const GenerateRequest& r) {
+dc::GenerationParams to_params(const GenerateRequest& r, dc::Arch arch) {
   dc::GenerationParams p;
   p.max_new_tokens = r.max_new_tokens;
   p.steps = r.steps == 0 ? r.max_new_tokens : r.steps;
-  p.alg = dc::parse_alg(r.algorithm);
+  p.alg = dc::parse_alg(r.algorithm.empty() ? dc::arch_traits(arch).default_alg : r.algorithm);
   p.temperature = r.temperature;
   p.top_p = r.top_p;
   p.top_k = r.top_k;
   p.alg_temp = r.alg_temp;
   p.eps = r.eps;
-  p.block_length = r.block_length;
+  p.block_length = r.block_length < 0 ? dc::default_block_length(arch, r.max_new_tokens) : r.block_length;
   p.seed = r.seed;
   dc::validate(p);
   return p;
@@ -82,7 +83,7 @@ int32_t Engine::mask_token() const {
 
 GenerateResponse Engine::generate(const GenerateRequest& request, const StepCallback& on_step) {
   return translating_errors([&] {
-    const dc::GenerationParams params = to_params(request);
+    const dc::GenerationParams params = to_params(request, impl_->generator.model().config().arch);
     dc::TextRequest tr;
     tr.prompt = request.prompt;
     tr.chat = request.chat;

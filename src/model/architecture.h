@@ -37,6 +37,13 @@ struct ArchTraits {
 
 const ArchTraits& arch_traits(Arch arch);
 
+// The architecture's semi-AR block length for a generation of max_new_tokens slots: its
+// default_block_length when that divides max_new_tokens, else 0 (one block).
+inline int default_block_length(Arch arch, int max_new_tokens) {
+  const int b = arch_traits(arch).default_block_length;
+  return b > 0 && max_new_tokens % b == 0 ? b : 0;
+}
+
 // 1 when raw row i predicts position i + 1 (Dream), 0 when it predicts position i (LLaDA).
 inline int logit_shift(Arch arch) {
   return arch_traits(arch).logits_shifted ? 1 : 0;

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
 #include <functional>
 #include <nlohmann/json.hpp>
+#include "../common/random_llada.h"
 
 #include "generate/text_generator.h"
 
@@ -50,6 +52,27 @@ TEST(Engine, TokenizeRoundTrips) {
   EXPECT_FALSE(ids.empty());
   EXPECT_EQ(tiny().detokenize(ids), text);
   EXPECT_EQ(tiny().mask_token(), 1004);
+}
+
+TEST(Engine, DefaultsFollowTheModelsArchitecture) {
+  // An empty algorithm and block length -1 mean the model's own defaults: entropy in one pass for Dream,
+  // low_confidence in blocks of 32 for LLaDA (one block when 32 does not divide the generation).
+  diffucoder::GenerateRequest req;
+  req.prompt = "def f(";
+  req.max_new_tokens = 64;
+  req.temperature = 0;
+  auto stats = [&](diffucoder::Engine& e) { return nlohmann::json::parse(e.generate(req).json)["stats"]; };
+  diffucoder::Engine llada = diffucoder::Engine::load(dc::testing::random_llada_model("engine_test_tmp"));
+  EXPECT_EQ(stats(llada)["alg"], "low_confidence");
+  EXPECT_EQ(stats(llada)["block_length"], 32);
+  EXPECT_EQ(stats(tiny())["alg"], "entropy");
+  EXPECT_EQ(stats(tiny())["block_length"], 0);
+  req.max_new_tokens = 20;
+  EXPECT_EQ(stats(llada)["block_length"], 0);
+  req.algorithm = "entropy";
+  req.block_length = 4;
+  EXPECT_EQ(stats(llada)["alg"], "entropy");
+  EXPECT_EQ(stats(llada)["block_length"], 4);
 }
 
 TEST(Engine, GeneratesWhatTheTextPipelineGenerates) {
