@@ -69,7 +69,9 @@ class ReadAllowlist : public ::testing::TestWithParam<bool> {  // param: use nam
            "        print('open', p, 'OK')\n"
            "    except OSError as e:\n"
            "        print('open', p, errno.errorcode.get(e.errno, e.errno))\n"
-           "if not " + std::string(walk ? "True" : "False") + ": raise SystemExit(0)\n"
+           "if not " +
+           std::string(walk ? "True" : "False") +
+           ": raise SystemExit(0)\n"
            "n = 0\n"
            "for d, dirs, files in os.walk('/'):\n"
            "    if d == '/': dirs[:] = [x for x in dirs if x not in ('usr', 'proc', 'sys')]\n"
