@@ -5,13 +5,17 @@
 // /usr/bin/python3 has torch, the ratio against the PyTorch twin (scripts/twin/bench_step.py) timed on the
 // same checkpoint in the same invocation (2 threads, OMP_WAIT_POLICY=PASSIVE; bf16 and fp32 products through
 // oneDNN, since Debian's torch has no optimised fp32 BLAS).
-// The random checkpoints are written once under --data and reused. Figures only: nothing is asserted.
+// Then token choice over that step's logits (the entropy rule, the settings of kChoiceSettings) and its share
+// of model + choice; --reference also times the sorting reference. The random checkpoints are written once
+// under
+// --data and reused. Figures only: nothing is asserted.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +24,8 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "decode/token_choice.h"
+#include "decode/token_choice_ref.h"
 #include "kernels/ops.h"
 #include "model/random_checkpoint.h"
 #include "model/transformer_model.h"
@@ -27,6 +33,39 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Token choice over the step's logits (R rows of V), rows split over the pool as the sampler splits them:
+// wall ms for the engine's rule and, when `reference`, for the sorting reference (decode/token_choice_ref.h).
+struct ChoiceSetting {
+  const char* name;
+  dc::LogitFilter filter;
+};
+constexpr ChoiceSetting kChoiceSettings[] = {
+    {"greedy, top-p 0.95", {0.0f, 0.95f, 0}}, {"T 0.8, top-p 0.95", {0.8f, 0.95f, 0}},
+    {"T 0.8, top-k 40", {0.8f, 1.0f, 40}},    {"T 0.8, top-p 0.95, top-k 40", {0.8f, 0.95f, 40}},
+    {"T 1.2, top-p 0.95", {1.2f, 0.95f, 0}},
+};
+
+double token_choice_ms(const std::vector<float>& logits, int64_t R, int64_t V, const dc::LogitFilter& filter,
+                       bool reference) {
+  std::vector<float> work = logits;  // choose_token divides by the temperature in place
+  std::vector<dc::ChoiceScratch> scratch(size_t(dc::global_pool().size()));
+  const auto t0 = Clock::now();
+  dc::global_pool().parallel_for(
+      R,
+      [&](int64_t r0, int64_t r1, int thread) {
+        for (int64_t r = r0; r < r1; ++r) {
+          std::span<float> row(work.data() + r * V, size_t(V));
+          const double u = double(r) / double(R);
+          if (reference)
+            dc::ref::choose_token(row, dc::Alg::Entropy, filter, u, 0);
+          else
+            dc::choose_token(row, dc::Alg::Entropy, filter, u, 0, scratch[size_t(thread)]);
+        }
+      },
+      1);
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 // Floating-point operations of one step (2 per multiply-add): projections and MLP on N rows, attention
 // scores and weighted sums over N x N, the head on R rows.
@@ -93,6 +132,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "folder for the random checkpoints (written once)");
   app.add_option("--python", python, "interpreter with torch for the twin");
   app.add_flag("--no-twin", no_twin, "skip the PyTorch twin");
+  bool reference = false;
+  app.add_flag("--reference", reference, "also time token choice with the sorting reference (slow)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -141,6 +182,21 @@ int main(int argc, char** argv) {
           std::sort(ms.begin(), ms.end());
           ours[n] = ms[ms.size() / 2];
           masked[n] = int64_t(wanted.size());
+          // Token choice (entropy rule) over this step's logits: a random model's rows are nearly flat,
+          // the worst case for top-p.
+          const int64_t R = int64_t(wanted.size()), V = model.vocab_size();
+          for (const ChoiceSetting& c : kChoiceSettings) {
+            const double engine = token_choice_ms(logits, R, V, c.filter, false);
+            std::string baseline = "-";
+            if (reference) {
+              const double sorting = token_choice_ms(logits, R, V, c.filter, true);
+              baseline = fmt::format("{:.1f} ms ({:.1f}x slower)", sorting, sorting / engine);
+            }
+            fmt::print(
+                "  token choice {:<4} canvas {:<4} {:<30} {:8.1f} ms/step = {:5.1f}% of model + choice "
+                "| sorting reference {}\n",
+                dt, n, c.name, engine, 100.0 * engine / (engine + ours[n]), baseline);
+          }
         }
       }  // the model is released before the twin loads its copy
       std::map<int64_t, double> twin;

@@ -18,6 +18,7 @@
 #include "core/thread_pool.h"
 #include "decode/sampler.h"
 #include "decode/token_choice.h"
+#include "decode/token_choice_ref.h"
 
 namespace {
 
@@ -58,30 +59,6 @@ class CopyDenoiser : public Denoiser {
   std::vector<float> table_;
 };
 
-// Baseline for the top-p filter: what the engine did before selection, and what most implementations do:
-// sort the whole vocabulary by logit, accumulate, cut.
-void top_p_by_sorting(std::vector<float>& logits, float top_p, std::vector<float>& probs,
-                      std::vector<int32_t>& order) {
-  const size_t V = logits.size();
-  probs.resize(V);
-  softmax_f32(logits, probs);
-  order.resize(V);
-  for (size_t v = 0; v < V; ++v) order[v] = int32_t(v);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
-  });
-  double cumulative = 0;
-  size_t keep = V;
-  for (size_t j = 0; j < V; ++j) {
-    cumulative += probs[size_t(order[j])];
-    if (cumulative > double(top_p)) {
-      keep = j + 1;
-      break;
-    }
-  }
-  for (size_t j = keep; j < V; ++j) logits[size_t(order[j])] = kRemovedLogit;
-}
-
 // The top-p filter alone on one row, CPU us per row: the engine's selection against sorting, on a flat row
 // (a random model, or T = 1.2 on a trained one: the nucleus is most of the vocabulary) and a peaked one.
 void bench_top_p(int64_t V) {
@@ -96,8 +73,7 @@ void bench_top_p(int64_t V) {
   for (const auto& [name, row] :
        {std::pair<const char*, const std::vector<float>*>{"flat", &flat}, {"peaked", &peaked}}) {
     ChoiceScratch scratch;
-    std::vector<float> work, probs;
-    std::vector<int32_t> order;
+    std::vector<float> work;
     const int reps = 20;
     double t0 = process_cpu_seconds();
     for (int i = 0; i < reps; ++i) {
@@ -109,7 +85,7 @@ void bench_top_p(int64_t V) {
     t0 = process_cpu_seconds();
     for (int i = 0; i < reps; ++i) {
       work = *row;
-      top_p_by_sorting(work, 0.95f, probs, order);
+      ref::filter_logits(work, LogitFilter{0, 0.95f, 0});
     }
     const double sorting = (process_cpu_seconds() - t0) / reps;
     const auto n_kept = std::count_if(kept.begin(), kept.end(), [](float x) { return x != kRemovedLogit; });

@@ -60,8 +60,9 @@ uint64_t decode_memory_bytes(const ModelConfig& c, int64_t batch, int64_t prompt
   const uint64_t acts = mul(mul(5 * C + (H + 2 * Hkv) * D + 2 * H * D + 3 * F, M), 4);
   // The sampler's (R, V) logits: at the first step every generated slot may be wanted.
   const uint64_t logits = mul(mul(mul(B, L), V), 4);
-  // ChoiceScratch per worker (order, probs, raw: V each) and the canvas (tokens + valid flags).
-  const uint64_t scratch = add(mul(mul(uint64_t(std::max(threads, 1)), 3 * V), 4), mul(M, 5));
+  // ChoiceScratch per worker (order, probs, raw: 4 bytes x V each; bucket_ids: 2 bytes x V) and the canvas
+  // (tokens + valid flags).
+  const uint64_t scratch = add(mul(mul(uint64_t(std::max(threads, 1)), 7 * V), 2), mul(M, 5));
   const uint64_t history = params.keep_history ? mul(mul(uint64_t(std::max(params.steps, 1)), M), 4) : 0;
   return add(add(add(kv, acts), add(logits, scratch)), history);
 }

@@ -174,12 +174,33 @@ void add_inplace(float* y, const float* x, int64_t n) {
       n, [&](int64_t b, int64_t e, int) { ops->add(y + b, x + b, e - b); }, kElementGrain);
 }
 
-void softmax_row_serial(float* x, int64_t N) {
+RowRange divide_and_range(float* x, int64_t n, float divisor) {
+  DC_ASSERT(n > 0);
   const cpu::OpsTable* ops = active_ops();
-  if (!ops) return ref::softmax_rows(x, 1, N);
-  if (N <= 0) return;
-  const float sum = ops->exp_shifted(x, N, 1.0f);
-  ops->scale(x, N, 1.0f / sum);
+  return ops ? ops->divide_and_range(x, n, divisor) : ref::divide_and_range(x, n, divisor);
+}
+
+float exp_shifted_row(float* x, int64_t n) {
+  DC_ASSERT(n > 0);
+  const cpu::OpsTable* ops = active_ops();
+  return ops ? ops->exp_shifted(x, n, 1.0f) : ref::exp_shifted_row(x, n);
+}
+
+double exp_sum_f64(const float* x, int64_t n, float shift) {
+  const cpu::OpsTable* ops = active_ops();
+  return ops ? ops->exp_sum_f64(x, n, shift) : ref::exp_sum_f64(x, n, shift);
+}
+
+float keep_and_sum(float* e, const float* x, int64_t n, float t, int64_t last_tied) {
+  DC_ASSERT(n > 0);
+  const cpu::OpsTable* ops = active_ops();
+  return ops ? ops->keep_and_sum(e, x, n, t, last_tied) : ref::keep_and_sum(e, x, n, t, last_tied);
+}
+
+ProbStats scale_and_stats(float* p, int64_t n, float s, double* block_sums) {
+  DC_ASSERT(n > 0);
+  const cpu::OpsTable* ops = active_ops();
+  return ops ? ops->scale_and_stats(p, n, s, block_sums) : ref::scale_and_stats(p, n, s, block_sums);
 }
 
 double sum_p_log_p(const float* p, int64_t n, float eps) {
@@ -201,6 +222,19 @@ void softmax_rows(float* x, int64_t M, int64_t N) {
         }
       },
       std::max<int64_t>(1, kElementGrain / N));
+}
+
+void bucket_histogram(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                      float inv, double* mass, uint16_t* ids) {
+  DC_ASSERT(buckets >= 1 && buckets <= 65536);
+  const cpu::OpsTable* ops = active_ops();
+  if (!ops) return ref::bucket_histogram(x, e, n, lo, scale, buckets, inv, mass, ids);
+  ops->bucket_histogram(x, e, n, lo, scale, buckets, inv, mass, ids);
+}
+
+int64_t indices_equal(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out) {
+  const cpu::OpsTable* ops = active_ops();
+  return ops ? ops->indices_equal(ids, n, value, out) : ref::indices_equal(ids, n, value, out);
 }
 
 }  // namespace dc::kernels

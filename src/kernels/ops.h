@@ -98,9 +98,54 @@ void add_inplace(float* y, const float* x, int64_t n);
 // In-place softmax of each row of x[M, N].
 void softmax_rows(float* x, int64_t M, int64_t N);
 
-// In-place softmax of one row x[N] on the calling thread only (for callers that already run inside a
-// parallel_for, e.g. the sampler's per-position work). Vectorised like softmax_rows.
-void softmax_row_serial(float* x, int64_t N);
+// ---- One row of logits at a time, on the calling thread only: the sampler's per-position work already
+// runs inside a parallel_for. Vectorised; the scalar path is kernels/ref. n > 0 throughout.
+
+struct RowRange {
+  float max;
+  float min;
+};
+
+// If divisor > 0, x[i] = x[i] / divisor first (a true division, as PyTorch's logits / temperature).
+// Returns the largest and smallest value of the (divided) row.
+RowRange divide_and_range(float* x, int64_t n, float divisor);
+
+// x[i] = exp(x[i] - max(x)); returns the sum of the new values. The accumulation order is fixed per ISA and
+// shared with keep_and_sum, so that the sum over a filtered row is the one exp_shifted_row would give on
+// the row with its removed entries at -inf.
+float exp_shifted_row(float* x, int64_t n);
+
+// sum_i exp(x[i] - shift) in double (each term an fp32 exp, relative error about 1e-7): the denominator
+// of a softmax evaluated in double precision.
+double exp_sum_f64(const float* x, int64_t n, float shift);
+
+// Keeps e[i] where x[i] > t, or x[i] == t and i <= last_tied, and zeroes it elsewhere; returns the sum of
+// what is kept (accumulated as exp_shifted_row does).
+float keep_and_sum(float* e, const float* x, int64_t n, float t, int64_t last_tied);
+
+// Top-p's bucketing pass over a whole row: ids[i] = bucket of x[i], the truncation of (x[i] - lo) * scale
+// clamped to [0, buckets - 1] (NaN: 0), and mass[c * buckets + ids[i]] += double(e[i] * inv) with c
+// alternating between two interleaved histograms (so that repeated buckets chain less). mass (2 * buckets)
+// is added to, not cleared. buckets <= 65536.
+void bucket_histogram(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                      float inv, double* mass, uint16_t* ids);
+
+// out = the indices i with ids[i] == value, in increasing order; returns how many.
+int64_t indices_equal(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out);
+
+// Width of the blocks of scale_and_stats's block sums.
+constexpr int64_t kProbBlock = 256;
+
+struct ProbStats {
+  double total = 0;    // sum of the scaled row, in double
+  float top1 = 0;      // its largest value ...
+  int64_t argmax = 0;  // ... at this index (the first one)
+  float top2 = 0;      // its second largest value, ties counted (0 when n == 1)
+};
+
+// p[i] *= s, then the statistics of the scaled row; block_sums (nullable, ceil(n / kProbBlock) entries)
+// receives the double sum of each block of kProbBlock values, so that an inverse-CDF draw scans one block.
+ProbStats scale_and_stats(float* p, int64_t n, float s, double* block_sums);
 
 // sum_i p[i] * log(p[i] + eps) over one row of probabilities (the entropy confidence), on the calling
 // thread only. Vectorised with a polynomial log (relative error about 1e-7 per term); the scalar path is

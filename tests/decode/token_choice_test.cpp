@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "decode/token_choice.h"
+#include "decode/token_choice_ref.h"
 
 namespace dc {
 namespace {
@@ -65,28 +66,8 @@ TEST(TokenChoice, TopPOnLargeVocabularyGrowsThePrefix) {
   EXPECT_EQ(got, expect);
 }
 
-// The top-p rule by sorting the whole vocabulary (the reference; the engine selects without sorting):
-// order by logit descending, lower index first among equal logits, cumulative probability in double, keep
-// up to and including the first token whose cumulative probability exceeds top_p.
 std::vector<float> top_p_by_sorting(std::vector<float> logits, float top_p) {
-  const size_t V = logits.size();
-  std::vector<float> probs(V);
-  softmax_f32(logits, probs);
-  std::vector<int32_t> order(V);
-  for (size_t v = 0; v < V; ++v) order[v] = int32_t(v);
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
-  });
-  double cumulative = 0;
-  size_t keep = V;
-  for (size_t j = 0; j < V; ++j) {
-    cumulative += probs[size_t(order[j])];
-    if (cumulative > double(top_p)) {
-      keep = j + 1;
-      break;
-    }
-  }
-  for (size_t j = keep; j < V; ++j) logits[size_t(order[j])] = kLowest;
+  ref::filter_logits(logits, {0, top_p, 0});
   return logits;
 }
 
@@ -187,6 +168,70 @@ TEST(TokenChoice, SamplingIsTheInverseCdfOfTheFilteredDistribution) {
   EXPECT_EQ(draw(0.74, k2).token, 1);
   EXPECT_EQ(draw(0.999999, k2).token, 1);
   EXPECT_NEAR(draw(0.74, k2).confidence, 1.0 / (1.0 + std::exp(1.0)), 1e-6);
+}
+
+// Rows of every shape for the engine-against-reference comparisons: flat (a random model, or T = 1.2),
+// peaked (a trained model), tied, coarse (few values), and with a dominant token.
+std::vector<std::pair<std::string, std::vector<float>>> shaped_rows(size_t V, std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  std::vector<float> flat(V), peaked(V), tied(V), coarse(V), dominant(V);
+  for (size_t v = 0; v < V; ++v) {
+    flat[v] = 0.01f * normal(rng);
+    peaked[v] = 4.0f * normal(rng);
+    tied[v] = float(int(v % 5));
+    coarse[v] = float(int(3.0f * normal(rng))) * 0.5f;
+    dominant[v] = normal(rng);
+  }
+  dominant[V / 3] = 30.0f;
+  return {{"flat", flat}, {"peaked", peaked}, {"tied", tied}, {"coarse", coarse}, {"dominant", dominant}};
+}
+
+TEST(TokenChoice, TopKWithTopPEqualsTheReferenceOrderOfFilters) {
+  // top-p then top-k: the engine sorts only the k largest; the reference sorts everything.
+  std::mt19937 rng(11);
+  for (size_t V : {3u, 1000u, 151936u}) {
+    for (const auto& [name, row] : shaped_rows(V, rng)) {
+      for (float top_p : {0.05f, 0.5f, 0.95f, 1.0f}) {
+        for (int top_k : {1, 2, 40, 700}) {
+          for (float temperature : {0.0f, 0.7f}) {
+            SCOPED_TRACE(name + " V " + std::to_string(V) + " top_p " + std::to_string(top_p) + " top_k " +
+                         std::to_string(top_k) + " T " + std::to_string(temperature));
+            const LogitFilter f{temperature, top_p, top_k};
+            std::vector<float> want = row;
+            ref::filter_logits(want, f);
+            ASSERT_EQ(filtered(row, f), want);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(TokenChoice, EveryRuleEqualsTheReference) {
+  // Tokens identical and confidences within float rounding, for every rule, greedy and sampled, with and
+  // without the filters, on rows of every shape.
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<double> uniform;
+  ChoiceScratch scratch;
+  for (size_t V : {1u, 2u, 1000u, 151936u}) {
+    for (const auto& [name, row] : shaped_rows(V, rng)) {
+      for (Alg alg : {Alg::MaskgitPlus, Alg::TopkMargin, Alg::Entropy, Alg::LowConfidence, Alg::Random}) {
+        for (const LogitFilter f :
+             {LogitFilter{0, 1, 0}, LogitFilter{0, 0.95f, 0}, LogitFilter{0.2f, 0.95f, 0},
+              LogitFilter{0.8f, 0.95f, 40}, LogitFilter{1.2f, 0.95f, 0}, LogitFilter{1.2f, 1, 0}}) {
+          const double u = uniform(rng);
+          SCOPED_TRACE(name + " V " + std::to_string(V) + " alg " + std::to_string(int(alg)) + " T " +
+                       std::to_string(f.temperature) + " top_p " + std::to_string(f.top_p) + " top_k " +
+                       std::to_string(f.top_k) + " u " + std::to_string(u));
+          std::vector<float> a = row, b = row;
+          const TokenChoice got = choose_token(a, alg, f, u, 0.25f, scratch);
+          const TokenChoice want = ref::choose_token(b, alg, f, u, 0.25f);
+          ASSERT_EQ(got.token, want.token);
+          EXPECT_NEAR(got.confidence, want.confidence, 2e-6 * std::fabs(want.confidence) + 1e-7);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -186,6 +187,7 @@ TEST(OpsTest, SoftmaxMatchesReference) {
 }
 
 TEST(OpsTest, SerialSoftmaxRowMatchesReference) {
+  // exp_shifted_row then scale_and_stats by 1 / sum: the sampler's softmax.
   IsaGuard guard;
   Rng rng(16);
   for (Isa isa : runnable_isas()) {
@@ -195,14 +197,92 @@ TEST(OpsTest, SerialSoftmaxRowMatchesReference) {
       x[0] = 1000.0f;
       if (N > 2) x[1] = -3.4028235e38f;  // the sampler's "removed" logit gives an exact zero
       auto want = x;
-      softmax_row_serial(x.data(), N);
+      const float sum = exp_shifted_row(x.data(), N);
+      scale_and_stats(x.data(), N, 1.0f / sum, nullptr);
       ref::softmax_rows(want.data(), 1, N);
       SCOPED_TRACE(::testing::Message() << isa_name(isa) << " N=" << N);
-      expect_close(x, want, 3e-6, 1e-9, "softmax_row_serial");
+      expect_close(x, want, 3e-6, 1e-9, "exp_shifted_row");
       if (N > 2) {
         EXPECT_EQ(x[1], 0.0f);
       }
     }
+  }
+}
+
+TEST(OpsTest, SamplerRowPrimitivesMatchReference) {
+  // Ragged lengths (vector tails), ties, a removed logit; every ISA against the scalar loops.
+  IsaGuard guard;
+  Rng rng(18);
+  for (Isa isa : runnable_isas()) {
+    force_isa(isa);
+    for (int64_t N : {1, 2, 17, 255, 256, 257, 1000, 151936}) {
+      SCOPED_TRACE(::testing::Message() << isa_name(isa) << " N=" << N);
+      auto x = random_vector(rng, N, 6.0f);
+      if (N > 4) {
+        x[3] = x[2];  // a tie
+        x[4] = -3.4028235e38f;
+      }
+      // divide_and_range: a true division (bit-equal), then the range.
+      for (float divisor : {0.0f, 0.7f}) {
+        auto got = x, want = x;
+        const RowRange g = divide_and_range(got.data(), N, divisor);
+        const RowRange w = ref::divide_and_range(want.data(), N, divisor);
+        EXPECT_EQ(got, want);
+        EXPECT_EQ(g.max, w.max);
+        EXPECT_EQ(g.min, w.min);
+      }
+      const float mx = *std::max_element(x.begin(), x.end());
+      const double want_sum = ref::exp_sum_f64(x.data(), N, mx);
+      EXPECT_NEAR(exp_sum_f64(x.data(), N, mx), want_sum, 1e-6 * want_sum);
+      // keep_and_sum at a threshold with ties cut after an index.
+      auto e = x;
+      exp_shifted_row(e.data(), N);
+      const float t = x[size_t(N / 2)];
+      for (int64_t last_tied : {int64_t(-1), N / 2, int64_t(1) << 40}) {
+        auto got = e, want = e;
+        const float gs = keep_and_sum(got.data(), x.data(), N, t, last_tied);
+        const float ws = ref::keep_and_sum(want.data(), x.data(), N, t, last_tied);
+        EXPECT_EQ(got, want);
+        EXPECT_NEAR(gs, ws, 1e-5 * ws + 1e-30);
+      }
+      // scale_and_stats: the products bit-equal, the statistics exact, the sums in double.
+      auto got = e, want = e;
+      std::vector<double> gb(size_t((N + kProbBlock - 1) / kProbBlock)), wb(gb.size());
+      const ProbStats g = scale_and_stats(got.data(), N, 0.37f, gb.data());
+      const ProbStats w = ref::scale_and_stats(want.data(), N, 0.37f, wb.data());
+      EXPECT_EQ(got, want);
+      EXPECT_EQ(g.top1, w.top1);
+      EXPECT_EQ(g.argmax, w.argmax);
+      EXPECT_EQ(g.top2, w.top2);
+      EXPECT_NEAR(g.total, w.total, 1e-12 * w.total);
+      for (size_t b = 0; b < gb.size(); ++b) EXPECT_NEAR(gb[b], wb[b], 1e-12 * wb[b] + 1e-300);
+    }
+    // bucket_histogram / indices_equal: the same buckets as the scalar loop (exactly), the same masses.
+    for (int64_t N : {1, 15, 16, 33, 151936}) {
+      SCOPED_TRACE(::testing::Message() << isa_name(isa) << " bucket N=" << N);
+      auto x = random_vector(rng, N, 6.0f);
+      auto e = x;
+      exp_shifted_row(e.data(), N);
+      if (N > 3) x[2] = std::numeric_limits<float>::quiet_NaN();  // bucket 0, whatever its mass
+      const float lo = -5.0f, scale = 512.0f / 10.0f;
+      std::vector<double> gm(1024, 0.0), wm(1024, 0.0);
+      std::vector<uint16_t> gi(static_cast<size_t>(N)), wi(static_cast<size_t>(N));
+      bucket_histogram(x.data(), e.data(), N, lo, scale, 512, 0.5f, gm.data(), gi.data());
+      ref::bucket_histogram(x.data(), e.data(), N, lo, scale, 512, 0.5f, wm.data(), wi.data());
+      EXPECT_EQ(gi, wi);
+      for (size_t b = 0; b < 512; ++b) EXPECT_NEAR(gm[b] + gm[b + 512], wm[b] + wm[b + 512], 1e-12);
+      for (uint16_t value : {uint16_t(0), wi[size_t(N / 2)], uint16_t(511), uint16_t(600)}) {
+        std::vector<int32_t> got(static_cast<size_t>(N)), want(static_cast<size_t>(N));
+        got.resize(size_t(indices_equal(gi.data(), N, value, got.data())));
+        want.resize(size_t(ref::indices_equal(wi.data(), N, value, want.data())));
+        EXPECT_EQ(got, want);
+      }
+    }
+    // Ties for the maximum: the first index wins; a two-way tie makes top2 == top1.
+    std::vector<float> p = {0.1f, 0.4f, 0.2f, 0.4f, 0.4f};
+    const ProbStats st = scale_and_stats(p.data(), 5, 1.0f, nullptr);
+    EXPECT_EQ(st.argmax, 1);
+    EXPECT_EQ(st.top2, st.top1);
   }
 }
 

@@ -225,9 +225,146 @@ static double sum_p_log_p(const float* p, int64_t n, float eps) {
   return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
+static RowRange divide_and_range(float* x, int64_t n, float divisor) {
+  __m256 vmax = _mm256_set1_ps(-INFINITY), vmin = _mm256_set1_ps(INFINITY);
+  const __m256 d = _mm256_set1_ps(divisor);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lane_mask(n - i);
+    __m256 v = _mm256_maskload_ps(x + i, k);
+    if (divisor > 0) {
+      v = _mm256_div_ps(v, d);
+      _mm256_maskstore_ps(x + i, k, v);
+    }
+    const __m256 kf = _mm256_castsi256_ps(k);
+    vmax = _mm256_blendv_ps(vmax, _mm256_max_ps(vmax, v), kf);
+    vmin = _mm256_blendv_ps(vmin, _mm256_min_ps(vmin, v), kf);
+  }
+  return {hmax(vmax), -hmax(_mm256_sub_ps(_mm256_setzero_ps(), vmin))};
+}
+
+// Sum of 8 floats widened to double into two accumulators of 4.
+inline void add_widened(__m256d& lo, __m256d& hi, __m256 v) {
+  lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+inline double hsum256d(__m256d lo, __m256d hi) {
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(lo, hi));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+static double exp_sum_f64(const float* x, int64_t n, float shift) {
+  __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+  const __m256 vs = _mm256_set1_ps(shift);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lane_mask(n - i);
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), vs));
+    add_widened(lo, hi, _mm256_and_ps(e, _mm256_castsi256_ps(k)));
+  }
+  return hsum256d(lo, hi);
+}
+
+// The loop and accumulation order of exp_shifted, over the kept values.
+static float keep_and_sum(float* e, const float* x, int64_t n, float t, int64_t last_tied) {
+  const __m256 vt = _mm256_set1_ps(t);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const int64_t tied_end = std::min<int64_t>(last_tied, n - 1);
+  __m256 sum = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lane_mask(n - i);
+    const __m256 xv = _mm256_maskload_ps(x + i, k);
+    __m256 keep = _mm256_cmp_ps(xv, vt, _CMP_GT_OQ);
+    if (i <= tied_end) {
+      const __m256 early = _mm256_castsi256_ps(
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(int(tied_end - i + 1)), lane));  // lane <= tied_end - i
+      keep = _mm256_or_ps(keep, _mm256_and_ps(_mm256_cmp_ps(xv, vt, _CMP_EQ_OQ), early));
+    }
+    keep = _mm256_and_ps(keep, _mm256_castsi256_ps(k));
+    const __m256 v = _mm256_and_ps(_mm256_maskload_ps(e + i, k), keep);
+    sum = _mm256_add_ps(sum, v);
+    _mm256_maskstore_ps(e + i, k, v);
+  }
+  return hsum(sum);
+}
+
+static ProbStats scale_and_stats(float* p, int64_t n, float s, double* block_sums) {
+  const __m256 vs = _mm256_set1_ps(s);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256 m1 = _mm256_set1_ps(-1.0f), m2 = m1;  // per lane: largest, second largest (p >= 0)
+  __m256i arg = _mm256_setzero_si256();        // per lane: first index of its largest
+  ProbStats st;
+  for (int64_t b0 = 0; b0 < n; b0 += kProbBlock) {
+    const int64_t b1 = std::min(n, b0 + kProbBlock);
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (int64_t i = b0; i < b1; i += 8) {
+      const __m256i k = lane_mask(b1 - i);
+      const __m256 kf = _mm256_castsi256_ps(k);
+      const __m256 v = _mm256_mul_ps(_mm256_maskload_ps(p + i, k), vs);
+      _mm256_maskstore_ps(p + i, k, v);
+      const __m256 gt = _mm256_and_ps(_mm256_cmp_ps(v, m1, _CMP_GT_OQ), kf);
+      m2 = _mm256_blendv_ps(m2, _mm256_max_ps(m2, _mm256_min_ps(m1, v)), kf);
+      m1 = _mm256_blendv_ps(m1, v, gt);
+      arg = _mm256_castps_si256(
+          _mm256_blendv_ps(_mm256_castsi256_ps(arg),
+                           _mm256_castsi256_ps(_mm256_add_epi32(lane, _mm256_set1_epi32(int(i)))), gt));
+      add_widened(lo, hi, v);
+    }
+    const double block = hsum256d(lo, hi);
+    if (block_sums) block_sums[b0 / kProbBlock] = block;
+    st.total += block;
+  }
+  alignas(32) float top[8], second[8];
+  alignas(32) int32_t index[8];
+  _mm256_store_ps(top, m1);
+  _mm256_store_ps(second, m2);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(index), arg);
+  merge_lane_top2(top, second, index, 8, st);
+  return st;
+}
+
+static void bucket_histogram(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                             float inv, double* mass, uint16_t* ids) {
+  const __m256 vlo = _mm256_set1_ps(lo), vscale = _mm256_set1_ps(scale), vinv = _mm256_set1_ps(inv);
+  const __m256 top = _mm256_set1_ps(float(buckets - 1));
+  double* const copy[2] = {mass, mass + buckets};
+  alignas(32) int32_t id[8];
+  alignas(32) float w[8];
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lane_mask(n - i);
+    __m256 f = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), vlo), vscale);
+    f = _mm256_min_ps(_mm256_max_ps(f, _mm256_setzero_ps()), top);  // max(NaN, 0) is 0
+    _mm256_store_si256(reinterpret_cast<__m256i*>(id), _mm256_cvttps_epi32(f));
+    _mm256_store_ps(w, _mm256_mul_ps(_mm256_maskload_ps(e + i, k), vinv));
+    const int m = int(std::min<int64_t>(8, n - i));
+    for (int j = 0; j < m; ++j) {
+      ids[i + j] = uint16_t(id[j]);
+      copy[j & 1][id[j]] += double(w[j]);
+    }
+  }
+}
+
+static int64_t indices_equal(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out) {
+  const __m256i v = _mm256_set1_epi16(short(value));
+  int64_t count = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i c = _mm256_cmpeq_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ids + i)), v);
+    uint32_t hits = uint32_t(_mm256_movemask_epi8(c)) & 0x55555555u;  // one bit per 16-bit lane
+    while (hits) {
+      out[count++] = int32_t(i + __builtin_ctz(hits) / 2);
+      hits &= hits - 1;
+    }
+  }
+  for (; i < n; ++i) {
+    if (ids[i] == value) out[count++] = int32_t(i);
+  }
+  return count;
+}
+
 const OpsTable& ops_avx2() {
-  static const OpsTable table{gemm_nn,     exp_shifted, scale,    swiglu,     add,
-                              sum_squares, scale_mul,   rope_row, sum_p_log_p};
+  static const OpsTable table{gemm_nn,     exp_shifted,  scale,           swiglu,           add,
+                              sum_squares, scale_mul,    rope_row,        sum_p_log_p,      divide_and_range,
+                              exp_sum_f64, keep_and_sum, scale_and_stats, bucket_histogram, indices_equal};
   return table;
 }
 

@@ -217,9 +217,138 @@ static double sum_p_log_p(const float* p, int64_t n, float eps) {
   return sum;
 }
 
+static RowRange divide_and_range(float* x, int64_t n, float divisor) {
+  __m512 vmax = _mm512_set1_ps(-INFINITY), vmin = _mm512_set1_ps(INFINITY);
+  const __m512 d = _mm512_set1_ps(divisor);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+    if (divisor > 0) {
+      v = _mm512_div_ps(v, d);
+      _mm512_mask_storeu_ps(x + i, k, v);
+    }
+    vmax = _mm512_mask_max_ps(vmax, k, vmax, v);
+    vmin = _mm512_mask_min_ps(vmin, k, vmin, v);
+  }
+  return {hmax512(vmax), -hmax512(_mm512_sub_ps(_mm512_setzero_ps(), vmin))};
+}
+
+// Sum of 16 floats widened to double into two accumulators of 8.
+inline void add_widened(__m512d& lo, __m512d& hi, __m512 v) {
+  lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+  hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+}
+
+inline double hsum512d(__m512d lo, __m512d hi) {
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, _mm512_add_pd(lo, hi));
+  double sum = 0;
+  for (double d : lanes) sum += d;
+  return sum;
+}
+
+static double exp_sum_f64(const float* x, int64_t n, float shift) {
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  const __m512 vs = _mm512_set1_ps(shift);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    add_widened(lo, hi, _mm512_maskz_mov_ps(k, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vs))));
+  }
+  return hsum512d(lo, hi);
+}
+
+// The loop and accumulation order of exp_shifted, over the kept values.
+static float keep_and_sum(float* e, const float* x, int64_t n, float t, int64_t last_tied) {
+  const __m512 vt = _mm512_set1_ps(t);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const int64_t tied_end = std::min<int64_t>(last_tied, n - 1);
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 xv = _mm512_maskz_loadu_ps(k, x + i);
+    __mmask16 keep = _mm512_mask_cmp_ps_mask(k, xv, vt, _CMP_GT_OQ);
+    if (i <= tied_end) {
+      const __mmask16 tied = _mm512_mask_cmp_ps_mask(k, xv, vt, _CMP_EQ_OQ);
+      const __mmask16 early = _mm512_cmple_epi32_mask(lane, _mm512_set1_epi32(int(tied_end - i)));
+      keep |= __mmask16(tied & early);
+    }
+    const __m512 v = _mm512_maskz_loadu_ps(keep, e + i);
+    sum = _mm512_mask_add_ps(sum, k, sum, v);
+    _mm512_mask_storeu_ps(e + i, k, v);
+  }
+  return hsum512(sum);
+}
+
+static ProbStats scale_and_stats(float* p, int64_t n, float s, double* block_sums) {
+  const __m512 vs = _mm512_set1_ps(s);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512 m1 = _mm512_set1_ps(-1.0f), m2 = m1;  // per lane: largest, second largest (p >= 0)
+  __m512i arg = _mm512_setzero_si512();        // per lane: first index of its largest
+  ProbStats st;
+  for (int64_t b0 = 0; b0 < n; b0 += kProbBlock) {
+    const int64_t b1 = std::min(n, b0 + kProbBlock);
+    __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+    for (int64_t i = b0; i < b1; i += 16) {
+      const __mmask16 k = tail_mask(b1 - i);
+      const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, p + i), vs);
+      _mm512_mask_storeu_ps(p + i, k, v);
+      const __mmask16 gt = _mm512_mask_cmp_ps_mask(k, v, m1, _CMP_GT_OQ);
+      m2 = _mm512_mask_max_ps(m2, k, m2, _mm512_min_ps(m1, v));
+      m1 = _mm512_mask_mov_ps(m1, gt, v);
+      arg = _mm512_mask_mov_epi32(arg, gt, _mm512_add_epi32(lane, _mm512_set1_epi32(int(i))));
+      add_widened(lo, hi, v);
+    }
+    const double block = hsum512d(lo, hi);
+    if (block_sums) block_sums[b0 / kProbBlock] = block;
+    st.total += block;
+  }
+  alignas(64) float top[16], second[16];
+  alignas(64) int32_t index[16];
+  _mm512_store_ps(top, m1);
+  _mm512_store_ps(second, m2);
+  _mm512_store_si512(index, arg);
+  merge_lane_top2(top, second, index, 16, st);
+  return st;
+}
+
+static void bucket_histogram(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                             float inv, double* mass, uint16_t* ids) {
+  const __m512 vlo = _mm512_set1_ps(lo), vscale = _mm512_set1_ps(scale), vinv = _mm512_set1_ps(inv);
+  const __m512 top = _mm512_set1_ps(float(buckets - 1));
+  double* const copy[2] = {mass, mass + buckets};
+  alignas(64) int32_t id[16];
+  alignas(64) float w[16];
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    __m512 f = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), vlo), vscale);
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_setzero_ps()), top);  // max(NaN, 0) is 0
+    const __m512i b = _mm512_cvttps_epi32(f);
+    _mm512_store_si512(id, b);
+    _mm512_store_ps(w, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, e + i), vinv));
+    _mm256_mask_storeu_epi16(ids + i, k, _mm512_cvtepi32_epi16(b));
+    const int m = int(std::min<int64_t>(16, n - i));
+    for (int j = 0; j < m; ++j) copy[j & 1][id[j]] += double(w[j]);
+  }
+}
+
+static int64_t indices_equal(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out) {
+  const __m512i v = _mm512_set1_epi16(short(value));
+  int64_t count = 0, i = 0;
+  for (; i < n; i += 32) {
+    const __mmask32 k = n - i >= 32 ? ~__mmask32(0) : __mmask32((1u << (n - i)) - 1);
+    uint32_t hits = _mm512_mask_cmpeq_epi16_mask(k, _mm512_maskz_loadu_epi16(k, ids + i), v);
+    while (hits) {
+      out[count++] = int32_t(i + __builtin_ctz(hits));
+      hits &= hits - 1;
+    }
+  }
+  return count;
+}
+
 const OpsTable& ops_avx512() {
-  static const OpsTable table{gemm_nn,     exp_shifted, scale,    swiglu,     add,
-                              sum_squares, scale_mul,   rope_row, sum_p_log_p};
+  static const OpsTable table{gemm_nn,     exp_shifted,  scale,           swiglu,           add,
+                              sum_squares, scale_mul,    rope_row,        sum_p_log_p,      divide_and_range,
+                              exp_sum_f64, keep_and_sum, scale_and_stats, bucket_histogram, indices_equal};
   return table;
 }
 

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "kernels/ops.h"
+
 namespace dc::kernels::cpu {
 
 struct OpsTable {
@@ -29,7 +31,33 @@ struct OpsTable {
   // sum of p[i] * log(p[i] + eps) for p[i] in [0, 1], eps > 0 normal: a vector log (relative error about
   // 1e-7), products widened to double before they are summed.
   double (*sum_p_log_p)(const float* p, int64_t n, float eps);
+  // The one-row sampler primitives of kernels/ops.h (exp_shifted_row is exp_shifted with scale 1).
+  RowRange (*divide_and_range)(float* x, int64_t n, float divisor);
+  double (*exp_sum_f64)(const float* x, int64_t n, float shift);
+  float (*keep_and_sum)(float* e, const float* x, int64_t n, float t, int64_t last_tied);
+  ProbStats (*scale_and_stats)(float* p, int64_t n, float s, double* block_sums);
+  void (*bucket_histogram)(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                           float inv, double* mass, uint16_t* ids);
+  int64_t (*indices_equal)(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out);
 };
+
+// Merges per-lane (largest, second largest, first index of the largest) of scale_and_stats into st's top1,
+// argmax and top2 (ties counted; never below 0).
+inline void merge_lane_top2(const float* top, const float* second, const int32_t* index, int lanes,
+                            ProbStats& st) {
+  int best = 0;
+  for (int l = 1; l < lanes; ++l) {
+    if (top[l] > top[best] || (top[l] == top[best] && index[l] < index[best])) best = l;
+  }
+  float top2 = 0;
+  for (int l = 0; l < lanes; ++l) {
+    if (second[l] > top2) top2 = second[l];
+    if (l != best && top[l] > top2) top2 = top[l];
+  }
+  st.top1 = top[best];
+  st.argmax = index[best];
+  st.top2 = top2;
+}
 
 const OpsTable& ops_avx512();
 const OpsTable& ops_avx2();

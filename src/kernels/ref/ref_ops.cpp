@@ -1,6 +1,7 @@
 // Scalar references for the element-wise and row-wise ops (see ref_ops.h).
 #include "kernels/ref/ref_ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -89,6 +90,89 @@ double sum_p_log_p(const float* p, int64_t n, float eps) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += double(p[i]) * std::log(double(p[i]) + double(eps));
   return sum;
+}
+
+}  // namespace dc::kernels::ref
+
+namespace dc::kernels::ref {
+
+RowRange divide_and_range(float* x, int64_t n, float divisor) {
+  RowRange r{-INFINITY, INFINITY};
+  for (int64_t i = 0; i < n; ++i) {
+    if (divisor > 0) x[i] = x[i] / divisor;
+    r.max = std::max(r.max, x[i]);
+    r.min = std::min(r.min, x[i]);
+  }
+  return r;
+}
+
+float exp_shifted_row(float* x, int64_t n) {
+  double mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) mx = std::fmax(mx, double(x[i]));
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += (x[i] = float(std::exp(double(x[i]) - mx)));
+  return float(sum);
+}
+
+double exp_sum_f64(const float* x, int64_t n, float shift) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(double(x[i]) - double(shift));
+  return sum;
+}
+
+float keep_and_sum(float* e, const float* x, int64_t n, float t, int64_t last_tied) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] > t || (x[i] == t && i <= last_tied))
+      sum += e[i];
+    else
+      e[i] = 0;
+  }
+  return float(sum);
+}
+
+ProbStats scale_and_stats(float* p, int64_t n, float s, double* block_sums) {
+  ProbStats st;
+  st.top1 = -1;
+  float top2 = -1;
+  double block = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = p[i] = p[i] * s;
+    if (v > st.top1) {
+      top2 = st.top1;
+      st.top1 = v;
+      st.argmax = i;
+    } else if (v > top2) {
+      top2 = v;
+    }
+    block += v;
+    if ((i + 1) % kProbBlock == 0 || i + 1 == n) {
+      if (block_sums) block_sums[i / kProbBlock] = block;
+      st.total += block;
+      block = 0;
+    }
+  }
+  st.top2 = std::max(top2, 0.0f);
+  return st;
+}
+
+void bucket_histogram(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                      float inv, double* mass, uint16_t* ids) {
+  for (int64_t i = 0; i < n; ++i) {
+    float f = (x[i] - lo) * scale;
+    f = f > 0.0f ? f : 0.0f;
+    f = f < float(buckets - 1) ? f : float(buckets - 1);
+    ids[i] = uint16_t(f);
+    mass[(i & 1) * buckets + ids[i]] += double(e[i] * inv);
+  }
+}
+
+int64_t indices_equal(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] == value) out[count++] = int32_t(i);
+  }
+  return count;
 }
 
 }  // namespace dc::kernels::ref

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
+#include "kernels/ops.h"
 
 namespace dc::kernels::ref {
 
@@ -26,5 +27,14 @@ void add_inplace(float* y, const float* x, int64_t n);
 void softmax_rows(float* x, int64_t M, int64_t N);
 // sum_i p[i] * log(p[i] + eps), each term and the sum in double.
 double sum_p_log_p(const float* p, int64_t n, float eps);
+// The one-row sampler primitives (kernels/ops.h), with sums in double.
+RowRange divide_and_range(float* x, int64_t n, float divisor);
+float exp_shifted_row(float* x, int64_t n);
+double exp_sum_f64(const float* x, int64_t n, float shift);
+float keep_and_sum(float* e, const float* x, int64_t n, float t, int64_t last_tied);
+ProbStats scale_and_stats(float* p, int64_t n, float s, double* block_sums);
+void bucket_histogram(const float* x, const float* e, int64_t n, float lo, float scale, int buckets,
+                      float inv, double* mass, uint16_t* ids);
+int64_t indices_equal(const uint16_t* ids, int64_t n, uint16_t value, int32_t* out);
 
 }  // namespace dc::kernels::ref
