@@ -59,39 +59,64 @@ class CopyDenoiser : public Denoiser {
   std::vector<float> table_;
 };
 
-// The top-p filter alone on one row, CPU us per row: the engine's selection against sorting, on a flat row
-// (a random model, or T = 1.2 on a trained one: the nucleus is most of the vocabulary) and a peaked one.
-void bench_top_p(int64_t V) {
+// Token choice alone on one row, CPU us per call, for every rule x temperature x filter on a flat row (a
+// random model, or T = 1.2 on a trained one: the nucleus is most of the vocabulary) and a peaked one; then
+// the sorting reference (decode/token_choice_ref.h) on one setting per row, with the kept sets compared.
+void bench_token_choice(int64_t V) {
   Rng rng(3);
   std::vector<float> flat(static_cast<size_t>(V)), peaked(static_cast<size_t>(V));
   for (int64_t v = 0; v < V; ++v) {
     flat[size_t(v)] = 0.05f * (float(rng.uniform()) - 0.5f);
     peaked[size_t(v)] = -1.5f * std::log(1.0f + float(rng.below(uint64_t(V))));
   }
-  std::printf("top-p 0.95 filter alone, V=%lld (CPU us per row; baseline: sort the vocabulary)\n",
+  const std::pair<const char*, Alg> rules[] = {{"maskgit_plus", Alg::MaskgitPlus},
+                                               {"topk_margin", Alg::TopkMargin},
+                                               {"entropy", Alg::Entropy},
+                                               {"low_confidence", Alg::LowConfidence},
+                                               {"random", Alg::Random}};
+  const float temperatures[] = {0.0f, 0.2f, 0.8f, 1.2f};
+  std::printf("token choice alone, V=%lld, one thread (CPU us per position; T = 0 is greedy)\n",
               (long long)V);
-  for (const auto& [name, row] :
+  std::printf("  %-7s %-15s %-17s %9s %9s %9s %9s\n", "row", "rule", "filter", "T=0", "T=0.2", "T=0.8",
+              "T=1.2");
+  ChoiceScratch scratch;
+  std::vector<float> work;
+  for (const auto& [row_name, row] :
        {std::pair<const char*, const std::vector<float>*>{"flat", &flat}, {"peaked", &peaked}}) {
-    ChoiceScratch scratch;
-    std::vector<float> work;
-    const int reps = 20;
+    for (const auto& [rule_name, alg] : rules) {
+      for (int top_k : {0, 40}) {
+        std::printf("  %-7s %-15s %-17s", row_name, rule_name, top_k ? "top-p 0.95 top-k 40" : "top-p 0.95");
+        for (float T : temperatures) {
+          const int reps = 10;
+          double cpu = 0;
+          for (int i = 0; i < reps; ++i) {
+            work = *row;
+            const double t0 = process_cpu_seconds();
+            choose_token(work, alg, LogitFilter{T, 0.95f, top_k}, 0.5, 0.5f, scratch);
+            cpu += process_cpu_seconds() - t0;
+          }
+          std::printf(" %9.1f", 1e6 * cpu / reps);
+        }
+        std::printf("\n");
+      }
+    }
+    // The baseline: the same rule by sorting, on one setting.
+    std::vector<float> a = *row, b = *row;
     double t0 = process_cpu_seconds();
-    for (int i = 0; i < reps; ++i) {
-      work = *row;
-      filter_logits(work, LogitFilter{0, 0.95f, 0}, scratch);
-    }
-    const double selection = (process_cpu_seconds() - t0) / reps;
-    const std::vector<float> kept = work;
+    choose_token(a, Alg::Entropy, LogitFilter{0, 0.95f, 0}, 0.5, 0, scratch);
+    const double engine = process_cpu_seconds() - t0;
     t0 = process_cpu_seconds();
-    for (int i = 0; i < reps; ++i) {
-      work = *row;
-      ref::filter_logits(work, LogitFilter{0, 0.95f, 0});
-    }
-    const double sorting = (process_cpu_seconds() - t0) / reps;
+    ref::choose_token(b, Alg::Entropy, LogitFilter{0, 0.95f, 0}, 0.5, 0);
+    const double sorting = process_cpu_seconds() - t0;
+    std::vector<float> kept = *row, kept_ref = *row;
+    filter_logits(kept, LogitFilter{0, 0.95f, 0}, scratch);
+    ref::filter_logits(kept_ref, LogitFilter{0, 0.95f, 0});
     const auto n_kept = std::count_if(kept.begin(), kept.end(), [](float x) { return x != kRemovedLogit; });
-    std::printf("  %-7s selection %8.1f us | sorting %8.1f us | %5.1fx | %lld tokens kept%s\n", name,
-                1e6 * selection, 1e6 * sorting, sorting / selection, (long long)n_kept,
-                kept == work ? "" : " (DIFFERENT SETS)");
+    std::printf(
+        "  %-7s entropy greedy top-p 0.95: engine %.1f us | sorting reference %.1f us | %.1fx | %lld "
+        "tokens kept%s\n",
+        row_name, 1e6 * engine, 1e6 * sorting, sorting / engine, (long long)n_kept,
+        kept == kept_ref ? "" : " (DIFFERENT SETS)");
   }
 }
 
@@ -109,7 +134,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   set_num_threads(threads);
   CopyDenoiser model(vocab);
-  bench_top_p(vocab);
+  bench_token_choice(vocab);
   std::printf("sampler overhead, V=%lld, L=%d, steps=%d, %d threads (model time excluded)\n",
               (long long)vocab, length, steps, global_pool().size());
   struct Config {
