@@ -24,6 +24,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "decode/sampler.h"
 #include "decode/token_choice.h"
 #include "decode/token_choice_ref.h"
 #include "kernels/ops.h"
@@ -84,6 +85,36 @@ std::vector<int32_t> canvas_tokens(int64_t n, int64_t prompt, int32_t mask) {
   return t;
 }
 
+// A whole generation (`steps` steps over canvas n) per token-choice setting: wall seconds per step, the
+// model's share and the rest (token choice, selection, bookkeeping), from GenerationStats.
+void end_to_end(dc::TransformerModel& model, int64_t n, int64_t prompt, int steps) {
+  std::vector<int32_t> ids = canvas_tokens(n, prompt, model.mask_token_id());
+  ids.resize(size_t(prompt));
+  fmt::print("  end to end: canvas {}, {} generated, {} steps, entropy order\n", n, n - prompt, steps);
+  fmt::print("  {:<30}{:>10}{:>12}{:>12}{:>9}{:>10}\n", "setting", "s/step", "model s", "choice s", "choice",
+             "tokens/s");
+  const ChoiceSetting settings[] = {
+      {"greedy, top-p 0.95", {0.0f, 0.95f, 0}},
+      {"T 0.8, top-p 0.95", {0.8f, 0.95f, 0}},
+      {"T 0.8, top-k 40", {0.8f, 1.0f, 40}},
+      {"T 0.8, top-p 0.95, top-k 40", {0.8f, 0.95f, 40}},
+  };
+  for (const ChoiceSetting& c : settings) {
+    dc::GenerationParams p;
+    p.max_new_tokens = int(n - prompt);
+    p.steps = steps;
+    p.alg = dc::Alg::Entropy;
+    p.temperature = c.filter.temperature;
+    p.top_p = c.filter.top_p;
+    p.top_k = c.filter.top_k;
+    p.seed = 1;
+    const dc::GenerationStats st = dc::generate(model, {ids}, p).stats;
+    const double per_step = st.seconds / st.steps, model_s = st.model_seconds / st.steps;
+    fmt::print("  {:<30}{:>10.3f}{:>12.3f}{:>12.3f}{:>8.1f}%{:>10.1f}\n", c.name, per_step, model_s,
+               per_step - model_s, 100.0 * (per_step - model_s) / per_step, st.tokens_per_second);
+  }
+}
+
 // Runs the twin; returns ms/step per canvas ({} when torch is missing or the run fails).
 std::map<int64_t, double> run_twin(const std::string& python, const std::string& dir, const char* dtype,
                                    const std::vector<int64_t>& canvases, int64_t prompt, int iters,
@@ -133,6 +164,9 @@ int main(int argc, char** argv) {
   app.add_option("--python", python, "interpreter with torch for the twin");
   app.add_flag("--no-twin", no_twin, "skip the PyTorch twin");
   bool reference = false;
+  int generate_steps = 0;
+  app.add_option("--end-to-end", generate_steps,
+                 "also run whole generations of this many steps per token-choice setting (0: skip)");
   app.add_flag("--reference", reference, "also time token choice with the sorting reference (slow)");
   CLI11_PARSE(app, argc, argv);
 
@@ -197,6 +231,7 @@ int main(int argc, char** argv) {
                 "| sorting reference {}\n",
                 dt, n, c.name, engine, 100.0 * engine / (engine + ours[n]), baseline);
           }
+          if (generate_steps > 0) end_to_end(model, n, prompt, generate_steps);
         }
       }  // the model is released before the twin loads its copy
       std::map<int64_t, double> twin;
