@@ -99,6 +99,9 @@ diffucoder::GenerateRequest public_request(const TextRequest& r, const Generatio
   q.eps = p.eps;
   q.block_length = p.block_length;
   q.seed = p.seed;
+  q.threshold = p.threshold;
+  q.factor = p.factor;
+  q.early_stop = p.early_stop;
   return q;
 }
 

@@ -158,6 +158,7 @@ DC_SUBCOMMAND("grpo", [](CLI::App& app) {
   dc::cli::GenerationFlagSet rollout_flags;
   rollout_flags.steps_flag = "--rollout-steps";  // --steps counts RL steps here
   rollout_flags.seed = false;
+  rollout_flags.fast = false;  // rollouts decode as the paper does
   dc::cli::add_generation_flags(sub, g.rollout, rollout_flags);
   sub->add_option("--max-prompt-tokens", g.max_prompt_tokens, "longer prompts are left out")
       ->capture_default_str();

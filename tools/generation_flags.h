@@ -18,6 +18,7 @@ struct GenerationFlagSet {
   bool temperature = true;             // false: the command defines its own (analyze takes several)
   bool seed = true;                    // false: the command's --seed means more than the sampler's
   std::string seed_help = "Random seed";
+  bool fast = true;  // --threshold, --factor, --early-stop (generate and eval; not the analyses or RL)
 };
 
 struct GenerationFlags {

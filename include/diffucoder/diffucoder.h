@@ -56,6 +56,11 @@ struct GenerateRequest {
   // -1: the model's default (0; LLaDA: 32 when it divides max_new_tokens).
   int block_length = -1;
   uint64_t seed = 0;  // every random draw derives from it
+  // Parallel commits: each step commits every slot at least this certain (0: off, else in (0, 1]), or by
+  // the factor rule (0: off); at least one slot per step, `steps` becomes a cap.
+  float threshold = 0;
+  float factor = 0;
+  bool early_stop = false;  // stop once the answer has ended and nothing before its end is masked
 };
 
 // What a step callback sees after each denoising step. The spans are valid during the call only.

@@ -33,6 +33,9 @@ dc::GenerationParams to_params(const GenerateRequest& r, dc::Arch arch) {
   p.eps = r.eps;
   p.block_length = r.block_length < 0 ? dc::default_block_length(arch, r.max_new_tokens) : r.block_length;
   p.seed = r.seed;
+  p.threshold = r.threshold;
+  p.factor = r.factor;
+  p.early_stop = r.early_stop;
   dc::validate(p);
   return p;
 }

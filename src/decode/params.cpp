@@ -52,6 +52,15 @@ void validate(const GenerationParams& p) {
   if (!(p.alg_temp >= 0) || !std::isfinite(p.alg_temp))
     throw_error("alg_temp must be a finite number >= 0, got {}", p.alg_temp);
   if (!(p.eps > 0 && p.eps < 1)) throw_error("eps must lie strictly between 0 and 1, got {}", p.eps);
+  if (!(p.threshold >= 0 && p.threshold <= 1))
+    throw_error("threshold must lie in (0, 1] (0 = off), got {}", p.threshold);
+  if (!(p.factor >= 0) || !std::isfinite(p.factor))
+    throw_error("factor must be a finite number > 0 (0 = off), got {}", p.factor);
+  if (p.threshold > 0 && p.factor > 0) throw_error("threshold and factor are two rules: give one of them");
+  if ((p.threshold > 0 || p.factor > 0) && p.alg == Alg::Origin)
+    throw_error("threshold and factor need confidences, which the origin rule does not use");
+  if ((p.threshold > 0 || p.factor > 0) && p.alg_temp > 0)
+    throw_error("threshold and factor choose positions by confidence: they exclude alg_temp > 0");
   if (p.block_length < 0) throw_error("block_length must be >= 0 (0 = one block), got {}", p.block_length);
   if (p.block_length > 0 && p.max_new_tokens > 0) {
     if (p.max_new_tokens % p.block_length != 0)

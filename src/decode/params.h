@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dc {
 
@@ -36,6 +37,17 @@ struct GenerationParams {
   uint64_t seed = 0;      // every random draw derives from it (one stream per batch row)
   int32_t pad_token_id = 0;   // written into left-padding slots (the model never attends to them)
   bool keep_history = false;  // store the canvas after every step in GenerationResult::history
+  // Parallel commits (SPEC §4), replacing the schedule's count: each step commits every candidate whose
+  // certainty is >= threshold (0: off), or by the factor rule (0: off), at least one per step; the last
+  // step of the run (or of a block) still commits everything left, so `steps` becomes a cap. The
+  // certainty is the rule's confidence on a [0, 1] scale: p(token), the margin, exp(-entropy), LLaDA's
+  // softmax confidence, or the random draw.
+  float threshold = 0;
+  float factor = 0;
+  // Early stop: once a row's committed tokens hold one of end_tokens with no mask before it, the masks
+  // after it are filled with that token and the row is finished; the run ends when every row is.
+  bool early_stop = false;
+  std::vector<int32_t> end_tokens;  // filled in by the caller that knows the tokenizer
 };
 
 // Checks the parameters; throws dc::Error with one line naming the offending field. Decisions where

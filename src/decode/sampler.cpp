@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -44,6 +45,9 @@ class Sampler {
     const Rng root(params.seed);
     for (int64_t b = 0; b < B_; ++b) rngs_.push_back(root.fork(uint64_t(b)));
     filter_ = LogitFilter{params.temperature, params.top_p, params.top_k};
+    parallel_ = params.threshold > 0 || params.factor > 0;
+    early_stop_ = params.early_stop;
+    finished_.assign(size_t(B_), 0);
     scratch_.resize(size_t(global_pool().size()));
     order_.resize(size_t(B_));
   }
@@ -87,7 +91,13 @@ class Sampler {
     return out;
   }
 
+  // k[b] values besides counts: commit by the parallel rule, or everything left.
+  static constexpr int64_t kByRule = -1;
+  static constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
+
   // Dream: one time grid over all steps; every row commits the same k, from the batch's mean mask count.
+  // With a parallel rule each step commits by it and the last step everything left; the run ends early
+  // once nothing is masked (parallel commits, early stop).
   void run_dream() {
     const int steps = params_.steps;
     const std::vector<float> grid = time_grid(steps, params_.eps);
@@ -98,8 +108,11 @@ class Sampler {
         candidates[size_t(b)] = masked_positions(b, N_);
         total += int64_t(candidates[size_t(b)].size());
       }
+      if (total == 0) break;
       if (params_.alg == Alg::Origin) {
         step(i, candidates, {}, origin_reveal_probability(grid, i));
+      } else if (parallel_) {
+        step(i, candidates, std::vector<int64_t>(size_t(B_), i == steps - 1 ? kAll : kByRule), 0);
       } else {
         const int64_t k = dream_transfer_count(total, B_, grid, i);
         step(i, candidates, std::vector<int64_t>(size_t(B_), k), 0);
@@ -126,10 +139,13 @@ class Sampler {
       for (int j = 0; j < per_block && !stop_; ++j, ++g) {
         std::vector<std::vector<int32_t>> candidates(static_cast<size_t>(B_));
         std::vector<int64_t> k(static_cast<size_t>(B_));
+        int64_t total = 0;
         for (int64_t b = 0; b < B_; ++b) {
           candidates[size_t(b)] = masked_positions(b, end);
-          k[size_t(b)] = schedule[size_t(b)][size_t(j)];
+          total += int64_t(candidates[size_t(b)].size());
+          k[size_t(b)] = parallel_ ? (j == per_block - 1 ? kAll : kByRule) : schedule[size_t(b)][size_t(j)];
         }
+        if (total == 0 && (parallel_ || early_stop_)) break;  // the block is full: on to the next one
         if (params_.alg == Alg::Origin) {
           step(g, candidates, {}, origin_reveal_probability(grid, j));
         } else {
@@ -154,7 +170,7 @@ class Sampler {
         if (origin) {
           take = rngs_[size_t(b)].uniform() < p_reveal;
         } else {
-          take = k[size_t(b)] > 0;
+          take = k[size_t(b)] != 0;
         }
         if (take) wanted.push_back(PredictionRef{int32_t(b), pos});
       }
@@ -203,9 +219,15 @@ class Sampler {
           for (size_t r = r0; r < r1; ++r) picked.push_back(int32_t(r - r0));
         } else {
           const std::span<const float> conf(confidence.data() + r0, r1 - r0);
-          picked = params_.alg_temp > 0
-                       ? select_sampled(conf, k[size_t(b)], params_.alg_temp, rngs_[size_t(b)])
-                       : select_top_k(conf, k[size_t(b)]);
+          if (k[size_t(b)] == kByRule) {
+            std::vector<float> sure(conf.size());
+            for (size_t j = 0; j < conf.size(); ++j) sure[j] = certainty(params_.alg, conf[j]);
+            picked = select_confident(sure, params_.threshold, params_.factor);
+          } else {
+            picked = params_.alg_temp > 0
+                         ? select_sampled(conf, k[size_t(b)], params_.alg_temp, rngs_[size_t(b)])
+                         : select_top_k(conf, k[size_t(b)]);
+          }
         }
         for (int32_t j : picked) {
           const PredictionRef& w = wanted[r0 + size_t(j)];
@@ -216,6 +238,7 @@ class Sampler {
         }
       }
     }
+    if (early_stop_) finish_ended_rows(g, committed);
     // 6. History and hook.
     ++steps_run_;
     if (params_.keep_history) history_.push_back(tokens_);
@@ -236,6 +259,37 @@ class Sampler {
     }
   }
 
+  bool is_end_token(int32_t token) const {
+    return std::find(params_.end_tokens.begin(), params_.end_tokens.end(), token) != params_.end_tokens.end();
+  }
+
+  // Early stop: a row whose generated tokens hold an end token with no mask before it is finished; its
+  // masks after the end token are filled with it (commits of step g, like any other).
+  void finish_ended_rows(int g, std::vector<CommitRef>& committed) {
+    for (int64_t b = 0; b < B_; ++b) {
+      if (finished_[size_t(b)]) continue;
+      int64_t end = -1;
+      for (int64_t i = P_; i < N_; ++i) {
+        const int32_t t = tokens_[size_t(b * N_ + i)];
+        if (t == mask_) break;
+        if (is_end_token(t)) {
+          end = i;
+          break;
+        }
+      }
+      if (end < 0) continue;
+      finished_[size_t(b)] = 1;
+      const int32_t fill = tokens_[size_t(b * N_ + end)];
+      for (int64_t i = end + 1; i < N_; ++i) {
+        int32_t& t = tokens_[size_t(b * N_ + i)];
+        if (t != mask_) continue;
+        t = fill;
+        committed.push_back(CommitRef{int32_t(b), int32_t(i), fill});
+        order_[size_t(b)].push_back(Commit{g, int32_t(i - P_), fill});
+      }
+    }
+  }
+
   Denoiser& model_;
   const GenerationParams& params_;
   const StepCallback& on_step_;
@@ -250,7 +304,10 @@ class Sampler {
   std::vector<std::vector<Commit>> order_;
   std::vector<std::vector<int32_t>> history_;
   GenerationStats stats_;
-  bool stop_ = false;  // set through StepEvent::request_stop()
+  bool parallel_ = false;          // threshold or factor rule
+  bool early_stop_ = false;        // params.early_stop
+  std::vector<uint8_t> finished_;  // (B,) rows ended by early stop
+  bool stop_ = false;              // set through StepEvent::request_stop()
   int steps_run_ = 0;
 };
 
@@ -276,6 +333,13 @@ GenerationResult generate(Denoiser& model, const std::vector<std::vector<int32_t
                           const GenerationParams& params, const StepCallback& on_step) {
   validate(params);
   check_prompts(model, prompts);
+  if (params.early_stop && params.end_tokens.empty())
+    throw_error("early stop needs the end tokens of the model's tokenizer, and none were given");
+  for (int32_t t : params.end_tokens) {
+    if (t < 0 || t >= model.vocab_size() || t == model.mask_token_id())
+      throw_error("end token {} is not a token of the vocabulary [0, {}) other than the mask", t,
+                  model.vocab_size());
+  }
   const auto t0 = Clock::now();
   Sampler sampler(model, prompts, params, on_step);
   sampler.run();
@@ -285,7 +349,17 @@ GenerationResult generate(Denoiser& model, const std::vector<std::vector<int32_t
   st.new_tokens = int64_t(prompts.size()) * params.max_new_tokens;
   st.seconds = seconds_since(t0);
   st.tokens_per_second = st.seconds > 0 ? double(st.new_tokens) / st.seconds : 0;
-  return sampler.take_result();
+  GenerationResult result = sampler.take_result();
+  // Answer tokens: each row's generated tokens before its first end token (all of them without end tokens).
+  for (const std::vector<int32_t>& row : result.tokens) {
+    auto end = std::find_if(row.begin(), row.end(), [&](int32_t t) {
+      return std::find(params.end_tokens.begin(), params.end_tokens.end(), t) != params.end_tokens.end();
+    });
+    result.stats.answer_tokens += int64_t(end - row.begin());
+  }
+  result.stats.answer_tokens_per_second =
+      result.stats.seconds > 0 ? double(result.stats.answer_tokens) / result.stats.seconds : 0;
+  return result;
 }
 
 }  // namespace dc

@@ -71,6 +71,8 @@ struct GenerationStats {
   double seconds = 0;               // wall time of generate()
   double model_seconds = 0;         // time inside Denoiser::predict
   double tokens_per_second = 0;     // new_tokens / seconds
+  int64_t answer_tokens = 0;        // generated tokens before each row's first end token, summed over rows
+  double answer_tokens_per_second = 0;  // answer_tokens / seconds
 };
 
 struct GenerationResult {

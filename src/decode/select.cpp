@@ -78,4 +78,32 @@ std::vector<int32_t> select_sampled(std::span<const float> confidence, int64_t k
   return out;
 }
 
+std::vector<int32_t> select_confident(std::span<const float> certainty, float threshold, float factor) {
+  DC_ASSERT((threshold > 0) != (factor > 0));
+  const int64_t n = int64_t(certainty.size());
+  if (n == 0) return {};
+  std::vector<int32_t> idx(static_cast<size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) {
+    const float ca = certainty[size_t(a)], cb = certainty[size_t(b)];
+    return ca > cb || (ca == cb && a < b);
+  });
+  int64_t take = 1;
+  if (threshold > 0) {
+    while (take < n && certainty[size_t(idx[size_t(take)])] >= threshold) ++take;
+  } else {
+    // j is 1-based in the rule: c_j >= 1 - f / (j + 1).
+    while (take < n &&
+           double(certainty[size_t(idx[size_t(take)])]) >= 1.0 - double(factor) / double(take + 2))
+      ++take;
+  }
+  idx.resize(size_t(take));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+float certainty(Alg alg, float confidence) {
+  return alg == Alg::Entropy ? std::exp(confidence) : confidence;
+}
+
 }  // namespace dc

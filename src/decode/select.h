@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "decode/params.h"
 
 namespace dc {
 
@@ -19,5 +20,15 @@ std::vector<int32_t> select_top_k(std::span<const float> confidence, int64_t k);
 // than k indices have non-zero probability (tiny alg_temp underflows the softmax), the rest are taken
 // by confidence as select_top_k would (the reference raises an error there).
 std::vector<int32_t> select_sampled(std::span<const float> confidence, int64_t k, float alg_temp, Rng& rng);
+
+// Parallel commits (SPEC §4) over certainties in [0, 1] (see certainty()): threshold > 0 takes every
+// index with certainty >= threshold; factor > 0 sorts them descending, c_1 >= c_2 >= ..., and takes the
+// largest n with c_j >= 1 - factor / (j + 1) for every j <= n. Either way at least one: the most certain
+// (lower index among equals). Exactly one of threshold, factor is > 0.
+std::vector<int32_t> select_confident(std::span<const float> certainty, float threshold, float factor);
+
+// A remasking rule's confidence on the [0, 1] scale the parallel rules compare against: exp of the
+// entropy rule's sum p log p (1 for a one-hot prediction), the other rules' confidence as it is.
+float certainty(Alg alg, float confidence);
 
 }  // namespace dc

@@ -38,6 +38,25 @@ std::vector<int32_t> TextGenerator::postprocess(std::span<const int32_t> generat
   return postprocess_base(generated, special_.end_of_text);
 }
 
+std::vector<int32_t> TextGenerator::end_tokens(std::span<const TextRequest> batch) const {
+  // The markers postprocess() cuts at, for a batch whose requests all share the prompt kind; a mixed batch
+  // gets the ones both kinds share (the end of text), so that no row is cut where its post-processing
+  // would not cut it.
+  const bool all_chat = std::all_of(batch.begin(), batch.end(), [](const TextRequest& r) { return r.chat; });
+  const bool no_chat = std::none_of(batch.begin(), batch.end(), [](const TextRequest& r) { return r.chat; });
+  std::vector<int32_t> out;
+  auto add = [&out](int32_t id) {
+    if (id >= 0 && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  };
+  if (all_chat && !no_chat) {
+    add(special_.end_of_turn);
+    add(special_.dlm_pad >= 0 ? special_.dlm_pad : special_.end_of_text);
+  } else {
+    add(special_.end_of_text);
+  }
+  return out;
+}
+
 std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& requests,
                                                 const GenerationParams& params, int batch_size,
                                                 const StepCallback& on_step,
@@ -62,6 +81,7 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
     // Before the sampler allocates the canvas, caches and logits (prompts are left-padded to the longest).
     check_generation_fits(model_->config(), int64_t(prompts.size()), int64_t(longest), p.max_new_tokens, p,
                           global_pool().size());
+    p.end_tokens = end_tokens(std::span(requests).subspan(begin, end - begin));
     GenerationResult g = dc::generate(*model_, prompts, p, on_step);
     for (size_t i = begin; i < end; ++i) {
       TextResult& r = results[i];
@@ -75,6 +95,9 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
       r.temperature = params.temperature;
       r.alg = params.alg;
       r.block_length = params.block_length;
+      r.threshold = params.threshold;
+      r.factor = params.factor;
+      r.early_stop = params.early_stop;
     }
     if (on_batch) on_batch(end, requests.size());
   }
@@ -100,6 +123,10 @@ std::string text_result_json(const TextResult& r) {
       // Response tokens only: this prompt's generated slots over the wall time of its batch.
       {"tokens_per_second", secs > 0 ? double(r.tokens.size()) / secs : 0.0},
       {"answer_tokens", r.answer_tokens.size()},
+      {"answer_tokens_per_second", secs > 0 ? double(r.answer_tokens.size()) / secs : 0.0},
+      {"threshold", std::stod(fmt::format("{}", r.threshold))},
+      {"factor", std::stod(fmt::format("{}", r.factor))},
+      {"early_stop", r.early_stop},
       {"batch_size", r.batch_size},
       {"batch_tokens_per_second", r.stats.tokens_per_second},
   };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct TextResult {
   float temperature = 0;               // the token temperature it was sampled at
   Alg alg = Alg::Entropy;              // the remasking rule it was decoded with
   int block_length = 0;                // its semi-AR block length (0: one pass)
+  float threshold = 0;                 // its parallel-commit rule (0: off)
+  float factor = 0;                    //
+  bool early_stop = false;             // whether the run stopped once the answer had ended
 };
 
 class TextGenerator {
@@ -52,6 +56,10 @@ class TextGenerator {
 
   // The prompt string given to the tokenizer for `req` (template applied).
   std::string render_prompt(const TextRequest& req) const;
+
+  // The tokens that end an answer for a batch of requests (early stop and answer counts): the chat turn's
+  // end and fill for chat requests, the end of text otherwise.
+  std::vector<int32_t> end_tokens(std::span<const TextRequest> batch) const;
 
   // Generates for every request, `batch_size` prompts at a time (left-padded together). `on_step` sees every
   // step of every batch (its rows are that batch's); `on_batch(done, total)` runs after each batch.

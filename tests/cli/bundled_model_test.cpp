@@ -47,6 +47,23 @@ TEST(BundledModel, AnswersTheDemoQuestionInTheTrainedFormat) {
   EXPECT_NE(text.find("```", 40), std::string::npos) << text;
 }
 
+// Early stop with semi-AR blocks: once the block holding the end of the turn is complete, the rest is
+// filled; the answer is the one the full run gives, in fewer steps.
+TEST(BundledModel, EarlyStopGivesTheSameAnswerInFewerSteps) {
+  const std::string args = "generate --model " + shell_quote(kBundled) + " --chat --prompt-file " +
+                           shell_quote(kBundled + "/prompt.txt") +
+                           " --max-new-tokens 160 --block-length 32 --temperature 0 --json";
+  const CliRun full = run_cli(args), early = run_cli(args + " --early-stop");
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  const json a = json::parse(full.out), b = json::parse(early.out);
+  EXPECT_EQ(a.at("text"), b.at("text"));
+  EXPECT_EQ(a.at("stats").at("answer_tokens"), b.at("stats").at("answer_tokens"));
+  EXPECT_EQ(a.at("stats").at("steps"), 160);
+  EXPECT_LT(b.at("stats").at("steps").get<int>(), 160);
+  EXPECT_EQ(b.at("stats").at("early_stop"), true);
+}
+
 // The held-out arithmetic problems (affine and quadratic: 16 of the 100, all solved when the model was
 // trained; see the model card) through the real eval harness: generation, sandbox, judge. The bound
 // leaves room for greedy ties that fall the other way on another instruction set.

@@ -91,6 +91,9 @@ TEST(GenerateCli, BadInputGivesOneLine) {
       {"generate --model " + kModel + " --batch-file " + bad_batch, ":2: not a JSON object"},
       {"generate --model " + kModel + " --batch-file " + no_prompt, ":1: missing string field \"prompt\""},
       {"generate --model " + kModel + " --prompt hi --temperature -1", "temperature"},
+      {"generate --model " + kModel + " --prompt hi --threshold 1.5", "threshold must lie in (0, 1]"},
+      {"generate --model " + kModel + " --prompt hi --threshold 0.9 --factor 1", "give one of them"},
+      {"generate --model " + kModel + " --prompt hi --threshold 0.9 --alg origin", "origin"},
   };
   for (const Case& c : cases) {
     CliRun r = run_cli(c.args);

@@ -1,0 +1,161 @@
+// Parallel commits (threshold and factor rules, SPEC §4) and early stop, on models whose predictions are
+// fixed per position, so that every step's commits follow by hand from the logits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "decode/sampler.h"
+#include "decode/select.h"
+#include "fake_denoisers.h"
+
+namespace dc {
+namespace {
+
+using testing::FixedDenoiser;
+
+constexpr int32_t kMask = 7;
+constexpr int32_t kEnd = 6;
+constexpr int64_t kVocab = 8;
+
+// Logits whose softmax puts probability close to `p` on `token` and spreads the rest over the other
+// non-mask tokens (the mask token itself gets a very low logit).
+std::vector<float> peaked_at(int32_t token, double p) {
+  std::vector<float> row(size_t(kVocab), 0.0f);
+  // Six other tokens share 1 - p: logit(token) = log(p / ((1 - p) / 6)).
+  row[size_t(token)] = float(std::log(p * 6.0 / (1.0 - p)));
+  row[size_t(kMask)] = -30.0f;
+  return row;
+}
+
+GenerationParams parallel(int L, float threshold, float factor) {
+  GenerationParams p;
+  p.alg = Alg::MaskgitPlus;
+  p.max_new_tokens = L;
+  p.steps = L;
+  p.threshold = threshold;
+  p.factor = factor;
+  return p;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SelectConfident, ThresholdTakesEveryConfidentIndexAndAtLeastOne) {
+  const std::vector<float> c = {0.5f, 0.95f, 0.9f, 0.2f, 0.97f};
+  EXPECT_EQ(select_confident(c, 0.9f, 0), (std::vector<int32_t>{1, 2, 4}));
+  EXPECT_EQ(select_confident(c, 0.99f, 0), (std::vector<int32_t>{4}));  // none qualifies: the best one
+  EXPECT_EQ(select_confident(std::vector<float>{0.3f, 0.3f}, 0.9f, 0), (std::vector<int32_t>{0}));
+  EXPECT_TRUE(select_confident({}, 0.9f, 0).empty());
+}
+
+TEST(SelectConfident, FactorRuleByHand) {
+  // Sorted: 0.97, 0.95, 0.9, 0.5, 0.2. With f = 1: c_j >= 1 - 1/(j+1) = 0.5, 0.667, 0.75, 0.8, ...
+  // c_1 0.97 >= 0.5, c_2 0.95 >= 0.667, c_3 0.9 >= 0.75, c_4 0.5 < 0.8: n = 3.
+  const std::vector<float> c = {0.5f, 0.95f, 0.9f, 0.2f, 0.97f};
+  EXPECT_EQ(select_confident(c, 0, 1.0f), (std::vector<int32_t>{1, 2, 4}));
+  // f = 0.1: bounds 0.95, 0.967, ...: c_1 0.97 passes, c_2 0.95 < 0.967: n = 1.
+  EXPECT_EQ(select_confident(c, 0, 0.1f), (std::vector<int32_t>{4}));
+  // Nothing passes: still the most certain one.
+  EXPECT_EQ(select_confident(std::vector<float>{0.1f, 0.2f}, 0, 0.01f), (std::vector<int32_t>{1}));
+}
+
+TEST(SelectConfident, CertaintyIsOnAProbabilityScale) {
+  EXPECT_FLOAT_EQ(certainty(Alg::Entropy, 0.0f), 1.0f);  // one-hot: sum p log p = 0
+  EXPECT_FLOAT_EQ(certainty(Alg::Entropy, std::log(0.5f)), 0.5f);
+  EXPECT_FLOAT_EQ(certainty(Alg::MaskgitPlus, 0.7f), 0.7f);
+}
+
+TEST(ParallelCommits, ThresholdCommitsEveryConfidentPositionPerStep) {
+  // Slots 0, 2, 3 are predicted at p = 0.99, slots 1 and 4 at p = 0.5 and 0.6: with threshold 0.9 the
+  // first step commits 0, 2, 3; the second commits only the best of the rest (4, p 0.6), the third 1.
+  const std::vector<int32_t> prompt = {1, 2};
+  FixedDenoiser m(
+      {peaked_at(3, 0.99), peaked_at(4, 0.5), peaked_at(5, 0.99), peaked_at(1, 0.99), peaked_at(2, 0.6)},
+      kMask, 2);
+  const GenerationResult r = generate(m, {prompt}, parallel(5, 0.9f, 0));
+  EXPECT_EQ(r.stats.steps, 3);
+  EXPECT_EQ(r.tokens[0], (std::vector<int32_t>{3, 4, 5, 1, 2}));
+  std::vector<int> step_of(5, -1);
+  for (const Commit& c : r.order[0]) step_of[size_t(c.position)] = c.step;
+  EXPECT_EQ(step_of, (std::vector<int>{0, 2, 0, 0, 1}));
+}
+
+TEST(ParallelCommits, TheLastAllowedStepCommitsEverythingLeft) {
+  // Every slot at p = 0.5 < 0.9: one per step, but with steps = 2 the second step takes all the rest.
+  FixedDenoiser m(std::vector<std::vector<float>>(6, peaked_at(3, 0.5)), kMask, 1);
+  GenerationParams p = parallel(6, 0.9f, 0);
+  p.steps = 2;
+  const GenerationResult r = generate(m, {{1}}, p);
+  EXPECT_EQ(r.stats.steps, 2);
+  for (int32_t t : r.tokens[0]) EXPECT_EQ(t, 3);
+  EXPECT_EQ(r.order[0].size(), 6u);
+}
+
+TEST(ParallelCommits, BlocksAreFilledOneAfterAnother) {
+  // Two blocks of 3; everything confident: one step per block.
+  FixedDenoiser m(std::vector<std::vector<float>>(6, peaked_at(2, 0.99)), kMask, 1);
+  GenerationParams p = parallel(6, 0.9f, 0);
+  p.block_length = 3;
+  const GenerationResult r = generate(m, {{1}}, p);
+  EXPECT_EQ(r.stats.steps, 2);
+  std::vector<int> step_of(6, -1);
+  for (const Commit& c : r.order[0]) step_of[size_t(c.position)] = c.step;
+  EXPECT_EQ(step_of, (std::vector<int>{0, 0, 0, 1, 1, 1}));
+}
+
+TEST(EarlyStop, FillsAfterTheEndTokenOnceNothingBeforeItIsMasked) {
+  // Slot 2 predicts the end token most confidently, slots 0 and 1 next, the rest are unsure. Steps = L, so
+  // one commit per step after the schedule's quirk: step 0 commits nothing, then slot 2 (end token, but
+  // slots 0 and 1 still masked: go on), then slot 0, then slot 1, whereupon the row ends and slots 3..7
+  // are filled with the end token in that same step.
+  FixedDenoiser m({peaked_at(3, 0.98), peaked_at(4, 0.97), peaked_at(kEnd, 0.99), peaked_at(1, 0.4),
+                   peaked_at(1, 0.4), peaked_at(1, 0.4), peaked_at(1, 0.4), peaked_at(1, 0.4)},
+                  kMask, 1);
+  GenerationParams p;
+  p.alg = Alg::MaskgitPlus;
+  p.max_new_tokens = 8;
+  p.steps = 8;
+  p.early_stop = true;
+  p.end_tokens = {kEnd};
+  const GenerationResult r = generate(m, {{1}}, p);
+  EXPECT_EQ(r.stats.steps, 4);
+  EXPECT_EQ(r.tokens[0], (std::vector<int32_t>{3, 4, kEnd, kEnd, kEnd, kEnd, kEnd, kEnd}));
+  EXPECT_EQ(r.stats.answer_tokens, 2);
+  EXPECT_EQ(r.order[0].size(), 8u);  // every slot committed once, the fill included
+  // Without early stop the same run takes all 8 steps and the answer is the same.
+  p.early_stop = false;
+  const GenerationResult full = generate(m, {{1}}, p);
+  EXPECT_EQ(full.stats.steps, 8);
+  EXPECT_EQ(full.stats.answer_tokens, 2);
+  EXPECT_EQ(std::vector<int32_t>(full.tokens[0].begin(), full.tokens[0].begin() + 3),
+            (std::vector<int32_t>{3, 4, kEnd}));
+}
+
+TEST(ParallelCommits, BadSettingsGiveOneLine) {
+  FixedDenoiser m(std::vector<std::vector<float>>(4, peaked_at(2, 0.9)), kMask, 1);
+  auto bad = [&](auto mutate, const std::string& needle) {
+    GenerationParams p = parallel(4, 0.9f, 0);
+    mutate(p);
+    const std::string msg = error_of([&] { generate(m, {{1}}, p); });
+    EXPECT_NE(msg.find(needle), std::string::npos) << "got: " << msg;
+  };
+  bad([](GenerationParams& p) { p.threshold = 1.5f; }, "threshold must lie in (0, 1]");
+  bad([](GenerationParams& p) { p.threshold = -0.1f; }, "threshold must lie in (0, 1]");
+  bad([](GenerationParams& p) { p.factor = 1.0f; }, "give one of them");
+  bad([](GenerationParams& p) { p.alg = Alg::Origin; }, "origin");
+  bad([](GenerationParams& p) { p.alg_temp = 0.5f; }, "alg_temp");
+  bad([](GenerationParams& p) { p.early_stop = true; }, "early stop needs the end tokens");
+  bad([](GenerationParams& p) { p.end_tokens = {kMask}; }, "end token 7");
+}
+
+}  // namespace
+}  // namespace dc
