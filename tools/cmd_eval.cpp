@@ -63,6 +63,8 @@ void run_eval(const EvalCliOptions& o) {
   std::string tag = o.benchmark.empty() ? file_stem(o.dataset) : o.benchmark;
   std::string base;
   std::vector<eval::Sample> samples;
+  double generation_seconds = 0;  // filled while generating (--model)
+  int64_t answer_tokens = 0, generation_steps = 0;
   if (!o.samples.empty()) {
     fs::path sp(o.samples);
     base = (sp.parent_path() / (file_stem(o.samples) + "." + tag)).string();
@@ -103,7 +105,15 @@ void run_eval(const EvalCliOptions& o) {
           GenerationParams p = params;
           p.seed = params.seed + uint64_t(sample);
           std::vector<std::string> texts;
-          for (auto& res : gen.generate(trs, p, o.batch_size)) texts.push_back(std::move(res.text));
+          std::vector<TextResult> results = gen.generate(trs, p, o.batch_size);
+          for (size_t i = 0; i < results.size(); i += size_t(results[i].batch_size)) {
+            generation_seconds += results[i].stats.seconds;  // once per batch
+            generation_steps += results[i].stats.steps;
+          }
+          for (auto& res : results) {
+            answer_tokens += int64_t(res.answer_tokens.size());
+            texts.push_back(std::move(res.text));
+          }
           return texts;
         },
         go);
@@ -122,8 +132,18 @@ void run_eval(const EvalCliOptions& o) {
   opt.progress = progress;
   eval::Summary s = eval::evaluate(d, samples, opt);
 
+  // What this invocation generated (none when every sample was resumed): wall time in the sampler,
+  // answer tokens (before the end marker) and their rate, steps summed over batches.
+  nlohmann::json generation;
+  if (generation_seconds > 0)
+    generation = {{"seconds", generation_seconds},
+                  {"steps", generation_steps},
+                  {"answer_tokens", answer_tokens},
+                  {"answer_tokens_per_second", double(answer_tokens) / generation_seconds}};
   if (o.json) {
-    std::cout << s.to_json().dump() << std::endl;
+    nlohmann::json j = s.to_json();
+    if (!generation.is_null()) j["generation"] = generation;
+    std::cout << j.dump() << std::endl;
     return;
   }
   std::printf("%s: pass@1 base %.1f%%", s.benchmark.c_str(), 100 * s.pass1_base);
@@ -134,6 +154,10 @@ void run_eval(const EvalCliOptions& o) {
     if (s.has_plus) std::printf(", plus %.1f%%", 100 * v.second);
     std::printf("\n");
   }
+  if (!generation.is_null())
+    std::printf("generation: %.1f s, %lld answer tokens (%.1f/s), %lld steps\n", generation_seconds,
+                (long long)answer_tokens, double(answer_tokens) / generation_seconds,
+                (long long)generation_steps);
   std::printf("results: %s\nsummary: %s\n", s.results_path.c_str(), s.summary_path.c_str());
 }
 

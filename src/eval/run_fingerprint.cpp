@@ -30,19 +30,24 @@ nlohmann::json generation_fingerprint(const std::string& model_dir, const Genera
                      {"bytes", fs::file_size(f)},
                      {"mtime_ns", std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count()}});
   }
-  return {{"model", fs::absolute(model_dir).lexically_normal().string()},
-          {"files", files},
-          {"chat", chat},
-          {"alg", std::string(alg_name(p.alg))},
-          {"steps", p.steps},
-          {"max_new_tokens", p.max_new_tokens},
-          {"temperature", p.temperature},
-          {"top_p", p.top_p},
-          {"top_k", p.top_k},
-          {"alg_temp", p.alg_temp},
-          {"eps", p.eps},
-          {"block_length", p.block_length},
-          {"seed", p.seed}};
+  nlohmann::json out = {{"model", fs::absolute(model_dir).lexically_normal().string()},
+                        {"files", files},
+                        {"chat", chat},
+                        {"alg", std::string(alg_name(p.alg))},
+                        {"steps", p.steps},
+                        {"max_new_tokens", p.max_new_tokens},
+                        {"temperature", p.temperature},
+                        {"top_p", p.top_p},
+                        {"top_k", p.top_k},
+                        {"alg_temp", p.alg_temp},
+                        {"eps", p.eps},
+                        {"block_length", p.block_length},
+                        {"seed", p.seed}};
+  // The fast-decoding settings only when on, so that runs started before they existed still resume.
+  if (p.threshold > 0) out["threshold"] = p.threshold;
+  if (p.factor > 0) out["factor"] = p.factor;
+  if (p.early_stop) out["early_stop"] = true;
+  return out;
 }
 
 std::string fingerprint_path(const std::string& samples_path) {
