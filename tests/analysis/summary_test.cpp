@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/error_of.h"
 #include "analysis/order_file.h"
 #include "analysis/report.h"
 #include "analysis/summary.h"
@@ -18,6 +19,8 @@
 
 namespace dc::analysis {
 namespace {
+
+using dc::testing::error_of;
 
 namespace fs = std::filesystem;
 
@@ -31,15 +34,6 @@ fs::path scratch_dir(const std::string& name) {
 std::string write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
   return p.string();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Summary, SpreadOfRaggedRows) {

@@ -130,6 +130,20 @@ TEST(Engine, BadRequestsNameTheField) {
   req = small_request();
   req.prompt = "";
   EXPECT_NE(error_of([&] { tiny().generate(req); }).find("empty"), std::string::npos);
+  req = small_request();
+  req.threshold = 1.5f;
+  EXPECT_NE(error_of([&] { tiny().generate(req); }).find("threshold must lie in (0, 1]"), std::string::npos);
+}
+
+TEST(Engine, FastDecodingSettingsReachTheSampler) {
+  // A threshold of 1e-6 commits every candidate at the first step; the record says what ran.
+  diffucoder::GenerateRequest req = small_request();
+  req.threshold = 1e-6f;
+  req.early_stop = true;
+  const nlohmann::json stats = nlohmann::json::parse(tiny().generate(req).json)["stats"];
+  EXPECT_EQ(stats["steps"], 1);
+  EXPECT_EQ(stats["early_stop"], true);
+  EXPECT_FLOAT_EQ(stats["threshold"].get<float>(), 1e-6f);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/error_of.h"
 #include "core/error.h"
 #include "decode/sampler.h"
 #include "decode/select.h"
@@ -13,6 +14,8 @@
 
 namespace dc {
 namespace {
+
+using dc::testing::error_of;
 
 using testing::FixedDenoiser;
 
@@ -38,15 +41,6 @@ GenerationParams parallel(int L, float threshold, float factor) {
   p.threshold = threshold;
   p.factor = factor;
   return p;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(SelectConfident, ThresholdTakesEveryConfidentIndexAndAtLeastOne) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "../common/error_of.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "decode/postprocess.h"
@@ -14,6 +15,8 @@
 
 namespace dc {
 namespace {
+
+using dc::testing::error_of;
 
 using testing::ScriptedDenoiser;
 
@@ -26,15 +29,6 @@ GenerationParams small(Alg alg, int L = 16, int steps = 8) {
   p.steps = steps;
   p.pad_token_id = ScriptedDenoiser::kPad;
   return p;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Sampler, AlgNamesRoundTrip) {

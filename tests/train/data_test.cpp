@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/error_of.h"
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "tokenizer/chat_template.h"
@@ -22,6 +23,8 @@
 
 namespace dc::train {
 namespace {
+
+using dc::testing::error_of;
 
 namespace fs = std::filesystem;
 
@@ -204,15 +207,6 @@ TEST(Data, SftSequencesFollowTheChatTemplate) {
     }
   }
   EXPECT_EQ(seen.size(), 12u);
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Data, ErrorsNameTheFileAndLine) {
