@@ -191,9 +191,8 @@ class Sampler {
       }
       // 3. (R, V) logits for the wanted positions.
       logits_.resize(R * size_t(V_));
-      const CanvasBatch batch{B_, N_, tokens_, valid_};
       const auto t0 = Clock::now();
-      model_.predict(batch, wanted, logits_.data());
+      predict_active_rows(wanted);
       stats_.model_seconds += seconds_since(t0);
       stats_.model_calls += 1;
       stats_.predicted_positions += int64_t(R);
@@ -259,6 +258,32 @@ class Sampler {
     }
   }
 
+  // The model call for `wanted` (grouped by row, rows ascending). Rows with nothing wanted this step (ended
+  // by early stop, or whose block is full) are left out of the batch: a canvas's logits depend on its own
+  // tokens only, so the others' logits do not change, and the call costs what the active rows cost.
+  void predict_active_rows(const std::vector<PredictionRef>& wanted) {
+    std::vector<int32_t> compact(static_cast<size_t>(B_), -1);  // batch row -> row of the call
+    int64_t active = 0;
+    for (const PredictionRef& w : wanted) {
+      if (compact[size_t(w.row)] < 0) compact[size_t(w.row)] = int32_t(active++);
+    }
+    if (active == B_) {
+      model_.predict(CanvasBatch{B_, N_, tokens_, valid_}, wanted, logits_.data());
+      return;
+    }
+    active_tokens_.resize(size_t(active * N_));
+    active_valid_.resize(size_t(active * N_));
+    for (int64_t b = 0; b < B_; ++b) {
+      const int32_t c = compact[size_t(b)];
+      if (c < 0) continue;
+      std::copy_n(tokens_.begin() + b * N_, N_, active_tokens_.begin() + c * N_);
+      std::copy_n(valid_.begin() + b * N_, N_, active_valid_.begin() + c * N_);
+    }
+    std::vector<PredictionRef> remapped = wanted;
+    for (PredictionRef& w : remapped) w.row = compact[size_t(w.row)];
+    model_.predict(CanvasBatch{active, N_, active_tokens_, active_valid_}, remapped, logits_.data());
+  }
+
   bool is_end_token(int32_t token) const {
     return std::find(params_.end_tokens.begin(), params_.end_tokens.end(), token) != params_.end_tokens.end();
   }
@@ -301,6 +326,8 @@ class Sampler {
   LogitFilter filter_;
   std::vector<ChoiceScratch> scratch_;  // one per pool thread
   std::vector<float> logits_;           // (R, V) for the current step
+  std::vector<int32_t> active_tokens_;  // (A, N) the rows of a step's model call when not all take part
+  std::vector<uint8_t> active_valid_;   // (A, N)
   std::vector<std::vector<Commit>> order_;
   std::vector<std::vector<int32_t>> history_;
   GenerationStats stats_;

@@ -2,6 +2,7 @@
 // fixed per position, so that every step's commits follow by hand from the logits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -132,6 +133,46 @@ TEST(EarlyStop, FillsAfterTheEndTokenOnceNothingBeforeItIsMasked) {
   EXPECT_EQ(full.stats.answer_tokens, 2);
   EXPECT_EQ(std::vector<int32_t>(full.tokens[0].begin(), full.tokens[0].begin() + 3),
             (std::vector<int32_t>{3, 4, kEnd}));
+}
+
+// Predictions that depend on the row's first token: prompt {1} predicts the end token everywhere at
+// p 0.99, any other prompt predicts token 3 at p 0.5. Records the batch size of every call.
+class TwoKindsDenoiser : public Denoiser {
+ public:
+  int64_t vocab_size() const override { return kVocab; }
+  int32_t mask_token_id() const override { return kMask; }
+  void predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) override {
+    batch_sizes.push_back(batch.batch);
+    for (size_t r = 0; r < wanted.size(); ++r) {
+      int64_t first = 0;  // the row's first real token
+      while (!batch.valid.empty() && !batch.valid[size_t(wanted[r].row * batch.length + first)]) ++first;
+      const bool ends = batch.tokens[size_t(wanted[r].row * batch.length + first)] == 1;
+      const std::vector<float> row = ends ? peaked_at(kEnd, 0.99) : peaked_at(3, 0.5);
+      std::copy(row.begin(), row.end(), logits + r * kVocab);
+    }
+  }
+  std::vector<int64_t> batch_sizes;
+};
+
+TEST(ParallelCommits, RowsWithNothingToPredictLeaveTheModelCall) {
+  // Row 0 is done after the first step (everything at least 0.9 certain); the later calls carry row 1
+  // alone, and row 1 decodes as it does on its own.
+  TwoKindsDenoiser m;
+  GenerationParams p = parallel(4, 0.9f, 0);
+  p.early_stop = true;
+  p.end_tokens = {kEnd};
+  const GenerationResult both = generate(m, {{1}, {2}}, p);
+  EXPECT_EQ(m.batch_sizes, (std::vector<int64_t>{2, 1, 1, 1}));
+  EXPECT_EQ(both.tokens[0], (std::vector<int32_t>{kEnd, kEnd, kEnd, kEnd}));
+  EXPECT_EQ(both.stats.answer_tokens, 4);  // row 0 answers nothing, row 1 four tokens
+  TwoKindsDenoiser alone_model;
+  const GenerationResult alone = generate(alone_model, {{2}}, p);
+  EXPECT_EQ(both.tokens[1], alone.tokens[0]);
+  ASSERT_EQ(both.order[1].size(), alone.order[0].size());
+  for (size_t i = 0; i < alone.order[0].size(); ++i) {
+    EXPECT_EQ(both.order[1][i].step, alone.order[0][i].step);
+    EXPECT_EQ(both.order[1][i].position, alone.order[0][i].position);
+  }
 }
 
 TEST(ParallelCommits, BadSettingsGiveOneLine) {
