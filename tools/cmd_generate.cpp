@@ -108,8 +108,10 @@ diffucoder::GenerateRequest public_request(const TextRequest& r, const Generatio
 // What is printed of one answer, and what the closing summary line counts.
 struct Answer {
   std::string text, json;
-  double seconds = 0;  // of its batch
-  int64_t tokens = 0;  // generated slots
+  double seconds = 0;         // of its batch (0 for the batch's other answers: counted once)
+  int steps = 0;              // steps its batch ran (idem)
+  int64_t tokens = 0;         // generated slots
+  int64_t answer_tokens = 0;  // the slots that make `text`
 };
 
 // One prompt through the public engine.
@@ -125,7 +127,8 @@ Answer generate_one(diffucoder::Engine& engine, const TextRequest& r, const Gene
     };
   }
   diffucoder::GenerateResponse res = engine.generate(public_request(r, p), on_step);
-  return {std::move(res.text), std::move(res.json), res.seconds, int64_t(res.tokens.size())};
+  return {std::move(res.text), std::move(res.json),        res.seconds,
+          res.steps_run,       int64_t(res.tokens.size()), int64_t(res.answer_tokens.size())};
 }
 
 // A batch file: `batch_size` prompts decoded together (left-padded) by the text pipeline under the engine.
@@ -150,9 +153,10 @@ std::vector<Answer> generate_batches(TextGenerator& gen, const std::vector<TextR
   const std::vector<TextResult> results = gen.generate(requests, p, batch_size, on_step);
   for (size_t i = 0; i < results.size(); ++i) {
     const TextResult& r = results[i];
-    // A batch's time is counted once, with its first answer.
-    const double seconds = i % size_t(batch_size) == 0 ? r.stats.seconds : 0.0;
-    out.push_back({r.text, text_result_json(r), seconds, int64_t(r.tokens.size())});
+    // A batch's time and steps are counted once, with its first answer.
+    const bool first = i % size_t(batch_size) == 0;
+    out.push_back({r.text, text_result_json(r), first ? r.stats.seconds : 0.0, first ? r.stats.steps : 0,
+                   int64_t(r.tokens.size()), int64_t(r.answer_tokens.size())});
   }
   return out;
 }
@@ -173,10 +177,12 @@ void run_generate(GenerateOptions o) {
           : generate_batches(gen, requests, params, o.batch_size, view ? &*view : nullptr);
 
   double seconds = 0;
-  int64_t tokens = 0;
+  int64_t tokens = 0, answer_tokens = 0, steps = 0;
   for (size_t i = 0; i < answers.size(); ++i) {
     seconds += answers[i].seconds;
     tokens += answers[i].tokens;
+    answer_tokens += answers[i].answer_tokens;
+    steps += answers[i].steps;
     if (o.json) {
       std::cout << answers[i].json << "\n";
     } else {
@@ -186,10 +192,15 @@ void run_generate(GenerateOptions o) {
     }
   }
   std::cout.flush();
+  const double rate = seconds > 0 ? double(tokens) / seconds : 0.0;
+  const double answer_rate = seconds > 0 ? double(answer_tokens) / seconds : 0.0;
   std::fprintf(
-      stderr, "diffucoder: %lld tokens, %d steps, %.2f s, %.1f tokens/s (%zu prompt%s, %d threads, %s)\n",
-      (long long)tokens, params.steps, seconds, seconds > 0 ? double(tokens) / seconds : 0.0, answers.size(),
-      answers.size() == 1 ? "" : "s", global_pool().size(), kernels::isa_name(kernels::active_isa()));
+      stderr,
+      "diffucoder: %lld tokens (%lld answer), %lld steps, %.2f s, %.1f tokens/s, %.1f answer tokens/s "
+      "(%zu prompt%s, %d threads, %s)\n",
+      (long long)tokens, (long long)answer_tokens, (long long)steps, seconds, rate, answer_rate,
+      answers.size(), answers.size() == 1 ? "" : "s", global_pool().size(),
+      kernels::isa_name(kernels::active_isa()));
 }
 
 DC_SUBCOMMAND("generate", [](CLI::App& app) {

@@ -41,6 +41,7 @@ TEST(GenerateCli, JsonLinesForABatchFile) {
   }
   EXPECT_EQ(n, 2);
   EXPECT_NE(r.err.find("tokens/s"), std::string::npos);
+  EXPECT_NE(r.err.find(" answer tokens/s"), std::string::npos) << r.err;
 }
 
 TEST(GenerateCli, SameSeedSameOutputDifferentSeedDiffers) {
