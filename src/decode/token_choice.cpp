@@ -68,21 +68,15 @@ KeepRule nucleus_rule(const float* x, const float* e, int64_t n, float inv_sum, 
   auto& mass = scratch.bucket_mass;
   mass.resize(size_t(kCopies * kBuckets));
   for (;;) {
-    if (range.min == range.max || (!implicit && lo == hi)) {
-      // One logit: the candidates' index order is the reference's.
-      if (implicit) {
-        cand.resize(size_t(n));
-        for (int64_t i = 0; i < n; ++i) cand[size_t(i)] = int32_t(i);
-      }
-      return walk({cand.data(), size_t(count)}, x, e, inv_sum, before, top_p);
-    }
+    const bool one_logit = range.min == range.max || (!implicit && lo == hi);
     const float scale = float(kBuckets) / (hi - lo);
-    if (count <= kSortAtMost || !std::isfinite(scale)) {
+    if (one_logit || count <= kSortAtMost || !std::isfinite(scale)) {
+      // Few candidates left: order them as the reference does (one logit: index order, as collected).
       if (implicit) {
         cand.resize(size_t(n));
         for (int64_t i = 0; i < n; ++i) cand[size_t(i)] = int32_t(i);
       }
-      std::sort(cand.begin(), cand.begin() + count, ByLogitDesc{x});
+      if (!one_logit) std::sort(cand.begin(), cand.begin() + count, ByLogitDesc{x});
       return walk({cand.data(), size_t(count)}, x, e, inv_sum, before, top_p);
     }
     // Monotone in the logit (each step rounds monotonically), so bucket order never contradicts logit
