@@ -75,7 +75,9 @@ TEST_P(RunTests, PerTestDeadline) {
   req.stop_at_first_failure = false;  // a timeout ends the run regardless
   TestRunResult r = run(req);
   EXPECT_EQ(r.tests[0].status, Status::Ok);
-  EXPECT_GE(r.tests[0].seconds, 0.3);
+  // A test's time runs from the host reading the frame before it to reading its result, so the host's
+  // reading delay can shave a little off the 0.3 s the child slept: check the order of magnitude only.
+  EXPECT_GE(r.tests[0].seconds, 0.2);
   EXPECT_EQ(r.tests[1].status, Status::Timeout);
   EXPECT_GE(r.tests[1].seconds, 0.5);
   EXPECT_LT(r.tests[1].seconds, 3.0);
