@@ -102,6 +102,7 @@ diffucoder::GenerateRequest public_request(const TextRequest& r, const Generatio
   q.threshold = p.threshold;
   q.factor = p.factor;
   q.early_stop = p.early_stop;
+  q.cache = std::string(cache_name(p.cache));
   return q;
 }
 

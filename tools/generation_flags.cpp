@@ -6,6 +6,7 @@ namespace dc::cli {
 GenerationParams GenerationFlags::resolve(Arch arch) const {
   GenerationParams p = params;
   p.alg = parse_alg(alg);
+  p.cache = parse_cache(cache);
   if (arch != Arch::Dream) {
     const ArchTraits& t = arch_traits(arch);
     if (!alg_flag || alg_flag->count() == 0) p.alg = parse_alg(t.default_alg);
@@ -38,6 +39,10 @@ void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFla
                      ->capture_default_str();
   sub->add_option("--eps", p.eps, "Final time of the schedule")->capture_default_str();
   if (which.fast) {
+    sub->add_option("--cache", g.cache,
+                    "Key/value cache with --block-length: none|prefix|dual (prefix: a full pass at each "
+                    "block's start, then the block and what follows it; dual: the block alone)")
+        ->capture_default_str();
     sub->add_option(
            "--threshold", p.threshold,
            "Parallel commits: each step commits every slot at least this certain, in (0, 1] (p(token); "

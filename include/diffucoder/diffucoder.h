@@ -61,6 +61,8 @@ struct GenerateRequest {
   float threshold = 0;
   float factor = 0;
   bool early_stop = false;  // stop once the answer has ended and nothing before its end is masked
+  // Key/value cache, with blocks: "none" (or empty), "prefix" or "dual" (see `diffucoder generate --help`).
+  std::string cache;
 };
 
 // What a step callback sees after each denoising step. The spans are valid during the call only.

@@ -36,6 +36,7 @@ dc::GenerationParams to_params(const GenerateRequest& r, dc::Arch arch) {
   p.threshold = r.threshold;
   p.factor = r.factor;
   p.early_stop = r.early_stop;
+  p.cache = dc::parse_cache(r.cache.empty() ? "none" : r.cache);
   dc::validate(p);
   return p;
 }

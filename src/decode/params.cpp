@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "core/error.h"
@@ -18,24 +19,46 @@ constexpr std::array<std::pair<Alg, std::string_view>, 6> kAlgNames = {{
     {Alg::Random, "random"},
 }};
 
-}  // namespace
+constexpr std::array<std::pair<CacheMode, std::string_view>, 3> kCacheNames = {{
+    {CacheMode::None, "none"},
+    {CacheMode::Prefix, "prefix"},
+    {CacheMode::Dual, "dual"},
+}};
 
-std::string_view alg_name(Alg alg) {
-  for (const auto& [a, name] : kAlgNames) {
-    if (a == alg) return name;
+template <typename E, size_t K>
+std::string_view name_in(const std::array<std::pair<E, std::string_view>, K>& table, E value) {
+  for (const auto& [v, name] : table) {
+    if (v == value) return name;
   }
-  DC_ASSERT(false, "unknown Alg value");
+  DC_ASSERT(false, "enum value without a name");
   return "";
 }
 
-Alg parse_alg(std::string_view name) {
-  for (const auto& [a, n] : kAlgNames) {
-    if (n == name) return a;
+template <typename E, size_t K>
+std::optional<E> value_in(const std::array<std::pair<E, std::string_view>, K>& table, std::string_view name) {
+  for (const auto& [v, n] : table) {
+    if (n == name) return v;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view alg_name(Alg alg) { return name_in(kAlgNames, alg); }
+
+Alg parse_alg(std::string_view name) {
+  if (std::optional<Alg> a = value_in(kAlgNames, name)) return *a;
   throw_error(
       "unknown decoding algorithm '{}' (expected origin, maskgit_plus, topk_margin, entropy, low_confidence "
       "or random)",
       name);
+}
+
+std::string_view cache_name(CacheMode mode) { return name_in(kCacheNames, mode); }
+
+CacheMode parse_cache(std::string_view name) {
+  if (std::optional<CacheMode> m = value_in(kCacheNames, name)) return *m;
+  throw_error("unknown cache '{}' (expected none, prefix or dual)", name);
 }
 
 void validate(const GenerationParams& p) {
@@ -62,6 +85,9 @@ void validate(const GenerationParams& p) {
   if ((p.threshold > 0 || p.factor > 0) && p.alg_temp > 0)
     throw_error("threshold and factor choose positions by confidence: they exclude alg_temp > 0");
   if (p.block_length < 0) throw_error("block_length must be >= 0 (0 = one block), got {}", p.block_length);
+  if (p.cache != CacheMode::None && p.block_length == 0)
+    throw_error("the {} cache works block by block: give a block length (--block-length, e.g. 32)",
+                cache_name(p.cache));
   if (p.block_length > 0 && p.max_new_tokens > 0) {
     if (p.max_new_tokens % p.block_length != 0)
       throw_error("block_length {} does not divide max_new_tokens {}", p.block_length, p.max_new_tokens);

@@ -24,6 +24,16 @@ std::string_view alg_name(Alg alg);
 // Parses one of the names above; throws dc::Error naming the accepted values otherwise.
 Alg parse_alg(std::string_view name);
 
+// Key/value caching with semi-AR blocks (SPEC §4): none recomputes every position at every step; prefix
+// and dual run a full pass (the refresh) at a block's first model call and then only the block and
+// what follows it (prefix) or the block alone (dual) against the keys/values the refresh stored.
+enum class CacheMode { None, Prefix, Dual };
+
+// "none", "prefix", "dual".
+std::string_view cache_name(CacheMode mode);
+// Parses one of the names above; throws dc::Error naming the accepted values otherwise.
+CacheMode parse_cache(std::string_view name);
+
 struct GenerationParams {
   int max_new_tokens = 256;  // L: masks appended after the prompt; the whole canvas is always filled
   int steps = 256;           // denoising steps (model calls) over the whole generation
@@ -48,6 +58,7 @@ struct GenerationParams {
   // after it are filled with that token and the row is finished; the run ends when every row is.
   bool early_stop = false;
   std::vector<int32_t> end_tokens;  // filled in by the caller that knows the tokenizer
+  CacheMode cache = CacheMode::None;  // needs block_length > 0
 };
 
 // Checks the parameters; throws dc::Error with one line naming the offending field. Decisions where
@@ -56,7 +67,8 @@ struct GenerationParams {
 //  * steps > max_new_tokens is accepted (those steps commit 0 tokens, the last step commits the rest);
 //  * max_new_tokens == 0 is accepted and generates nothing;
 //  * block_length > 0 must divide max_new_tokens and the number of blocks must divide steps (as LLaDA);
-//  * temperature, alg_temp >= 0; top_p > 0; top_k >= 0; 0 < eps < 1.
+//  * temperature, alg_temp >= 0; top_p > 0; top_k >= 0; 0 < eps < 1;
+//  * a cache needs blocks (block_length > 0).
 void validate(const GenerationParams& params);
 
 }  // namespace dc

@@ -130,6 +130,9 @@ class Sampler {
     for (int64_t blk = 0; blk < blocks && !stop_; ++blk) {
       const int64_t begin = P_ + blk * params_.block_length;
       const int64_t end = begin + params_.block_length;
+      block_begin_ = begin;
+      block_end_ = end;
+      need_refresh_ = true;  // a cache's first model call in a block is a full pass
       std::vector<std::vector<int64_t>> schedule(static_cast<size_t>(B_));
       for (int64_t b = 0; b < B_; ++b) {
         int64_t n = 0;
@@ -192,7 +195,7 @@ class Sampler {
       // 3. (R, V) logits for the wanted positions.
       logits_.resize(R * size_t(V_));
       const auto t0 = Clock::now();
-      predict_active_rows(wanted);
+      predict_rows(wanted, candidates);
       stats_.model_seconds += seconds_since(t0);
       stats_.model_calls += 1;
       stats_.predicted_positions += int64_t(R);
@@ -260,28 +263,54 @@ class Sampler {
 
   // The model call for `wanted` (grouped by row, rows ascending). Rows with nothing wanted this step (ended
   // by early stop, or whose block is full) are left out of the batch: a canvas's logits depend on its own
-  // tokens only, so the others' logits do not change, and the call costs what the active rows cost.
-  void predict_active_rows(const std::vector<PredictionRef>& wanted) {
+  // tokens only, so the others' logits do not change, and the call costs what the active rows cost. With a
+  // cache, a refresh also takes the rows that want nothing this step but still hold candidates (their
+  // later window calls read what it stores); each row keeps cache slot b.
+  void predict_rows(const std::vector<PredictionRef>& wanted, const std::vector<std::vector<int32_t>>& candidates) {
+    const bool cached = params_.cache != CacheMode::None, refresh = cached && need_refresh_;
+    std::vector<uint8_t> in_call(static_cast<size_t>(B_), 0);
+    for (const PredictionRef& w : wanted) in_call[size_t(w.row)] = 1;
+    if (refresh)
+      for (int64_t b = 0; b < B_; ++b) in_call[size_t(b)] |= !candidates[size_t(b)].empty();
     std::vector<int32_t> compact(static_cast<size_t>(B_), -1);  // batch row -> row of the call
-    int64_t active = 0;
-    for (const PredictionRef& w : wanted) {
-      if (compact[size_t(w.row)] < 0) compact[size_t(w.row)] = int32_t(active++);
+    call_rows_.clear();                                         // row of the call -> batch row
+    for (int64_t b = 0; b < B_; ++b) {
+      if (!in_call[size_t(b)]) continue;
+      compact[size_t(b)] = int32_t(call_rows_.size());
+      call_rows_.push_back(int32_t(b));
     }
-    if (active == B_) {
-      model_.predict(CanvasBatch{B_, N_, tokens_, valid_}, wanted, logits_.data());
+    const int64_t active = int64_t(call_rows_.size());
+    CanvasBatch batch{B_, N_, tokens_, valid_};
+    std::vector<PredictionRef> remapped = wanted;
+    if (active < B_) {
+      active_tokens_.resize(size_t(active * N_));
+      active_valid_.resize(size_t(active * N_));
+      for (int64_t c = 0; c < active; ++c) {
+        const int64_t b = call_rows_[size_t(c)];
+        std::copy_n(tokens_.begin() + b * N_, N_, active_tokens_.begin() + c * N_);
+        std::copy_n(valid_.begin() + b * N_, N_, active_valid_.begin() + c * N_);
+      }
+      for (PredictionRef& w : remapped) w.row = compact[size_t(w.row)];
+      batch = CanvasBatch{active, N_, active_tokens_, active_valid_};
+    }
+    if (!cached) {
+      model_.predict(batch, remapped, logits_.data());
       return;
     }
-    active_tokens_.resize(size_t(active * N_));
-    active_valid_.resize(size_t(active * N_));
-    for (int64_t b = 0; b < B_; ++b) {
-      const int32_t c = compact[size_t(b)];
-      if (c < 0) continue;
-      std::copy_n(tokens_.begin() + b * N_, N_, active_tokens_.begin() + c * N_);
-      std::copy_n(valid_.begin() + b * N_, N_, active_valid_.begin() + c * N_);
+    // The window: the block (and, for a prefix cache, everything after it), widened to any mask still
+    // left in the prompt.
+    CacheWindow window;
+    window.refresh = refresh;
+    window.begin = block_begin_;
+    for (const PredictionRef& w : wanted) window.begin = std::min<int64_t>(window.begin, w.position);
+    window.end = params_.cache == CacheMode::Dual ? block_end_ : N_;
+    window.cache_batch = B_;
+    window.cache_rows = call_rows_;
+    model_.predict_cached(batch, window, remapped, logits_.data());
+    if (refresh) {
+      need_refresh_ = false;
+      stats_.refresh_calls += 1;
     }
-    std::vector<PredictionRef> remapped = wanted;
-    for (PredictionRef& w : remapped) w.row = compact[size_t(w.row)];
-    model_.predict(CanvasBatch{active, N_, active_tokens_, active_valid_}, remapped, logits_.data());
   }
 
   bool is_end_token(int32_t token) const {
@@ -328,6 +357,9 @@ class Sampler {
   std::vector<float> logits_;           // (R, V) for the current step
   std::vector<int32_t> active_tokens_;  // (A, N) the rows of a step's model call when not all take part
   std::vector<uint8_t> active_valid_;   // (A, N)
+  std::vector<int32_t> call_rows_;      // (A) the batch row of each row of the model call
+  int64_t block_begin_ = 0, block_end_ = 0;  // canvas positions of the current block
+  bool need_refresh_ = false;                // a cache's next model call must be a refresh
   std::vector<std::vector<Commit>> order_;
   std::vector<std::vector<int32_t>> history_;
   GenerationStats stats_;

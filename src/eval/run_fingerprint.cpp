@@ -47,6 +47,7 @@ nlohmann::json generation_fingerprint(const std::string& model_dir, const Genera
   if (p.threshold > 0) out["threshold"] = p.threshold;
   if (p.factor > 0) out["factor"] = p.factor;
   if (p.early_stop) out["early_stop"] = true;
+  if (p.cache != CacheMode::None) out["cache"] = std::string(cache_name(p.cache));
   return out;
 }
 

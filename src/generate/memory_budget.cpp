@@ -54,8 +54,10 @@ uint64_t decode_memory_bytes(const ModelConfig& c, int64_t batch, int64_t prompt
   const uint64_t C = uint64_t(c.hidden_size), D = uint64_t(c.head_dim), H = uint64_t(c.num_attention_heads),
                  Hkv = uint64_t(c.num_key_value_heads), F = uint64_t(c.intermediate_size),
                  V = uint64_t(c.vocab_size), layers = uint64_t(c.num_hidden_layers);
-  // transformer_model.h: KvCache k and v of every layer, (B, N, Hkv*D) each.
-  const uint64_t kv = mul(mul(2 * layers * Hkv * D, M), 4);
+  // transformer_model.h: KvCache k and v of every layer, (B, N, Hkv*D) each; a second one (the decoding
+  // cache) with --cache.
+  const uint64_t caches = params.cache == CacheMode::None ? 1 : 2;
+  const uint64_t kv = mul(mul(caches * 2 * layers * Hkv * D, M), 4);
   // ForwardActivations of one layer: h_in, x, h_mid, x2, hidden (C each), qkv, q, att, gate, up, act.
   const uint64_t acts = mul(mul(5 * C + (H + 2 * Hkv) * D + 2 * H * D + 3 * F, M), 4);
   // The sampler's (R, V) logits: at the first step every generated slot may be wanted.

@@ -98,6 +98,7 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
       r.threshold = params.threshold;
       r.factor = params.factor;
       r.early_stop = params.early_stop;
+      r.cache = params.cache;
     }
     if (on_batch) on_batch(end, requests.size());
   }
@@ -127,6 +128,9 @@ std::string text_result_json(const TextResult& r) {
       {"threshold", std::stod(fmt::format("{}", r.threshold))},
       {"factor", std::stod(fmt::format("{}", r.factor))},
       {"early_stop", r.early_stop},
+      {"cache", std::string(cache_name(r.cache))},
+      {"model_calls", r.stats.model_calls},
+      {"refresh_calls", r.stats.refresh_calls},
       {"batch_size", r.batch_size},
       {"batch_tokens_per_second", r.stats.tokens_per_second},
   };

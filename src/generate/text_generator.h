@@ -43,6 +43,7 @@ struct TextResult {
   float threshold = 0;                 // its parallel-commit rule (0: off)
   float factor = 0;                    //
   bool early_stop = false;             // whether the run stopped once the answer had ended
+  CacheMode cache = CacheMode::None;   // its key/value cache
 };
 
 class TextGenerator {

@@ -25,6 +25,18 @@ struct PredictionRef {
   int32_t position = 0;
 };
 
+// A cached model call (SPEC §4). The model keeps keys/values for `cache_batch` canvases; batch row b is
+// canvas slot cache_rows[b] of that cache (the sampler leaves finished canvases out of a call but keeps
+// their slots). A refresh runs every position of the batch and stores all their keys/values; a window
+// call runs only the positions [begin, end) (plus, with shifted logits, the row that predicts `begin`)
+// against the keys/values stored for the others, and every wanted position must lie in [begin, end).
+struct CacheWindow {
+  bool refresh = false;
+  int64_t begin = 0, end = 0;           // canvas positions of a window call
+  int64_t cache_batch = 0;              // canvas slots of the cache (the sampler's batch size)
+  std::span<const int32_t> cache_rows;  // (B) slot of each batch row
+};
+
 class Denoiser {
  public:
   virtual ~Denoiser() = default;
@@ -34,6 +46,14 @@ class Denoiser {
   // logits, the prediction for position p comes from the hidden state of raw row p-1 (SPEC §1); position 0
   // must not be requested. Only the requested rows go through the final norm and lm_head.
   virtual void predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) = 0;
+
+  // The same prediction through the model's key/value cache (see CacheWindow). A model without one runs
+  // the full pass, which is what an exact cache would give.
+  virtual void predict_cached(const CanvasBatch& batch, const CacheWindow& window,
+                              std::span<const PredictionRef> wanted, float* logits) {
+    (void)window;
+    predict(batch, wanted, logits);
+  }
 };
 
 }  // namespace dc

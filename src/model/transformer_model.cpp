@@ -3,6 +3,7 @@
 // vocabulary.
 #include "model/transformer_model.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -58,7 +59,8 @@ void TransformerModel::check_batch(const CanvasBatch& batch) const {
 }
 
 void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, KvCache& cache,
-                               ForwardActivations& acts, bool keep_activations) {
+                               ForwardActivations& acts, bool keep_activations,
+                               std::span<const int32_t> cache_rows) {
   check_batch(batch);
   const ModelConfig& c = config();
   const int64_t B = batch.batch, N = batch.length;
@@ -68,7 +70,23 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
   const int64_t C = c.hidden_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads, D = c.head_dim;
   const int64_t F = c.intermediate_size, HD = H * D, KD = Hkv * D, QKV = HD + 2 * KD;
   const float eps = float(c.rms_norm_eps);
-  cache.resize(c, B, N);
+  // Canvas b keeps its keys/values in cache slot slot_of[b]: b itself, or cache_rows[b] in a cache that
+  // the caller sized (and partly filled) before.
+  std::vector<int64_t> slot_of(static_cast<size_t>(B));
+  if (cache_rows.empty()) {
+    cache.resize(c, B, N);
+    for (int64_t b = 0; b < B; ++b) slot_of[size_t(b)] = b;
+  } else {
+    if (int64_t(cache_rows.size()) != B || cache.length != N)
+      throw_error("model: {} cache slots for {} canvases of length {} (the cache holds {} of length {})",
+                  cache_rows.size(), B, N, cache.batch, cache.length);
+    for (int64_t b = 0; b < B; ++b) {
+      const int32_t slot = cache_rows[size_t(b)];
+      if (slot < 0 || slot >= cache.batch)
+        throw_error("model: cache slot {} of canvas {} is outside the cache's {} slots", slot, b, cache.batch);
+      slot_of[size_t(b)] = slot;
+    }
+  }
 
   // Slice bookkeeping: positions (M), the padding mask (B, N).
   acts.batch = B;
@@ -129,7 +147,7 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
         [&](int64_t r0, int64_t r1, int) {
           for (int64_t r = r0; r < r1; ++r) {
             const float* src = a.qkv.data() + r * QKV;
-            const int64_t slot = (r / S) * N + begin + r % S;
+            const int64_t slot = slot_of[size_t(r / S)] * N + begin + r % S;
             std::memcpy(a.q.data() + r * HD, src, size_t(HD) * 4);
             std::memcpy(kc + slot * KD, src + HD, size_t(KD) * 4);
             std::memcpy(vc + slot * KD, src + HD + KD, size_t(KD) * 4);
@@ -138,12 +156,13 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
         16);
     k::rope(a.q.data(), acts.pos.data(), M, H, D, c.rope_theta);
     for (int64_t b = 0; b < B; ++b)
-      k::rope(kc + (b * N + begin) * KD, acts.pos.data() + b * S, S, Hkv, D, c.rope_theta);
+      k::rope(kc + (slot_of[size_t(b)] * N + begin) * KD, acts.pos.data() + b * S, S, Hkv, D, c.rope_theta);
     for (int64_t b = 0; b < B; ++b) {
+      const int64_t slot = slot_of[size_t(b)];
       const uint8_t* kv_valid = padded ? acts.valid.data() + b * N : nullptr;
       const uint8_t* q_valid = padded ? acts.valid.data() + b * N + begin : nullptr;
-      k::attention(a.att.data() + b * S * HD, a.q.data() + b * S * HD, kc + b * N * KD, vc + b * N * KD, S, N,
-                   H, Hkv, D, kv_valid, q_valid);
+      k::attention(a.att.data() + b * S * HD, a.q.data() + b * S * HD, kc + slot * N * KD, vc + slot * N * KD,
+                   S, N, H, Hkv, D, kv_valid, q_valid);
     }
     k::linear(proj.data(), a.att.data(), lw.o, nullptr, M);
     k::add_inplace(h.data(), proj.data(), M * C);
@@ -181,22 +200,62 @@ void TransformerModel::raw_logits(const CanvasBatch& batch, std::span<const int6
   head(acts_, raw_rows, logits);
 }
 
-void TransformerModel::predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
-                               float* logits) {
+int32_t TransformerModel::logit_shift() const { return arch_traits(config().arch).logits_shifted ? 1 : 0; }
+
+std::vector<int64_t> TransformerModel::head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
+                                                 int64_t begin, int64_t end) const {
   // Shifted logits (Dream, SPEC §1): position p is predicted by raw row p-1, so position 0 cannot be
-  // requested. Unshifted (LLaDA): raw row p predicts position p.
-  const int32_t shift = arch_traits(config().arch).logits_shifted ? 1 : 0;
+  // requested. Unshifted (LLaDA): raw row p predicts position p. Rows index a pass over the query slice
+  // [begin - shift, end) (clamped at 0) of every canvas.
+  const int32_t shift = logit_shift();
+  const int64_t first = std::max<int64_t>(begin - shift, 0), S = end - first;
   std::vector<int64_t> rows(wanted.size());
   for (size_t r = 0; r < wanted.size(); ++r) {
     const PredictionRef& w = wanted[r];
-    if (w.row < 0 || w.row >= batch.batch || w.position < shift || w.position >= batch.length)
+    if (w.row < 0 || w.row >= batch.batch || w.position < std::max<int64_t>(shift, begin) || w.position >= end)
       throw_error("model: cannot predict canvas {} position {} (batch of {} canvases, positions {}..{})",
-                  w.row, w.position, batch.batch, shift, batch.length - 1);
-    rows[r] = int64_t(w.row) * batch.length + w.position - shift;
+                  w.row, w.position, batch.batch, std::max<int64_t>(shift, begin), end - 1);
+    rows[r] = int64_t(w.row) * S + w.position - shift - first;
   }
+  return rows;
+}
+
+void TransformerModel::predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
+                               float* logits) {
+  const std::vector<int64_t> rows = head_rows(batch, wanted, 0, batch.length);
   if (rows.empty()) return check_batch(batch);  // nothing to predict: validate only
   forward(batch, 0, batch.length, cache_, acts_);
   head(acts_, rows, logits);
+}
+
+void TransformerModel::predict_cached(const CanvasBatch& batch, const CacheWindow& window,
+                                      std::span<const PredictionRef> wanted, float* logits) {
+  const int64_t B = batch.batch, N = batch.length;
+  if (int64_t(window.cache_rows.size()) != B || window.cache_batch < B)
+    throw_error("model: {} cache slots for a batch of {} canvases (cache of {})", window.cache_rows.size(), B,
+                window.cache_batch);
+  if (window.refresh) {
+    if (decode_cache_.batch != window.cache_batch || decode_cache_.length != N) {
+      decode_cache_.resize(config(), window.cache_batch, N);
+      decode_cache_fresh_.assign(size_t(window.cache_batch), 0);
+    }
+    const std::vector<int64_t> rows = head_rows(batch, wanted, 0, N);
+    forward(batch, 0, N, decode_cache_, acts_, false, window.cache_rows);
+    for (int32_t slot : window.cache_rows) decode_cache_fresh_[size_t(slot)] = 1;
+    if (!rows.empty()) head(acts_, rows, logits);
+    return;
+  }
+  if (window.begin < 0 || window.end > N || window.begin >= window.end)
+    throw_error("model: cache window [{}, {}) is not inside a canvas of length {}", window.begin, window.end,
+                N);
+  // A window reads the keys/values a refresh stored for its canvases at this length.
+  for (int32_t slot : window.cache_rows)
+    if (decode_cache_.length != N || slot < 0 || slot >= decode_cache_.batch || !decode_cache_fresh_[size_t(slot)])
+      throw_error("model: cache slot {} was not filled by a refresh for canvases of length {}", slot, N);
+  const std::vector<int64_t> rows = head_rows(batch, wanted, window.begin, window.end);
+  const int64_t first = std::max<int64_t>(window.begin - logit_shift(), 0);
+  forward(batch, first, window.end, decode_cache_, acts_, false, window.cache_rows);
+  if (!rows.empty()) head(acts_, rows, logits);
 }
 
 }  // namespace dc

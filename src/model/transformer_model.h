@@ -6,7 +6,7 @@
 // (src/kernels/ops.h). It is shaped for three users:
 //  * decoding (Denoiser::predict): the whole canvas, then the final norm and lm_head only at the raw rows
 //    of the requested positions p (p-1 with shifted logits, p without);
-//  * cached decoding (SPEC §4, not implemented here): forward() runs the layers for one contiguous slice
+//  * cached decoding (SPEC §4, predict_cached): forward() runs the layers for one contiguous slice
 //    [begin, end) of query positions of every canvas. Keys/values of the slice are computed and written into
 //    a KvCache that holds all N positions; attention reads the whole cache, so positions outside the
 //    slice use whatever an earlier pass stored there (a prefix cache keeps [0, block), a dual cache also
@@ -86,24 +86,40 @@ class TransformerModel : public Denoiser {
   // Raw (unshifted) logits: logits[r*V + v] for raw row raw_rows[r] = b*N + i, the output at hidden state i
   // of canvas b (it predicts position i+1 with shifted logits, i without). Pad rows are allowed and finite.
   // Full pass over every canvas.
+  // Denoiser: a refresh is the full pass above (bit for bit) and keeps every position's keys/values in the
+  // decoding cache; a window call runs the query slice [begin - shift, end) against it, so its logits
+  // differ from a full pass only by what changed outside the slice since the refresh. Throws dc::Error
+  // for a window on slots that no refresh filled, or a wanted position outside the window.
+  void predict_cached(const CanvasBatch& batch, const CacheWindow& window, std::span<const PredictionRef> wanted,
+                      float* logits) override;
+
   void raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows, float* logits);
 
   // Runs every layer for query positions [begin, end) of every canvas (see the file comment). Writes the
   // slice's keys/values into `cache` (resized for B x N if needed; other positions are read as they are) and
   // the final residual stream into acts.hidden (M = B*(end-begin) rows). Throws dc::Error on bad input.
+  // With cache_rows, canvas b uses slot cache_rows[b] of a cache already sized for this length (see
+  // CacheWindow), instead of slot b of a cache resized to the batch.
   void forward(const CanvasBatch& batch, int64_t begin, int64_t end, KvCache& cache, ForwardActivations& acts,
-               bool keep_activations = false);
+               bool keep_activations = false, std::span<const int32_t> cache_rows = {});
 
   // logits (R, V) = lm_head(model.norm(hidden rows)) for rows[r] indexing acts.hidden (0 <= rows[r] < M).
   void head(const ForwardActivations& acts, std::span<const int64_t> rows, float* logits);
 
  private:
   void check_batch(const CanvasBatch& batch) const;
+  int32_t logit_shift() const;  // 1: raw row p-1 predicts position p (Dream); 0: row p (LLaDA)
+  // Head rows of a pass over the query slice [begin - shift, end) for each wanted prediction; throws for a
+  // prediction outside [max(shift, begin), end) or a row outside the batch.
+  std::vector<int64_t> head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted, int64_t begin,
+                                 int64_t end) const;
 
   Checkpoint ckpt_;
   int32_t mask_id_ = -1;
   ModelWeights w_;
   KvCache cache_;              // scratch cache for full passes (predict, raw_logits)
+  KvCache decode_cache_;       // the cache of predict_cached, kept between calls
+  std::vector<uint8_t> decode_cache_fresh_;  // (cache slots) 1 once a refresh filled the slot
   ForwardActivations acts_;    // scratch activations for full passes
   std::vector<float> head_x_;  // (R, C) normalised rows for the head
 };
