@@ -44,7 +44,9 @@ std::optional<E> value_in(const std::array<std::pair<E, std::string_view>, K>& t
 
 }  // namespace
 
-std::string_view alg_name(Alg alg) { return name_in(kAlgNames, alg); }
+std::string_view alg_name(Alg alg) {
+  return name_in(kAlgNames, alg);
+}
 
 Alg parse_alg(std::string_view name) {
   if (std::optional<Alg> a = value_in(kAlgNames, name)) return *a;
@@ -54,7 +56,9 @@ Alg parse_alg(std::string_view name) {
       name);
 }
 
-std::string_view cache_name(CacheMode mode) { return name_in(kCacheNames, mode); }
+std::string_view cache_name(CacheMode mode) {
+  return name_in(kCacheNames, mode);
+}
 
 CacheMode parse_cache(std::string_view name) {
   if (std::optional<CacheMode> m = value_in(kCacheNames, name)) return *m;

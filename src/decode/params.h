@@ -57,7 +57,7 @@ struct GenerationParams {
   // Early stop: once a row's committed tokens hold one of end_tokens with no mask before it, the masks
   // after it are filled with that token and the row is finished; the run ends when every row is.
   bool early_stop = false;
-  std::vector<int32_t> end_tokens;  // filled in by the caller that knows the tokenizer
+  std::vector<int32_t> end_tokens;    // filled in by the caller that knows the tokenizer
   CacheMode cache = CacheMode::None;  // needs block_length > 0
 };
 

@@ -266,7 +266,8 @@ class Sampler {
   // tokens only, so the others' logits do not change, and the call costs what the active rows cost. With a
   // cache, a refresh also takes the rows that want nothing this step but still hold candidates (their
   // later window calls read what it stores); each row keeps cache slot b.
-  void predict_rows(const std::vector<PredictionRef>& wanted, const std::vector<std::vector<int32_t>>& candidates) {
+  void predict_rows(const std::vector<PredictionRef>& wanted,
+                    const std::vector<std::vector<int32_t>>& candidates) {
     const bool cached = params_.cache != CacheMode::None, refresh = cached && need_refresh_;
     std::vector<uint8_t> in_call(static_cast<size_t>(B_), 0);
     for (const PredictionRef& w : wanted) in_call[size_t(w.row)] = 1;
@@ -353,11 +354,11 @@ class Sampler {
   std::vector<uint8_t> valid_;   // (B, N)
   std::vector<Rng> rngs_;        // (B,)
   LogitFilter filter_;
-  std::vector<ChoiceScratch> scratch_;  // one per pool thread
-  std::vector<float> logits_;           // (R, V) for the current step
-  std::vector<int32_t> active_tokens_;  // (A, N) the rows of a step's model call when not all take part
-  std::vector<uint8_t> active_valid_;   // (A, N)
-  std::vector<int32_t> call_rows_;      // (A) the batch row of each row of the model call
+  std::vector<ChoiceScratch> scratch_;       // one per pool thread
+  std::vector<float> logits_;                // (R, V) for the current step
+  std::vector<int32_t> active_tokens_;       // (A, N) the rows of a step's model call when not all take part
+  std::vector<uint8_t> active_valid_;        // (A, N)
+  std::vector<int32_t> call_rows_;           // (A) the batch row of each row of the model call
   int64_t block_begin_ = 0, block_end_ = 0;  // canvas positions of the current block
   bool need_refresh_ = false;                // a cache's next model call must be a refresh
   std::vector<std::vector<Commit>> order_;

@@ -83,7 +83,8 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
     for (int64_t b = 0; b < B; ++b) {
       const int32_t slot = cache_rows[size_t(b)];
       if (slot < 0 || slot >= cache.batch)
-        throw_error("model: cache slot {} of canvas {} is outside the cache's {} slots", slot, b, cache.batch);
+        throw_error("model: cache slot {} of canvas {} is outside the cache's {} slots", slot, b,
+                    cache.batch);
       slot_of[size_t(b)] = slot;
     }
   }
@@ -200,10 +201,13 @@ void TransformerModel::raw_logits(const CanvasBatch& batch, std::span<const int6
   head(acts_, raw_rows, logits);
 }
 
-int32_t TransformerModel::logit_shift() const { return arch_traits(config().arch).logits_shifted ? 1 : 0; }
+int32_t TransformerModel::logit_shift() const {
+  return arch_traits(config().arch).logits_shifted ? 1 : 0;
+}
 
-std::vector<int64_t> TransformerModel::head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
-                                                 int64_t begin, int64_t end) const {
+std::vector<int64_t> TransformerModel::head_rows(const CanvasBatch& batch,
+                                                 std::span<const PredictionRef> wanted, int64_t begin,
+                                                 int64_t end) const {
   // Shifted logits (Dream, SPEC §1): position p is predicted by raw row p-1, so position 0 cannot be
   // requested. Unshifted (LLaDA): raw row p predicts position p. Rows index a pass over the query slice
   // [begin - shift, end) (clamped at 0) of every canvas.
@@ -212,7 +216,8 @@ std::vector<int64_t> TransformerModel::head_rows(const CanvasBatch& batch, std::
   std::vector<int64_t> rows(wanted.size());
   for (size_t r = 0; r < wanted.size(); ++r) {
     const PredictionRef& w = wanted[r];
-    if (w.row < 0 || w.row >= batch.batch || w.position < std::max<int64_t>(shift, begin) || w.position >= end)
+    if (w.row < 0 || w.row >= batch.batch || w.position < std::max<int64_t>(shift, begin) ||
+        w.position >= end)
       throw_error("model: cannot predict canvas {} position {} (batch of {} canvases, positions {}..{})",
                   w.row, w.position, batch.batch, std::max<int64_t>(shift, begin), end - 1);
     rows[r] = int64_t(w.row) * S + w.position - shift - first;
@@ -250,7 +255,8 @@ void TransformerModel::predict_cached(const CanvasBatch& batch, const CacheWindo
                 N);
   // A window reads the keys/values a refresh stored for its canvases at this length.
   for (int32_t slot : window.cache_rows)
-    if (decode_cache_.length != N || slot < 0 || slot >= decode_cache_.batch || !decode_cache_fresh_[size_t(slot)])
+    if (decode_cache_.length != N || slot < 0 || slot >= decode_cache_.batch ||
+        !decode_cache_fresh_[size_t(slot)])
       throw_error("model: cache slot {} was not filled by a refresh for canvases of length {}", slot, N);
   const std::vector<int64_t> rows = head_rows(batch, wanted, window.begin, window.end);
   const int64_t first = std::max<int64_t>(window.begin - logit_shift(), 0);

@@ -90,8 +90,8 @@ class TransformerModel : public Denoiser {
   // decoding cache; a window call runs the query slice [begin - shift, end) against it, so its logits
   // differ from a full pass only by what changed outside the slice since the refresh. Throws dc::Error
   // for a window on slots that no refresh filled, or a wanted position outside the window.
-  void predict_cached(const CanvasBatch& batch, const CacheWindow& window, std::span<const PredictionRef> wanted,
-                      float* logits) override;
+  void predict_cached(const CanvasBatch& batch, const CacheWindow& window,
+                      std::span<const PredictionRef> wanted, float* logits) override;
 
   void raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows, float* logits);
 
@@ -111,17 +111,17 @@ class TransformerModel : public Denoiser {
   int32_t logit_shift() const;  // 1: raw row p-1 predicts position p (Dream); 0: row p (LLaDA)
   // Head rows of a pass over the query slice [begin - shift, end) for each wanted prediction; throws for a
   // prediction outside [max(shift, begin), end) or a row outside the batch.
-  std::vector<int64_t> head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted, int64_t begin,
-                                 int64_t end) const;
+  std::vector<int64_t> head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
+                                 int64_t begin, int64_t end) const;
 
   Checkpoint ckpt_;
   int32_t mask_id_ = -1;
   ModelWeights w_;
-  KvCache cache_;              // scratch cache for full passes (predict, raw_logits)
-  KvCache decode_cache_;       // the cache of predict_cached, kept between calls
+  KvCache cache_;                            // scratch cache for full passes (predict, raw_logits)
+  KvCache decode_cache_;                     // the cache of predict_cached, kept between calls
   std::vector<uint8_t> decode_cache_fresh_;  // (cache slots) 1 once a refresh filled the slot
-  ForwardActivations acts_;    // scratch activations for full passes
-  std::vector<float> head_x_;  // (R, C) normalised rows for the head
+  ForwardActivations acts_;                  // scratch activations for full passes
+  std::vector<float> head_x_;                // (R, C) normalised rows for the head
 };
 
 // RoPE positions for every slot of a canvas batch (B*N): cumsum(valid) - 1 for real tokens, 1 for pad

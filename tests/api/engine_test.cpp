@@ -144,6 +144,17 @@ TEST(Engine, FastDecodingSettingsReachTheSampler) {
   EXPECT_EQ(stats["steps"], 1);
   EXPECT_EQ(stats["early_stop"], true);
   EXPECT_FLOAT_EQ(stats["threshold"].get<float>(), 1e-6f);
+
+  // A dual cache over blocks of 4: one refresh per block, then window calls.
+  diffucoder::GenerateRequest cached = small_request();
+  cached.block_length = 4;
+  cached.cache = "dual";
+  const nlohmann::json cs = nlohmann::json::parse(tiny().generate(cached).json)["stats"];
+  EXPECT_EQ(cs["cache"], "dual");
+  EXPECT_EQ(cs["refresh_calls"], 2);
+  EXPECT_EQ(cs["model_calls"], 8);
+  cached.cache = "full";
+  EXPECT_NE(error_of([&] { tiny().generate(cached); }).find("unknown cache 'full'"), std::string::npos);
 }
 
 }  // namespace

@@ -95,6 +95,10 @@ TEST(GenerateCli, BadInputGivesOneLine) {
       {"generate --model " + kModel + " --prompt hi --threshold 1.5", "threshold must lie in (0, 1]"},
       {"generate --model " + kModel + " --prompt hi --threshold 0.9 --factor 1", "give one of them"},
       {"generate --model " + kModel + " --prompt hi --threshold 0.9 --alg origin", "origin"},
+      {"generate --model " + kModel + " --prompt hi --cache dual", "the dual cache works block by block"},
+      {"generate --model " + kModel + " --prompt hi --cache full --block-length 4", "unknown cache 'full'"},
+      {"generate --model " + kModel + " --prompt hi --cache prefix --block-length 5 --max-new-tokens 16",
+       "block_length 5 does not divide max_new_tokens 16"},
   };
   for (const Case& c : cases) {
     CliRun r = run_cli(c.args);

@@ -1,5 +1,5 @@
-// Parallel commits (threshold and factor rules, SPEC §4) and early stop, on models whose predictions are
-// fixed per position, so that every step's commits follow by hand from the logits.
+// Parallel commits (threshold and factor rules, SPEC §4), early stop and the cache schedule, on models whose
+// predictions are fixed per position, so that every step's commits follow by hand from the logits.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -136,11 +136,24 @@ TEST(EarlyStop, FillsAfterTheEndTokenOnceNothingBeforeItIsMasked) {
 }
 
 // Predictions that depend on the row's first token: prompt {1} predicts the end token everywhere at
-// p 0.99, any other prompt predicts token 3 at p 0.5. Records the batch size of every call.
+// p 0.99, any other prompt predicts token 3 at p 0.5. Records the batch size of every call, and the
+// window and cache slots of every cached call.
 class TwoKindsDenoiser : public Denoiser {
  public:
+  struct Call {
+    bool refresh = false;
+    int64_t begin = 0, end = 0;
+    std::vector<int32_t> slots;
+  };
   int64_t vocab_size() const override { return kVocab; }
   int32_t mask_token_id() const override { return kMask; }
+  void predict_cached(const CanvasBatch& batch, const CacheWindow& w, std::span<const PredictionRef> wanted,
+                      float* logits) override {
+    EXPECT_EQ(w.cache_batch, 2);
+    calls.push_back(
+        {w.refresh, w.begin, w.end, std::vector<int32_t>(w.cache_rows.begin(), w.cache_rows.end())});
+    predict(batch, wanted, logits);
+  }
   void predict(const CanvasBatch& batch, std::span<const PredictionRef> wanted, float* logits) override {
     batch_sizes.push_back(batch.batch);
     for (size_t r = 0; r < wanted.size(); ++r) {
@@ -152,6 +165,7 @@ class TwoKindsDenoiser : public Denoiser {
     }
   }
   std::vector<int64_t> batch_sizes;
+  std::vector<Call> calls;
 };
 
 TEST(ParallelCommits, RowsWithNothingToPredictLeaveTheModelCall) {
@@ -173,6 +187,50 @@ TEST(ParallelCommits, RowsWithNothingToPredictLeaveTheModelCall) {
     EXPECT_EQ(both.order[1][i].step, alone.order[0][i].step);
     EXPECT_EQ(both.order[1][i].position, alone.order[0][i].position);
   }
+}
+
+TEST(CacheSchedule, FinishedRowsLeaveTheCallsAndKeepTheirSlots) {
+  // Blocks of 2 over 4 slots, prompts of one token (canvas positions 1..4). Row 0 ends at the first step;
+  // every later call, the second block's refresh included, carries row 1 alone in its own slot 1.
+  for (const CacheMode mode : {CacheMode::Prefix, CacheMode::Dual}) {
+    TwoKindsDenoiser m;
+    GenerationParams p = parallel(4, 0.9f, 0);
+    p.block_length = 2;
+    p.early_stop = true;
+    p.end_tokens = {kEnd};
+    p.cache = mode;
+    const GenerationResult r = generate(m, {{1}, {2}}, p);
+    const int64_t end1 = mode == CacheMode::Dual ? 3 : 5, end2 = 5;
+    ASSERT_EQ(m.calls.size(), 4u) << cache_name(mode);
+    const std::vector<int32_t> both = {0, 1}, second = {1};
+    EXPECT_TRUE(m.calls[0].refresh);
+    EXPECT_EQ(m.calls[0].slots, both);
+    EXPECT_FALSE(m.calls[1].refresh);
+    EXPECT_EQ(m.calls[1].slots, second);
+    EXPECT_EQ(std::make_pair(m.calls[1].begin, m.calls[1].end), std::make_pair(int64_t(1), end1));
+    EXPECT_TRUE(m.calls[2].refresh);
+    EXPECT_EQ(m.calls[2].slots, second);
+    EXPECT_FALSE(m.calls[3].refresh);
+    EXPECT_EQ(std::make_pair(m.calls[3].begin, m.calls[3].end), std::make_pair(int64_t(3), end2));
+    EXPECT_EQ(r.stats.refresh_calls, 2);
+    EXPECT_EQ(r.stats.model_calls, 4);
+    // The same answers as without a cache (this model's predictions do not depend on the cache).
+    TwoKindsDenoiser plain;
+    p.cache = CacheMode::None;
+    EXPECT_EQ(generate(plain, {{1}, {2}}, p).tokens, r.tokens);
+    EXPECT_TRUE(plain.calls.empty());
+  }
+}
+
+TEST(CacheSchedule, NeedsBlocksAndAKnownName) {
+  FixedDenoiser m(std::vector<std::vector<float>>(4, peaked_at(2, 0.9)), kMask, 1);
+  GenerationParams p = parallel(4, 0.9f, 0);
+  p.cache = CacheMode::Dual;
+  EXPECT_EQ(error_of([&] { generate(m, {{1}}, p); }),
+            "the dual cache works block by block: give a block length (--block-length, e.g. 32)");
+  for (const CacheMode mode : {CacheMode::None, CacheMode::Prefix, CacheMode::Dual})
+    EXPECT_EQ(parse_cache(cache_name(mode)), mode);
+  EXPECT_EQ(error_of([] { parse_cache("full"); }), "unknown cache 'full' (expected none, prefix or dual)");
 }
 
 TEST(ParallelCommits, BadSettingsGiveOneLine) {

@@ -237,6 +237,45 @@ TEST(Sampler, BlocksFillLeftToRight) {
   }
 }
 
+// A ScriptedDenoiser that records the window of every cached call and checks that each wanted position
+// lies inside it.
+class WindowRecorder : public ScriptedDenoiser {
+ public:
+  void predict_cached(const CanvasBatch& batch, const CacheWindow& w, std::span<const PredictionRef> wanted,
+                      float* logits) override {
+    windows.push_back(w.refresh ? std::make_pair(int64_t(-1), int64_t(-1)) : std::make_pair(w.begin, w.end));
+    for (const PredictionRef& r : wanted) {
+      if (!w.refresh) {
+        EXPECT_TRUE(r.position >= w.begin && r.position < w.end);
+      }
+    }
+    predict(batch, wanted, logits);
+  }
+  std::vector<std::pair<int64_t, int64_t>> windows;  // (-1, -1) for a refresh
+};
+
+TEST(Sampler, CachedBlocksRefreshAtEachBlockThenRunTheirWindow) {
+  // Three padded prompts (P = 5), 16 slots in blocks of 4, 2 steps per block: each block's first call is
+  // a refresh, its second the window [block, block end) (dual) or [block, N) (prefix).
+  GenerationParams p = small(Alg::Entropy, 16, 8);
+  p.block_length = 4;
+  ScriptedDenoiser plain;
+  const GenerationResult ref = generate(plain, kPrompts, p);
+  for (const CacheMode mode : {CacheMode::Prefix, CacheMode::Dual}) {
+    WindowRecorder m;
+    p.cache = mode;
+    const GenerationResult r = generate(m, kPrompts, p);
+    EXPECT_EQ(r.canvas, ref.canvas);  // the fake's logits ignore the cache
+    std::vector<std::pair<int64_t, int64_t>> expected;
+    for (int64_t begin = 5; begin < 21; begin += 4)
+      expected.insert(expected.end(), {{-1, -1}, {begin, mode == CacheMode::Dual ? begin + 4 : 21}});
+    EXPECT_EQ(m.windows, expected) << cache_name(mode);
+    EXPECT_EQ(r.stats.refresh_calls, 4);
+    EXPECT_EQ(r.stats.model_calls, 8);
+  }
+  EXPECT_EQ(ref.stats.refresh_calls, 0);
+}
+
 TEST(Postprocess, InstructCutsAtPadAndStripsImEnd) {
   const int32_t PAD = 1005, END = 1001;
   EXPECT_EQ(postprocess_instruct(std::vector<int32_t>{4, 5, END, PAD, PAD, 7}, PAD, END),
