@@ -103,6 +103,7 @@ diffucoder::GenerateRequest public_request(const TextRequest& r, const Generatio
   q.factor = p.factor;
   q.early_stop = p.early_stop;
   q.cache = std::string(cache_name(p.cache));
+  q.precision = std::string(precision_name(p.precision));
   return q;
 }
 

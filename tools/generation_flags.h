@@ -18,7 +18,8 @@ struct GenerationFlagSet {
   bool temperature = true;             // false: the command defines its own (analyze takes several)
   bool seed = true;                    // false: the command's --seed means more than the sampler's
   std::string seed_help = "Random seed";
-  bool fast = true;  // --cache, --threshold, --factor, --early-stop (generate and eval; not analyses or RL)
+  // --precision, --cache, --threshold, --factor, --early-stop (generate and eval; not analyses or RL)
+  bool fast = true;
 };
 
 struct GenerationFlags {
@@ -27,7 +28,8 @@ struct GenerationFlags {
   const CLI::Option* steps = nullptr;
   const CLI::Option* alg_flag = nullptr;
   const CLI::Option* block_flag = nullptr;
-  std::string cache = "none";  // --cache
+  std::string cache = "none";       // --cache
+  std::string precision = "exact";  // --precision
 
   // --alg parsed, steps = max-new-tokens unless given, every field validated. Throws dc::Error (one line).
   // For a model of another architecture than Dream, whose defaults the flags carry, the architecture's

@@ -63,6 +63,8 @@ struct GenerateRequest {
   bool early_stop = false;  // stop once the answer has ended and nothing before its end is masked
   // Key/value cache, with blocks: "none" (or empty), "prefix" or "dual" (see `diffucoder generate --help`).
   std::string cache;
+  // Products with BF16 weights: "exact" (or empty; fp32 activations) or "fast" (activations rounded to bf16).
+  std::string precision;
 };
 
 // What a step callback sees after each denoising step. The spans are valid during the call only.

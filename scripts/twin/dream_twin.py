@@ -43,6 +43,9 @@ class DreamTwin:
         self.theta = config["rope_theta"]
         self.tied = bool(config.get("tie_word_embeddings", False))
         self.w = {k: torch.from_numpy(np.array(v, dtype=np.float32)).to(dtype) for k, v in tensors.items()}
+        # The precision of the norms, the attention softmax and the logits: float32 as in HF (also for a
+        # bf16 model), float64 for a float64 reference.
+        self.wide = torch.float64 if dtype == torch.float64 else torch.float32
         if self.tied or "lm_head.weight" not in self.w:
             self.w["lm_head.weight"] = self.w["model.embed_tokens.weight"]
         self.onednn = onednn_f32 and dtype == torch.float32
@@ -80,7 +83,7 @@ class DreamTwin:
         return DreamTwin(cfg, safetensors_io.load_folder(folder), dtype, onednn_f32)
 
     def rmsnorm(self, x, weight):
-        xf = x.float()
+        xf = x.to(self.wide)
         xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
         return weight * xf.to(x.dtype)
 
@@ -121,7 +124,7 @@ class DreamTwin:
             v = v.repeat_interleave(H // Hkv, dim=1)
             s = self.matmul_nt(q, k) / math.sqrt(D)
             s = s.masked_fill(~mask, float("-inf"))
-            prob = torch.softmax(s.float(), dim=-1)
+            prob = torch.softmax(s.to(self.wide), dim=-1)
             prob = torch.where(any_key, prob, torch.zeros_like(prob)).to(q.dtype)
             o = self.matmul_nt(prob, v.transpose(2, 3)).transpose(1, 2).reshape(B, N, H * D)
             h = h + self.linear(o, a + "o_proj.weight")
@@ -134,7 +137,7 @@ class DreamTwin:
     def head(self, h_rows):
         """h_rows (R, C) -> logits (R, V) fp32 (final norm + lm_head)."""
         x = self.rmsnorm(h_rows, self.w["model.norm.weight"])
-        return self.linear(x, "lm_head.weight").float()
+        return self.linear(x, "lm_head.weight").to(self.wide)
 
     @torch.no_grad()
     def raw_logits(self, tokens, valid=None):

@@ -11,7 +11,10 @@ It writes greedy (temperature 0) trajectories, the canvas after every step and t
   tests/testdata/twin/trajectories_fake.json        a scripted fake denoiser (fake_logits below; the C++
                                                     test implements the same integer formula), an oracle
                                                     of the sampler alone;
-  tests/testdata/twin/trajectories_tiny_dream.json  the tiny random Dream model through dream_twin.py.
+  tests/testdata/twin/trajectories_tiny_dream.json  the tiny random Dream model through dream_twin.py;
+  tests/testdata/twin/trajectories_tiny_dream_bf16_f64.json  the same model with every weight rounded to
+                                                    bf16 (its BF16 checkpoint), run in float64: the oracle
+                                                    of `--precision exact` on BF16 weights.
 and the float32 transfer schedules torch computes (tests/testdata/decode/schedule_torch.json).
 
 Every step is checked for ambiguity: a tie (or, for the real model, a near tie) between the k-th and the
@@ -154,11 +157,11 @@ def generate(raw_model, prompts, mask_id, pad_id, L, steps, alg, top_p=None, top
             t, s = ts[i], ts[i + 1]
             num_mask_token = mask_index.sum() / mask_index.shape[0]
             k = int(num_mask_token * (1 - s / t)) if i < steps - 1 else int(num_mask_token)
-            full = torch.full((B, N), -torch.inf, dtype=torch.float32)
+            full = torch.full((B, N), -torch.inf, dtype=confidence.dtype)
             full[mask_index] = confidence
             x0_full = torch.full((B, N), mask_id, dtype=torch.int64)
             x0_full[mask_index] = x0
-            gap_full = torch.full((B, N), float("inf"))
+            gap_full = torch.full((B, N), float("inf"), dtype=tgap.dtype)
             gap_full[mask_index] = tgap
             rows_pos = [[] for _ in range(B)]
             if k > 0:
@@ -187,12 +190,12 @@ def generate(raw_model, prompts, mask_id, pad_id, L, steps, alg, top_p=None, top
                 mask_index = (x == mask_id) & valid
                 logits = step_logits()
                 confidence, x0, tgap = sample_tokens(logits[mask_index], alg, 0, top_p, top_k)
-                full = torch.full((B, N), -torch.inf, dtype=torch.float32)
+                full = torch.full((B, N), -torch.inf, dtype=confidence.dtype)
                 full[mask_index] = confidence
                 full[:, end:] = -torch.inf
                 x0_full = torch.full((B, N), mask_id, dtype=torch.int64)
                 x0_full[mask_index] = x0
-                gap_full = torch.full((B, N), float("inf"))
+                gap_full = torch.full((B, N), float("inf"), dtype=tgap.dtype)
                 gap_full[mask_index] = tgap
                 rows_pos = [[] for _ in range(B)]
                 for b in range(B):
@@ -287,6 +290,21 @@ def main():
         with open(os.path.join(twin_dir, "trajectories_tiny_dream.json"), "w") as f:
             json.dump({"model": "tests/testdata/tiny-dream", "mask_token_id": mask_id, "pad_token_id": pad_id,
                        "prompts": prompts, "cases": cases}, f, separators=(",", ":"))
+
+        print("tiny dream, bf16 weights, float64 arithmetic")
+        import safetensors_io
+        tensors = safetensors_io.load_folder(model_dir)
+        bf16_t = {k: safetensors_io.bf16_bits_to_f32(safetensors_io.f32_to_bf16_bits(v)) for k, v in tensors.items()}
+        twin64 = DreamTwin(twin.cfg, bf16_t, dtype=torch.float64)
+
+        def raw64(x, valid):
+            return twin64.raw_logits(x, None if bool(valid.all()) else valid)
+
+        cases = run_cases(raw64, prompts, mask_id, pad_id, fixture_cases([16]), 1e-4, 1e-4)
+        with open(os.path.join(twin_dir, "trajectories_tiny_dream_bf16_f64.json"), "w") as f:
+            json.dump({"model": "tests/testdata/tiny-dream", "weights": "bf16", "arithmetic": "float64",
+                       "mask_token_id": mask_id, "pad_token_id": pad_id, "prompts": prompts, "cases": cases}, f,
+                      separators=(",", ":"))
 
 
 if __name__ == "__main__":

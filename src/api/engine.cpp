@@ -37,6 +37,7 @@ dc::GenerationParams to_params(const GenerateRequest& r, dc::Arch arch) {
   p.factor = r.factor;
   p.early_stop = r.early_stop;
   p.cache = dc::parse_cache(r.cache.empty() ? "none" : r.cache);
+  p.precision = dc::parse_precision(r.precision.empty() ? "exact" : r.precision);
   dc::validate(p);
   return p;
 }

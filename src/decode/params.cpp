@@ -25,6 +25,11 @@ constexpr std::array<std::pair<CacheMode, std::string_view>, 3> kCacheNames = {{
     {CacheMode::Dual, "dual"},
 }};
 
+constexpr std::array<std::pair<kernels::Precision, std::string_view>, 2> kPrecisionNames = {{
+    {kernels::Precision::Exact, "exact"},
+    {kernels::Precision::Fast, "fast"},
+}};
+
 template <typename E, size_t K>
 std::string_view name_in(const std::array<std::pair<E, std::string_view>, K>& table, E value) {
   for (const auto& [v, name] : table) {
@@ -63,6 +68,15 @@ std::string_view cache_name(CacheMode mode) {
 CacheMode parse_cache(std::string_view name) {
   if (std::optional<CacheMode> m = value_in(kCacheNames, name)) return *m;
   throw_error("unknown cache '{}' (expected none, prefix or dual)", name);
+}
+
+std::string_view precision_name(kernels::Precision precision) {
+  return name_in(kPrecisionNames, precision);
+}
+
+kernels::Precision parse_precision(std::string_view name) {
+  if (std::optional<kernels::Precision> p = value_in(kPrecisionNames, name)) return *p;
+  throw_error("unknown precision '{}' (expected exact or fast)", name);
 }
 
 void validate(const GenerationParams& p) {

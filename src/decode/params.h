@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/ops.h"
+
 namespace dc {
 
 // Remasking rule: which masked positions are committed at each step (SPEC §3, step 3 and 5).
@@ -28,6 +30,11 @@ Alg parse_alg(std::string_view name);
 // and dual run a full pass (the refresh) at a block's first model call and then only the block and
 // what follows it (prefix) or the block alone (dual) against the keys/values the refresh stored.
 enum class CacheMode { None, Prefix, Dual };
+
+// "exact", "fast" (kernels::Precision).
+std::string_view precision_name(kernels::Precision precision);
+// Parses one of the names above; throws dc::Error naming the accepted values otherwise.
+kernels::Precision parse_precision(std::string_view name);
 
 // "none", "prefix", "dual".
 std::string_view cache_name(CacheMode mode);
@@ -59,6 +66,9 @@ struct GenerationParams {
   bool early_stop = false;
   std::vector<int32_t> end_tokens;    // filled in by the caller that knows the tokenizer
   CacheMode cache = CacheMode::None;  // needs block_length > 0
+  // How the model multiplies activations with BF16 weights (kernels/ops.h). The sampler does not read it:
+  // the model's owner (TextGenerator) sets it on the model before each run.
+  kernels::Precision precision = kernels::Precision::Exact;
 };
 
 // Checks the parameters; throws dc::Error with one line naming the offending field. Decisions where

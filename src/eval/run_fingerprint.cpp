@@ -48,6 +48,7 @@ nlohmann::json generation_fingerprint(const std::string& model_dir, const Genera
   if (p.factor > 0) out["factor"] = p.factor;
   if (p.early_stop) out["early_stop"] = true;
   if (p.cache != CacheMode::None) out["cache"] = std::string(cache_name(p.cache));
+  if (p.precision != kernels::Precision::Exact) out["precision"] = std::string(precision_name(p.precision));
   return out;
 }
 

@@ -82,6 +82,7 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
     check_generation_fits(model_->config(), int64_t(prompts.size()), int64_t(longest), p.max_new_tokens, p,
                           global_pool().size());
     p.end_tokens = end_tokens(std::span(requests).subspan(begin, end - begin));
+    model_->set_precision(p.precision);
     GenerationResult g = dc::generate(*model_, prompts, p, on_step);
     for (size_t i = begin; i < end; ++i) {
       TextResult& r = results[i];
@@ -99,6 +100,7 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
       r.factor = params.factor;
       r.early_stop = params.early_stop;
       r.cache = params.cache;
+      r.precision = params.precision;
     }
     if (on_batch) on_batch(end, requests.size());
   }
@@ -129,6 +131,7 @@ std::string text_result_json(const TextResult& r) {
       {"factor", std::stod(fmt::format("{}", r.factor))},
       {"early_stop", r.early_stop},
       {"cache", std::string(cache_name(r.cache))},
+      {"precision", std::string(precision_name(r.precision))},
       {"model_calls", r.stats.model_calls},
       {"refresh_calls", r.stats.refresh_calls},
       {"batch_size", r.batch_size},

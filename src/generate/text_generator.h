@@ -44,6 +44,7 @@ struct TextResult {
   float factor = 0;                    //
   bool early_stop = false;             // whether the run stopped once the answer had ended
   CacheMode cache = CacheMode::None;   // its key/value cache
+  kernels::Precision precision = kernels::Precision::Exact;  // its products with BF16 weights
 };
 
 class TextGenerator {

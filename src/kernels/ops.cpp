@@ -13,12 +13,13 @@
 
 namespace dc::kernels {
 
-void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M) {
-  linear(y, w.rows(), x, w.cols(), w, bias, M);
+void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M,
+            Precision precision) {
+  linear(y, w.rows(), x, w.cols(), w, bias, M, precision);
 }
 
 void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeight& w, const float* bias,
-            int64_t M) {
+            int64_t M, Precision precision) {
   DC_ASSERT(!w.empty(), "linear: weight was never packed");
   DC_ASSERT(ldx >= w.cols() && ldy >= w.rows());
   if (M <= 0) return;
@@ -30,7 +31,7 @@ void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeig
       return;
     }
     case PackedWeight::Layout::Avx512Bf16:
-      cpu::gemm_avx512_bf16(y, ldy, x, ldx, w.data(), M, N, K, bias);
+      cpu::gemm_avx512_bf16(y, ldy, x, ldx, w.data(), M, N, K, bias, precision == Precision::Exact);
       return;
     case PackedWeight::Layout::Avx512F32:
       cpu::gemm_avx512_f32(y, ldy, x, ldx, w.data(), M, N, K, bias);

@@ -65,13 +65,20 @@ class PackedWeight {
   std::shared_ptr<void> storage_;  // owns data_ unless layout_ == View
 };
 
+// How a product with BF16 weights treats the fp32 activations. Exact: as they are, against the weights
+// widened to fp32 (what every layout but Avx512Bf16 does anyway: the result of an fp32 GEMM). Fast: rounded
+// to bf16 once per call and multiplied with vdpbf16ps (Avx512Bf16 only; twice the arithmetic rate, but the
+// logits move by about 1e-2 relative, like a model run in bf16).
+enum class Precision : uint8_t { Exact, Fast };
+
 // y[M, N] = x[M, K] * W^T (+ bias[N] if non-null); x, y fp32 row-major with row strides K and N.
 // y must not overlap x. Threads: global pool. M == 0 does nothing. Runs the kernel of the layout w was packed
 // for (bit-identical results for any thread count).
-void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M);
+void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M,
+            Precision precision = Precision::Exact);
 // The same with explicit row strides (ldx >= K, ldy >= N), e.g. to write into a slice of a wider buffer.
 void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeight& w, const float* bias,
-            int64_t M);
+            int64_t M, Precision precision = Precision::Exact);
 
 // y[M, C] = x * rsqrt(mean(x^2) + eps) * weight  (fp32 math; weight F32 or BF16 (or F16) [C] view).
 // y may alias x.

@@ -141,7 +141,8 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
 
     // Attention block: x = RMSNorm(h); [q | k | v] = x Wqkv^T + b; RoPE on q and k; h += o_proj(attn).
     k::rmsnorm(a.x.data(), h.data(), lw.input_norm, M, C, eps);
-    k::linear(a.qkv.data(), a.x.data(), lw.qkv, lw.qkv_bias.empty() ? nullptr : lw.qkv_bias.data(), M);
+    k::linear(a.qkv.data(), a.x.data(), lw.qkv, lw.qkv_bias.empty() ? nullptr : lw.qkv_bias.data(), M,
+              precision_);
     // Split: q rows to a.q (M, HD); k and v rows to the cache at (canvas, begin + i).
     global_pool().parallel_for(
         M,
@@ -165,16 +166,16 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
       k::attention(a.att.data() + b * S * HD, a.q.data() + b * S * HD, kc + slot * N * KD, vc + slot * N * KD,
                    S, N, H, Hkv, D, kv_valid, q_valid);
     }
-    k::linear(proj.data(), a.att.data(), lw.o, nullptr, M);
+    k::linear(proj.data(), a.att.data(), lw.o, nullptr, M, precision_);
     k::add_inplace(h.data(), proj.data(), M * C);
     if (keep_activations) a.h_mid = h;
 
     // MLP block: x2 = RMSNorm(h); h += down(silu(gate(x2)) * up(x2)).
     k::rmsnorm(a.x2.data(), h.data(), lw.post_norm, M, C, eps);
-    k::linear(a.gate.data(), a.x2.data(), lw.gate, nullptr, M);
-    k::linear(a.up.data(), a.x2.data(), lw.up, nullptr, M);
+    k::linear(a.gate.data(), a.x2.data(), lw.gate, nullptr, M, precision_);
+    k::linear(a.up.data(), a.x2.data(), lw.up, nullptr, M, precision_);
     k::swiglu(a.act.data(), a.gate.data(), a.up.data(), M * F);
-    k::linear(proj.data(), a.act.data(), lw.down, nullptr, M);
+    k::linear(proj.data(), a.act.data(), lw.down, nullptr, M, precision_);
     k::add_inplace(h.data(), proj.data(), M * C);
   }
 }
@@ -189,7 +190,7 @@ void TransformerModel::head(const ForwardActivations& acts, std::span<const int6
   }
   // (R, C) -> model.norm -> (R, V) logits.
   k::rmsnorm(head_x_.data(), head_x_.data(), w_.final_norm, R, C, float(config().rms_norm_eps));
-  k::linear(logits, head_x_.data(), w_.lm_head, nullptr, R);
+  k::linear(logits, head_x_.data(), w_.lm_head, nullptr, R, precision_);
 }
 
 void TransformerModel::raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows,
@@ -201,17 +202,13 @@ void TransformerModel::raw_logits(const CanvasBatch& batch, std::span<const int6
   head(acts_, raw_rows, logits);
 }
 
-int32_t TransformerModel::logit_shift() const {
-  return arch_traits(config().arch).logits_shifted ? 1 : 0;
-}
-
 std::vector<int64_t> TransformerModel::head_rows(const CanvasBatch& batch,
                                                  std::span<const PredictionRef> wanted, int64_t begin,
                                                  int64_t end) const {
   // Shifted logits (Dream, SPEC §1): position p is predicted by raw row p-1, so position 0 cannot be
   // requested. Unshifted (LLaDA): raw row p predicts position p. Rows index a pass over the query slice
   // [begin - shift, end) (clamped at 0) of every canvas.
-  const int32_t shift = logit_shift();
+  const int64_t shift = logit_shift(config().arch);
   const int64_t first = std::max<int64_t>(begin - shift, 0), S = end - first;
   std::vector<int64_t> rows(wanted.size());
   for (size_t r = 0; r < wanted.size(); ++r) {
@@ -259,7 +256,7 @@ void TransformerModel::predict_cached(const CanvasBatch& batch, const CacheWindo
         !decode_cache_fresh_[size_t(slot)])
       throw_error("model: cache slot {} was not filled by a refresh for canvases of length {}", slot, N);
   const std::vector<int64_t> rows = head_rows(batch, wanted, window.begin, window.end);
-  const int64_t first = std::max<int64_t>(window.begin - logit_shift(), 0);
+  const int64_t first = std::max<int64_t>(window.begin - logit_shift(config().arch), 0);
   forward(batch, first, window.end, decode_cache_, acts_, false, window.cache_rows);
   if (!rows.empty()) head(acts_, rows, logits);
 }

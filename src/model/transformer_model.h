@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/ops.h"
 #include "model/checkpoint.h"
 #include "model/denoiser.h"
 #include "model/model_weights.h"
@@ -78,6 +79,9 @@ class TransformerModel : public Denoiser {
   // config.json's mask id until set_mask_token_id gives the resolved one (special_tokens.h).
   int32_t mask_token_id() const override { return mask_id_ >= 0 ? mask_id_ : ckpt_.config().mask_token_id; }
   void set_mask_token_id(int32_t id) { mask_id_ = id; }
+  // How products with BF16 weights treat activations (kernels/ops.h); exact unless set.
+  kernels::Precision precision() const { return precision_; }
+  void set_precision(kernels::Precision p) { precision_ = p; }
 
   // Denoiser: logits[r*V + v] for each wanted (row, position), from raw row position-1. Throws dc::Error for
   // a token id outside [0, V), a position outside [1, N), a row outside [0, B) or a malformed batch.
@@ -108,7 +112,6 @@ class TransformerModel : public Denoiser {
 
  private:
   void check_batch(const CanvasBatch& batch) const;
-  int32_t logit_shift() const;  // 1: raw row p-1 predicts position p (Dream); 0: row p (LLaDA)
   // Head rows of a pass over the query slice [begin - shift, end) for each wanted prediction; throws for a
   // prediction outside [max(shift, begin), end) or a row outside the batch.
   std::vector<int64_t> head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
@@ -116,6 +119,7 @@ class TransformerModel : public Denoiser {
 
   Checkpoint ckpt_;
   int32_t mask_id_ = -1;
+  kernels::Precision precision_ = kernels::Precision::Exact;
   ModelWeights w_;
   KvCache cache_;                            // scratch cache for full passes (predict, raw_logits)
   KvCache decode_cache_;                     // the cache of predict_cached, kept between calls

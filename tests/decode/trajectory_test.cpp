@@ -4,15 +4,23 @@
 // Two fixtures: the scripted fake of fake_denoisers.h (an oracle of the sampler alone) and the tiny random
 // Dream checkpoint run through dream_twin.py (the sampler on the real forward pass; the twin dropped the
 // configurations whose confidences come within 1e-4 of a tie); and the tiny LLaDA checkpoint run through
-// llada_twin.py with LLaDA's own sampler.
+// llada_twin.py with LLaDA's own sampler; and the tiny Dream model's BF16 checkpoint against the twin in
+// float64 (the oracle of exact precision).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/mapped_file.h"
 #include "decode/sampler.h"
 #include "fake_denoisers.h"
+#include "model/checkpoint.h"
+#include "model/model_weights.h"
+#include "model/safetensors_writer.h"
+#include "model/tensor_table.h"
 #include "model/transformer_model.h"
 
 namespace dc {
@@ -97,6 +105,52 @@ TEST(Trajectory, TinyDreamMatchesTwin) {
     ++cases;
   }
   EXPECT_GE(cases, 12);
+}
+
+// The checkpoint at `dir` with every weight stored as BF16 (rounded to nearest even), written under the
+// build tree; returns its folder.
+std::string bf16_copy(const std::string& dir, const std::string& name) {
+  const std::string out = std::string(DC_BINARY_DIR) + "/testdata-decode/" + name;
+  std::filesystem::create_directories(out);
+  const Checkpoint src = Checkpoint::open(dir);
+  ModelConfig cfg = src.config();
+  cfg.torch_dtype = "bfloat16";
+  write_file_atomic(out + "/config.json", model_config_to_json(cfg));
+  std::vector<NamedTensor> tensors;
+  for (const TensorSpec& t : tensor_table(cfg))
+    tensors.push_back(make_float_tensor(t.name, DType::BF16, t.shape, tensor_to_f32(src.get(t.name))));
+  write_safetensors(out + "/model.safetensors", tensors);
+  return out;
+}
+
+TEST(Trajectory, TinyDreamBf16ExactPrecisionMatchesFloat64Twin) {
+  // The twin ran the BF16 weights in float64 arithmetic. At exact precision (the default) the activations
+  // stay fp32 against the widened weights, so every greedy trajectory is the float64 one. At fast precision
+  // (activations rounded to bf16 on AVX512-BF16 CPUs) the count that still agree is printed, not asserted.
+  const auto fx = load("trajectories_tiny_dream_bf16_f64.json");
+  ASSERT_EQ(fx["weights"], "bf16");
+  ASSERT_EQ(fx["arithmetic"], "float64");
+  TransformerModel model(
+      bf16_copy(std::string(DC_SOURCE_DIR) + "/" + fx["model"].get<std::string>(), "tiny-dream-bf16"));
+  ASSERT_EQ(model.weights().embed.dtype, DType::BF16);
+  ASSERT_EQ(model.precision(), kernels::Precision::Exact);
+  int cases = 0;
+  for (const auto& c : fx["cases"]) {
+    expect_same_trajectory(model, fx, c);
+    ++cases;
+  }
+  EXPECT_GE(cases, 12);
+  model.set_precision(kernels::Precision::Fast);
+  int agree = 0;
+  const auto prompts = fx["prompts"].get<std::vector<std::vector<int32_t>>>();
+  for (const auto& c : fx["cases"]) {
+    const GenerationResult r = generate(model, prompts, params_of(c, fx["pad_token_id"]));
+    std::vector<int32_t> last;
+    for (const auto& row : c["history"].back()) last.insert(last.end(), row.begin(), row.end());
+    agree += r.canvas == last;
+  }
+  std::printf("fast precision (%s kernels): %d of %d trajectories end on the float64 canvas\n",
+              kernels::isa_name(kernels::active_isa()), agree, cases);
 }
 
 TEST(Trajectory, TinyLladaMatchesTwin) {

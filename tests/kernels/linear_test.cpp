@@ -25,11 +25,15 @@ struct Shape {
   int64_t M, N, K;
 };
 
-// Compares linear() on `isa` with the reference. The AVX512-BF16 path rounds x to bf16 first, so its oracle
-// is the reference on bf16-rounded x; then only fp32 summation order differs. Bound: 1e-5 of sum|x w| + |b|.
-void check_linear(Isa isa, DType dtype, Shape s, bool with_bias, uint64_t seed) {
+// Compares linear() on `isa` with the reference. The AVX512-BF16 path at fast precision rounds x to bf16
+// first, so its oracle is the reference on bf16-rounded x; at exact precision (and on every other path) the
+// oracle is the reference on x itself. Then only fp32 summation order differs. Bound: 1e-5 of
+// sum|x w| + |b|.
+void check_linear(Isa isa, DType dtype, Shape s, bool with_bias, uint64_t seed,
+                  Precision precision = Precision::Exact) {
   SCOPED_TRACE(::testing::Message() << isa_name(isa) << " " << dtype_name(dtype) << " M=" << s.M
-                                    << " N=" << s.N << " K=" << s.K << (with_bias ? " bias" : ""));
+                                    << " N=" << s.N << " K=" << s.K << (with_bias ? " bias" : "")
+                                    << (precision == Precision::Fast ? " fast" : " exact"));
   Rng rng(seed);
   const auto w = make_weight(rng, dtype, s.N, s.K);
   const int64_t ldx = s.K + 3, ldy = s.N + 5;  // strided rows; the gaps must stay untouched
@@ -39,10 +43,10 @@ void check_linear(Isa isa, DType dtype, Shape s, bool with_bias, uint64_t seed) 
   ASSERT_EQ(pw.rows(), s.N);
   ASSERT_EQ(pw.cols(), s.K);
   ASSERT_EQ(pw.dtype(), dtype);
-  const bool bf16_acts = pw.layout() == PackedWeight::Layout::Avx512Bf16;
+  const bool bf16_acts = pw.layout() == PackedWeight::Layout::Avx512Bf16 && precision == Precision::Fast;
 
   std::vector<float> y(size_t(s.M * ldy), 7.0f);
-  linear(y.data(), ldy, x.data(), ldx, pw, with_bias ? bias.data() : nullptr, s.M);
+  linear(y.data(), ldy, x.data(), ldx, pw, with_bias ? bias.data() : nullptr, s.M, precision);
 
   std::vector<float> xr = x;
   if (bf16_acts)
@@ -70,10 +74,11 @@ TEST(LinearTest, MatchesReferenceOnEveryIsaAndDtype) {
   uint64_t seed = 1;
   for (Isa isa : runnable_isas())
     for (DType dt : {DType::F32, DType::F16, DType::BF16})
-      for (const Shape& s : shapes) {
-        check_linear(isa, dt, s, (seed & 1) != 0, seed);
-        ++seed;
-      }
+      for (const Shape& s : shapes)
+        for (Precision pr : {Precision::Exact, Precision::Fast}) {
+          check_linear(isa, dt, s, (seed & 1) != 0, seed, pr);
+          ++seed;
+        }
 }
 
 TEST(LinearTest, FewRowsManyColumnsAndManyRowsFewColumns) {
@@ -81,9 +86,11 @@ TEST(LinearTest, FewRowsManyColumnsAndManyRowsFewColumns) {
   uint64_t seed = 100;
   for (Isa isa : runnable_isas())
     for (DType dt : {DType::F32, DType::BF16}) {
-      check_linear(isa, dt, {1, 1000, 96}, true, seed++);
-      check_linear(isa, dt, {5, 777, 130}, false, seed++);
-      check_linear(isa, dt, {150, 20, 77}, true, seed++);
+      for (Precision pr : {Precision::Exact, Precision::Fast}) {
+        check_linear(isa, dt, {1, 1000, 96}, true, seed++, pr);
+        check_linear(isa, dt, {5, 777, 130}, false, seed++, pr);
+        check_linear(isa, dt, {150, 20, 77}, true, seed++, pr);
+      }
     }
 }
 
@@ -93,8 +100,10 @@ TEST(LinearTest, EveryRowCountUpTo40) {
   for (Isa isa : runnable_isas()) {
     for (DType dt : {DType::F32, DType::BF16}) {
       for (int64_t M = 1; M <= 40; ++M) {
-        check_linear(isa, dt, {M, 40, 19}, M % 3 == 0, seed);
-        ++seed;
+        for (Precision pr : {Precision::Exact, Precision::Fast}) {
+          check_linear(isa, dt, {M, 40, 19}, M % 3 == 0, seed, pr);
+          ++seed;
+        }
       }
     }
   }

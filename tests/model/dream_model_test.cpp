@@ -176,23 +176,33 @@ TEST(TransformerModel, TiedHeadMatchesTwin) {
 }
 
 TEST(TransformerModel, Bf16WeightsMatchTwin) {
-  // Reference: the twin with every weight rounded to bf16 and fp32 arithmetic. The scalar and AVX2 kernels
-  // widen bf16 weights to fp32, so they must match it to 1e-4. The AVX512-BF16 kernel also rounds the GEMM
-  // inputs (activations) to bf16 for vdpbf16ps; the twin run with bf16 activations everywhere (more rounding
-  // than that) moves these logits by `bf16_activations_vs_bf16_weights_rel_gap` (1.1e-2, recorded in the
-  // fixture), so that path gets 2e-2. Reading the weights wrongly (layout, byte order, a wrong tensor) moves
-  // them by O(1).
+  // Reference: the twin with every weight rounded to bf16 and fp32 arithmetic. At exact precision (the
+  // default) every kernel multiplies fp32 activations with the weights widened to fp32, so it must match
+  // to 1e-4. At fast precision the AVX512-BF16 kernel rounds the GEMM inputs (activations) to bf16 for
+  // vdpbf16ps; the twin run with bf16 activations everywhere (more rounding than that) moves these logits
+  // by `bf16_activations_vs_bf16_weights_rel_gap` (1.1e-2, recorded in the fixture), so that path gets
+  // 2e-2 (the other kernels ignore the setting). Reading the weights wrongly (layout, byte order, a wrong
+  // tensor) moves them by O(1).
   const Fixture f = load_fixture();
   const std::vector<float> ref = f.logits("bf16");
   const std::string dir = write_variant("bf16", DType::BF16, false);
   for_each_isa([&](kernels::Isa isa) {
     TransformerModel m(dir);
     ASSERT_EQ(m.weights().embed.dtype, DType::BF16);
-    const std::vector<float> got = all_raw_rows(m, f.batch());
-    for (float x : got) ASSERT_TRUE(std::isfinite(x));
-    const bool rounds_activations = m.weights().lm_head.layout() == kernels::PackedWeight::Layout::Avx512Bf16;
-    const double err = max_row_rel(got.data(), ref.data(), f.B * f.N, f.V);
-    EXPECT_LE(err, rounds_activations ? 2e-2 : 1e-4);
+    ASSERT_EQ(m.precision(), kernels::Precision::Exact);
+    for (const kernels::Precision pr : {kernels::Precision::Exact, kernels::Precision::Fast}) {
+      m.set_precision(pr);
+      const std::vector<float> got = all_raw_rows(m, f.batch());
+      for (float x : got) ASSERT_TRUE(std::isfinite(x));
+      const bool rounds_activations =
+          pr == kernels::Precision::Fast &&
+          m.weights().lm_head.layout() == kernels::PackedWeight::Layout::Avx512Bf16;
+      const double err = max_row_rel(got.data(), ref.data(), f.B * f.N, f.V);
+      EXPECT_LE(err, rounds_activations ? 2e-2 : 1e-4) << (pr == kernels::Precision::Fast ? "fast" : "exact");
+      if (rounds_activations) {
+        EXPECT_GT(err, 1e-4) << "the fast path should round the activations";
+      }
+    }
   });
 }
 

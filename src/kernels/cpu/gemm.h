@@ -34,8 +34,9 @@ PackResult pack_avx512_bf16(const TensorView& w);
 PackResult pack_avx512_f32(const TensorView& w);
 PackResult pack_avx2(const TensorView& w);
 
+// exact: fp32 activations against the widened weights; otherwise activations rounded to bf16 (vdpbf16ps).
 void gemm_avx512_bf16(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, int64_t M,
-                      int64_t N, int64_t K, const float* bias);
+                      int64_t N, int64_t K, const float* bias, bool exact);
 void gemm_avx512_f32(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, int64_t M,
                      int64_t N, int64_t K, const float* bias);
 void gemm_avx2(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, DType dtype, int64_t M,

@@ -1,6 +1,7 @@
 // AVX-512 GEMM kernels for linear layers (layouts in gemm.h):
-//  * BF16 weights: activations rounded to bf16 once per call, vdpbf16ps (AVX512-BF16) with fp32
-//    accumulation. Each instruction multiplies 16 columns x one pair of K.
+//  * BF16 weights, fast precision: activations rounded to bf16 once per call, vdpbf16ps (AVX512-BF16) with
+//    fp32 accumulation. Each instruction multiplies 16 columns x one pair of K.
+//  * BF16 weights, exact precision: fp32 activations, each weight widened to fp32 in the kernel, fp32 FMA.
 //  * F32 weights (and F16 widened at pack time): fp32 FMA with fp32 accumulation.
 // Both use a register tile of up to kMr rows x 32 columns (2 x kMr zmm accumulators), K blocked so the
 // 32-column slice of the weight panel stays in L1 while all row tiles pass over it. Threads split the
@@ -87,6 +88,50 @@ void micro_bf16(const uint32_t* a, int64_t lda, const uint16_t* b, int64_t nkk, 
   tile_store<MR>(acc, c, ldc, m0, m1);
 }
 
+// The exact variant for BF16 weights: c[MR, ncols] (+)= a[MR, nk] . b with a in fp32 (row stride lda) and
+// b a panel slice of bf16 pairs (nk elements of K, rounded up to pairs). Each weight is widened to fp32
+// exactly (a bf16 is the top half of its fp32) and multiplied with fp32 FMAs in K order: the result of an
+// fp32 GEMM against the widened weights, without storing them wide.
+template <int MR>
+void micro_bf16_wide(const float* a, int64_t lda, const uint16_t* b, int64_t nk, float* c, int64_t ldc,
+                     int64_t ncols, bool first, const float* bias) {
+  const __mmask16 m0 = tail_mask(ncols), m1 = tail_mask(ncols - 16);
+  const __m512i high = _mm512_set1_epi32(int(0xffff0000u));
+  __m512 acc[MR][2];
+  tile_init<MR>(acc, c, ldc, m0, m1, first, bias);
+  const int64_t pairs = nk / 2;
+  for (int64_t kk = 0; kk < pairs; ++kk) {
+    const __m512i p0 = _mm512_load_si512(b + kk * 64);       // columns 0..15: {W[c, 2kk], W[c, 2kk+1]}
+    const __m512i p1 = _mm512_load_si512(b + kk * 64 + 32);  // columns 16..31
+    const __m512 e0 = _mm512_castsi512_ps(_mm512_slli_epi32(p0, 16)),
+                 o0 = _mm512_castsi512_ps(_mm512_and_si512(p0, high));
+    const __m512 e1 = _mm512_castsi512_ps(_mm512_slli_epi32(p1, 16)),
+                 o1 = _mm512_castsi512_ps(_mm512_and_si512(p1, high));
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ae = _mm512_set1_ps(a[r * lda + 2 * kk]);
+      const __m512 ao = _mm512_set1_ps(a[r * lda + 2 * kk + 1]);
+      acc[r][0] = _mm512_fmadd_ps(ae, e0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ae, e1, acc[r][1]);
+      acc[r][0] = _mm512_fmadd_ps(ao, o0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ao, o1, acc[r][1]);
+    }
+  }
+  if (nk % 2) {  // odd K: the last pair holds one element (its partner weight is the zero padding)
+    const __m512i p0 = _mm512_load_si512(b + pairs * 64);
+    const __m512i p1 = _mm512_load_si512(b + pairs * 64 + 32);
+    const __m512 e0 = _mm512_castsi512_ps(_mm512_slli_epi32(p0, 16));
+    const __m512 e1 = _mm512_castsi512_ps(_mm512_slli_epi32(p1, 16));
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ae = _mm512_set1_ps(a[r * lda + 2 * pairs]);
+      acc[r][0] = _mm512_fmadd_ps(ae, e0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ae, e1, acc[r][1]);
+    }
+  }
+  tile_store<MR>(acc, c, ldc, m0, m1);
+}
+
 // c[MR, ncols] (+)= a[MR, nk] (row stride lda) . b where b is a panel slice of nk rows x 32 floats.
 template <int MR>
 void micro_f32(const float* a, int64_t lda, const float* b, int64_t nk, float* c, int64_t ldc, int64_t ncols,
@@ -116,12 +161,19 @@ template <size_t... I>
 constexpr auto bf16_table(std::index_sequence<I...>) {
   return std::array<MicroBf16, sizeof...(I)>{&micro_bf16<int(I) + 1>...};
 }
+using MicroWide = void (*)(const float*, int64_t, const uint16_t*, int64_t, float*, int64_t, int64_t, bool,
+                           const float*);
 template <size_t... I>
 constexpr auto f32_table(std::index_sequence<I...>) {
   return std::array<MicroF32, sizeof...(I)>{&micro_f32<int(I) + 1>...};
 }
+template <size_t... I>
+constexpr auto wide_table(std::index_sequence<I...>) {
+  return std::array<MicroWide, sizeof...(I)>{&micro_bf16_wide<int(I) + 1>...};
+}
 constexpr auto kBf16Kernels = bf16_table(std::make_index_sequence<kMr>());  // [rows - 1]
 constexpr auto kF32Kernels = f32_table(std::make_index_sequence<kMr>());
+constexpr auto kWideKernels = wide_table(std::make_index_sequence<kMr>());
 
 // Rounds x[M, K] (row stride ldx) to bf16 pairs: a[m, kk] = {bf16(x[m, 2kk]), bf16(x[m, 2kk+1])} with a zero
 // for the missing element of odd K. a has row stride kp2 = ceil(K / 2) uint32.
@@ -148,12 +200,31 @@ void convert_rows_bf16(uint32_t* a, int64_t kp2, const float* x, int64_t ldx, in
 }  // namespace
 
 void gemm_avx512_bf16(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, int64_t M,
-                      int64_t N, int64_t K, const float* bias) {
+                      int64_t N, int64_t K, const float* bias, bool exact) {
   const int64_t kp2 = (K + 1) / 2;
   // Row tile t covers rows [t M / tiles, (t + 1) M / tiles): heights differ by at most one (M = 16 runs as
   // 8 + 8, not 12 + 4), so no tile is too short to hide the FMA latency.
   const int64_t panels = (N + kNr - 1) / kNr, tiles = (M + kMr - 1) / kMr;
   const uint16_t* w = static_cast<const uint16_t*>(packed);
+  if (exact) {
+    // fp32 activations as they are; the weights widened in the kernel (K blocked in the same pairs).
+    parallel_panels_or_tiles(panels, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const uint16_t* panel = w + p * kp2 * 2 * kNr;
+        const int64_t ncols = std::min(kNr, N - p * kNr);
+        const float* bp = bias ? bias + p * kNr : nullptr;
+        for (int64_t kk0 = 0; kk0 < kp2; kk0 += kKcPairs) {
+          const int64_t nk = std::min(2 * kKcPairs, K - 2 * kk0);
+          for (int64_t t = t0; t < t1; ++t) {
+            const int64_t r0 = t * M / tiles, rows = (t + 1) * M / tiles - r0;
+            kWideKernels[size_t(rows - 1)](x + r0 * ldx + 2 * kk0, ldx, panel + kk0 * 2 * kNr, nk,
+                                           y + r0 * ldy + p * kNr, ldy, ncols, kk0 == 0, bp);
+          }
+        }
+      }
+    });
+    return;
+  }
   // a[M, kp2]: the activations as bf16 pairs, shared read-only by all threads.
   uint32_t* a = static_cast<uint32_t*>(thread_scratch(0, size_t(M * kp2) * 4));
   global_pool().parallel_for(
