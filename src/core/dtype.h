@@ -1,5 +1,16 @@
 // Element types of stored tensors and scalar conversions between them.
 // bf16 and f16 are kept as raw uint16_t bit patterns; arithmetic always happens in fp32.
+//
+// Block-quantized types (the ggml/GGUF layouts, SPEC §10) store a row as consecutive blocks; a block of
+// dtype_block_elems() values takes dtype_block_bytes() bytes. The innermost dimension must be a multiple of
+// the block size. dtype_size() is meaningful for the scalar types only (it returns 0 for block types):
+//  * Q8_0: 32 values, 34 bytes: fp16 scale d, 32 int8 q; value = d * q.
+//  * Q4_0: 32 values, 18 bytes: fp16 d, 16 bytes of nibbles; byte j holds value j (low nibble) and value
+//    j + 16 (high nibble); value = d * (q - 8).
+//  * Q4_K: 256 values, 144 bytes: fp16 d, fp16 dmin, 12 bytes of packed 6-bit scales/mins for 8 sub-blocks
+//    of 32, 128 bytes of nibbles; value = d * sc[j] * q - dmin * m[j].
+//  * Q6_K: 256 values, 210 bytes: 128 bytes low 4 bits, 64 bytes high 2 bits, 16 int8 scales (sub-blocks of
+//    16), fp16 d; value = d * sc[j] * (q - 32).
 #pragma once
 
 #include <cstdint>
@@ -8,7 +19,25 @@
 
 namespace dc {
 
-enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8 };
+enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8, Q8_0, Q4_0, Q4_K, Q6_K };
+
+inline bool dtype_is_block(DType t) {
+  return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K || t == DType::Q6_K;
+}
+
+// Values per block: 1 for the scalar types.
+inline int64_t dtype_block_elems(DType t) {
+  switch (t) {
+    case DType::Q8_0:
+    case DType::Q4_0:
+      return 32;
+    case DType::Q4_K:
+    case DType::Q6_K:
+      return 256;
+    default:
+      return 1;
+  }
+}
 
 inline size_t dtype_size(DType t) {
   switch (t) {
@@ -24,8 +53,25 @@ inline size_t dtype_size(DType t) {
       return 8;
     case DType::U8:
       return 1;
+    default:
+      return 0;  // block types: see dtype_block_bytes
   }
-  return 0;
+}
+
+// Bytes per block (the element size for the scalar types).
+inline size_t dtype_block_bytes(DType t) {
+  switch (t) {
+    case DType::Q8_0:
+      return 34;
+    case DType::Q4_0:
+      return 18;
+    case DType::Q4_K:
+      return 144;
+    case DType::Q6_K:
+      return 210;
+    default:
+      return dtype_size(t);
+  }
 }
 
 // Names as written in safetensors headers ("F32", "F16", "BF16", ...).
@@ -43,6 +89,14 @@ inline const char* dtype_name(DType t) {
       return "I64";
     case DType::U8:
       return "U8";
+    case DType::Q8_0:
+      return "Q8_0";
+    case DType::Q4_0:
+      return "Q4_0";
+    case DType::Q4_K:
+      return "Q4_K";
+    case DType::Q6_K:
+      return "Q6_K";
   }
   return "?";
 }

@@ -20,7 +20,8 @@ struct TensorView {
     for (int64_t d : shape) n *= d;
     return n;
   }
-  size_t nbytes() const { return size_t(numel()) * dtype_size(dtype); }
+  // Block types: numel() / block elements whole blocks (the innermost dimension is a multiple of the block).
+  size_t nbytes() const { return size_t(numel() / dtype_block_elems(dtype)) * dtype_block_bytes(dtype); }
   int64_t dim(size_t i) const { return shape.at(i); }
   const float* f32() const { return static_cast<const float*>(data); }
   const uint16_t* u16() const { return static_cast<const uint16_t*>(data); }
