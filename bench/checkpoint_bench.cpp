@@ -8,65 +8,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/process_memory.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/random_checkpoint.h"
-#include "model/safetensors_writer.h"
-
-namespace {
-
-long rss_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
-// Header-only shards extended to full length with ftruncate: every byte of data reads as zero.
-void write_sparse_checkpoint(const std::string& dir, const dc::ModelConfig& c, int shards) {
-  std::ofstream(dir + "/config.json") << dc::model_config_to_json(c);
-  const auto shapes = dc::tensor_shapes(c);
-  std::map<std::string, std::string> weight_map;
-  uint64_t total = 0;
-  const size_t per = (shapes.size() + size_t(shards) - 1) / size_t(shards);
-  for (int s = 0; s < shards; ++s) {
-    char name[64];
-    std::snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, shards);
-    nlohmann::json header = nlohmann::json::object();
-    uint64_t off = 0;
-    for (size_t i = size_t(s) * per; i < std::min(shapes.size(), size_t(s + 1) * per); ++i) {
-      uint64_t nb = 2;
-      for (int64_t d : shapes[i].second) nb *= uint64_t(d);
-      header[shapes[i].first] = {
-          {"dtype", "BF16"}, {"shape", shapes[i].second}, {"data_offsets", {off, off + nb}}};
-      weight_map[shapes[i].first] = name;
-      off += nb;
-    }
-    std::string text = header.dump();
-    text.append((8 - text.size() % 8) % 8, ' ');
-    const uint64_t n = text.size();
-    const std::string path = dir + "/" + name;
-    {
-      std::ofstream f(path, std::ios::binary);
-      f.write(reinterpret_cast<const char*>(&n), 8);
-      f.write(text.data(), std::streamsize(text.size()));
-    }
-    std::filesystem::resize_file(path, 8 + n + off);
-    total += off;
-  }
-  dc::write_safetensors_index(dir + "/model.safetensors.index.json", weight_map, total);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Time to open and validate a 7B-shaped sharded BF16 checkpoint"};
@@ -82,8 +32,8 @@ int main(int argc, char** argv) {
       if (!::mkdtemp(tmpl.data())) dc::throw_error("{}: cannot create a temporary folder", tmpl);
       dir = tmpl;
     }
-    write_sparse_checkpoint(dir, dc::diffucoder_7b_config(), 4);
-    const long rss0 = rss_kib();
+    dc::write_sparse_checkpoint(dir, dc::diffucoder_7b_config(), 4);
+    const long rss0 = dc::resident_kib();
     double best_ms = 1e30, sum_ms = 0;
     uint64_t bytes = 0;
     long rss_open = 0;
@@ -95,7 +45,7 @@ int main(int argc, char** argv) {
       best_ms = std::min(best_ms, ms);
       sum_ms += ms;
       bytes = ck.total_bytes();
-      rss_open = std::max(rss_open, rss_kib() - rss0);
+      rss_open = std::max(rss_open, dc::resident_kib() - rss0);
     }
     std::printf(
         "checkpoint_open_7b_bf16_4_shards: %.2f GB of weights, open+validate best %.2f ms, mean %.2f ms "

@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/mapped_file.h"
@@ -144,6 +147,47 @@ void write_random_checkpoint(const std::string& dir, const ModelConfig& cfg, DTy
   stored.torch_dtype = dtype == DType::BF16 ? "bfloat16" : "float32";
   write_file_atomic(dir + "/config.json", model_config_to_json(stored));
   write_file_atomic(dir + "/random_weights.txt", stamp_of(cfg, dtype, seed));
+}
+
+void write_sparse_checkpoint(const std::string& dir, const ModelConfig& cfg, int shards) {
+  DC_ASSERT(shards >= 1);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw_error("{}: cannot create folder: {}", dir, ec.message());
+  ModelConfig stored = cfg;
+  stored.torch_dtype = "bfloat16";
+  write_file_atomic(dir + "/config.json", model_config_to_json(stored));
+  const auto shapes = tensor_shapes(cfg);
+  std::map<std::string, std::string> weight_map;
+  uint64_t total = 0;
+  const size_t per = (shapes.size() + size_t(shards) - 1) / size_t(shards);
+  for (int s = 0; s < shards; ++s) {
+    const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", s + 1, shards);
+    nlohmann::json header = nlohmann::json::object();
+    uint64_t off = 0;
+    for (size_t i = size_t(s) * per; i < std::min(shapes.size(), size_t(s + 1) * per); ++i) {
+      uint64_t nb = 2;
+      for (int64_t d : shapes[i].second) nb *= uint64_t(d);
+      header[shapes[i].first] = {
+          {"dtype", "BF16"}, {"shape", shapes[i].second}, {"data_offsets", {off, off + nb}}};
+      weight_map[shapes[i].first] = name;
+      off += nb;
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    const uint64_t n = text.size();
+    const std::string path = dir + "/" + name;
+    {
+      std::ofstream f(path, std::ios::binary | std::ios::trunc);
+      f.write(reinterpret_cast<const char*>(&n), 8);
+      f.write(text.data(), std::streamsize(text.size()));
+      if (!f) throw_error("{}: cannot write", path);
+    }
+    std::filesystem::resize_file(path, 8 + n + off, ec);
+    if (ec) throw_error("{}: cannot extend to {} bytes: {}", path, 8 + n + off, ec.message());
+    total += off;
+  }
+  write_safetensors_index(dir + "/model.safetensors.index.json", weight_map, total);
 }
 
 }  // namespace dc

@@ -25,6 +25,11 @@ ModelConfig diffucoder_7b_config();
 void write_random_checkpoint(const std::string& dir, const ModelConfig& cfg, DType dtype, uint64_t seed,
                              int64_t layers_per_shard = 6);
 
+// Writes `dir`/config.json and `shards` BF16 safetensors shards (+ index) for `cfg` whose data are holes:
+// headers only, each file extended to its full length, so every weight reads as zero and the files take no
+// disk. For benchmarks of load time, memory and step time, which do not depend on the values.
+void write_sparse_checkpoint(const std::string& dir, const ModelConfig& cfg, int shards);
+
 // True if `dir` holds a checkpoint this function wrote for exactly (cfg, dtype, seed): it reuses the files.
 bool random_dream_checkpoint_exists(const std::string& dir, const ModelConfig& cfg, DType dtype,
                                     uint64_t seed);

@@ -1,0 +1,197 @@
+// Cached decoding at DiffuCoder-7B's shape (hidden 3584, 28 layers, 28/4 heads x 128, FFN 18944, vocab
+// 152064): for each weight format, the load time, the resident memory, the time of a refresh step (a full
+// pass over prompt + answer slots that stores every position's keys/values) and of the window steps of a
+// prefix and a dual cache (SPEC §4), at prompt 128, 256 answer slots, block 32, one canvas, every wanted
+// position in the active block. Then the projected time to a 256-token answer:
+//   blocks x (refresh + (steps per block - 1) x dual step),  steps per block = block x steps per slot,
+// at 1 step per slot and at --steps-per-slot (measured on the bundled model, docs/PERFORMANCE.md).
+//
+// The checkpoints are sparse files (headers only, data holes that read as zero: nothing on disk, and
+// the step time of these kernels does not depend on the values). Each format runs in a child process of its
+// own so that its peak resident memory (VmHWM) is its alone. Figures only: nothing is asserted.
+//   bench_decode_7b [--formats bf16,bf16-fast] [--layers N] [--data DIR] [--iters N]
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "core/error.h"
+#include "core/process_memory.h"
+#include "core/thread_pool.h"
+#include "kernels/ops.h"
+#include "model/random_checkpoint.h"
+#include "model/transformer_model.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct Shape {
+  int64_t prompt = 128, answer = 256, block = 32;
+};
+
+// The folder of a format's sparse checkpoint under `data`, written on first use.
+std::string checkpoint_for(const std::string& format, const std::string& data, int64_t layers) {
+  dc::ModelConfig cfg = dc::diffucoder_7b_config();
+  cfg.num_hidden_layers = layers;
+  const std::string dir = fmt::format("{}/diffucoder-7b-shape-{}l-bf16-sparse", data, layers);
+  if (!std::filesystem::exists(dir + "/model.safetensors.index.json"))
+    dc::write_sparse_checkpoint(dir, cfg, 4);
+  (void)format;
+  return dir;
+}
+
+// One format, in this process: load, one refresh, then `iters` window steps of each cache kind (medians).
+int run_child(const std::string& format, const std::string& dir, const Shape& s, int iters) {
+  const auto t0 = Clock::now();
+  dc::TransformerModel model(dir);
+  if (format == "bf16-fast") model.set_precision(dc::kernels::Precision::Fast);
+  const double load_s = seconds_since(t0);
+  const long rss_loaded = dc::resident_kib();
+
+  const int64_t N = s.prompt + s.answer;
+  std::vector<int32_t> tokens(static_cast<size_t>(N));
+  for (int64_t i = 0; i < N; ++i) tokens[size_t(i)] = int32_t((i * 7919) % 150000);
+  const dc::CanvasBatch batch{1, N, tokens, {}};
+  const int32_t slot = 0;
+  std::vector<dc::PredictionRef> wanted;
+  for (int64_t p = s.prompt; p < s.prompt + s.block; ++p) wanted.push_back({0, int32_t(p)});
+  std::vector<float> logits(wanted.size() * size_t(model.vocab_size()));
+
+  auto call = [&](bool refresh, int64_t end) {
+    const dc::CacheWindow w{refresh, s.prompt, end, 1, std::span<const int32_t>(&slot, 1)};
+    const auto t = Clock::now();
+    model.predict_cached(batch, w, wanted, logits.data());
+    return seconds_since(t) * 1e3;
+  };
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double refresh_ms = call(true, s.prompt + s.block);
+  std::vector<double> prefix, dual;
+  for (int i = 0; i < iters; ++i) prefix.push_back(call(false, N));
+  for (int i = 0; i < iters; ++i) dual.push_back(call(false, s.prompt + s.block));
+  // One line for the parent: format load_s rss_loaded_kib peak_kib refresh_ms prefix_ms dual_ms
+  std::printf("RESULT %s %.3f %ld %ld %.3f %.3f %.3f\n", format.c_str(), load_s, rss_loaded,
+              dc::peak_resident_kib(), refresh_ms, median(prefix), median(dual));
+  std::fflush(stdout);
+  return 0;
+}
+
+struct Result {
+  std::string format;
+  double load_s = 0, refresh_ms = 0, prefix_ms = 0, dual_ms = 0;
+  long rss_kib = 0, peak_kib = 0;
+};
+
+// Runs this binary again with --child for one format and parses its RESULT line.
+bool run_format(const std::string& self, const std::vector<std::string>& child_args, Result& r) {
+  std::string cmd = self;
+  for (const std::string& a : child_args) cmd += " '" + a + "'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char line[512], fmt_name[64];
+  bool ok = false;
+  while (std::fgets(line, sizeof line, p)) {
+    if (std::sscanf(line, "RESULT %63s %lf %ld %ld %lf %lf %lf", fmt_name, &r.load_s, &r.rss_kib, &r.peak_kib,
+                    &r.refresh_ms, &r.prefix_ms, &r.dual_ms) == 7) {
+      r.format = fmt_name;
+      ok = true;
+    } else {
+      std::fputs(line, stdout);
+    }
+  }
+  return ::pclose(p) == 0 && ok;
+}
+
+std::string default_data_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return (std::filesystem::temp_directory_path() / "diffucoder-bench-data").string();
+  return (exe.parent_path().parent_path() / "bench-data").string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Cached decoding steps at DiffuCoder-7B's shape, per weight format"};
+  std::vector<std::string> formats{"bf16", "bf16-fast"};
+  std::string data = default_data_dir(), child;
+  int64_t layers = 28;
+  int iters = 3, threads = 0;
+  double steps_per_slot = 0.95;
+  Shape s;
+  app.add_option("--formats", formats, "weight formats")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"bf16", "bf16-fast"}));
+  app.add_option("--layers", layers, "transformer layers (28 = the real depth)")->check(CLI::Range(1, 28));
+  app.add_option("--data", data, "folder for the sparse checkpoints");
+  app.add_option("--iters", iters, "window steps timed per cache kind (median)")->check(CLI::Range(1, 100));
+  app.add_option("--threads", threads, "threads (0 = all cores)");
+  app.add_option("--steps-per-slot", steps_per_slot, "steps per answer slot for the projection")
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_option("--child", child, "internal: run one format in this process")->group("");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (threads > 0) dc::set_num_threads(threads);
+    if (!child.empty()) return run_child(child, checkpoint_for(child, data, layers), s, iters);
+
+    fmt::print(
+        "decode_7b: DiffuCoder-7B shape, {} of 28 layers, prompt {}, answer {}, block {}, one canvas, {} "
+        "threads, kernels {}{}\n",
+        layers, s.prompt, s.answer, s.block, dc::global_pool().size(),
+        dc::kernels::isa_name(dc::kernels::active_isa()), dc::kernels::has_avx512_bf16() ? "+bf16" : "");
+    std::vector<Result> results;
+    for (const std::string& f : formats) {
+      const auto t0 = Clock::now();
+      const std::string dir = checkpoint_for(f, data, layers);
+      if (seconds_since(t0) > 1.0) fmt::print("  (wrote {} in {:.1f} s)\n", dir, seconds_since(t0));
+      std::vector<std::string> args{"--child",   f,
+                                    "--data",    data,
+                                    "--layers",  std::to_string(layers),
+                                    "--iters",   std::to_string(iters),
+                                    "--threads", std::to_string(threads)};
+      Result r;
+      if (!run_format(std::filesystem::read_symlink("/proc/self/exe").string(), args, r))
+        dc::throw_error("the {} run failed", f);
+      results.push_back(r);
+    }
+    const int64_t blocks = s.answer / s.block;
+    fmt::print("{:<10}{:>8}{:>10}{:>10}{:>12}{:>11}{:>9}{:>8}{:>12}{:>12}\n", "format", "load s", "RSS GB",
+               "peak GB", "refresh ms", "prefix ms", "dual ms", "dual/r", "256@1 s", "256@meas s");
+    for (const Result& r : results) {
+      auto project = [&](double per_slot) {
+        const double steps_per_block = std::max(1.0, double(s.block) * per_slot);
+        return double(blocks) * (r.refresh_ms + (steps_per_block - 1.0) * r.dual_ms) / 1e3;
+      };
+      fmt::print("{:<10}{:>8.1f}{:>10.2f}{:>10.2f}{:>12.0f}{:>11.0f}{:>9.0f}{:>8.3f}{:>12.0f}{:>12.0f}\n",
+                 r.format, r.load_s, double(r.rss_kib) / 1048576.0, double(r.peak_kib) / 1048576.0,
+                 r.refresh_ms, r.prefix_ms, r.dual_ms, r.dual_ms / r.refresh_ms, project(1.0),
+                 project(steps_per_slot));
+    }
+    fmt::print(
+        "(256@1: projected seconds to a 256-slot answer at one step per slot; 256@meas: at {} steps per "
+        "slot)\n",
+        steps_per_slot);
+  } catch (const dc::Error& e) {
+    std::fprintf(stderr, "bench_decode_7b: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
