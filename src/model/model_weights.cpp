@@ -6,6 +6,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "kernels/quant.h"
 #include "model/tensor_table.h"
 
 namespace dc {
@@ -23,10 +24,36 @@ std::vector<float> tensor_to_f32(const TensorView& t) {
     case DType::F16:
       for (int64_t i = 0; i < n; ++i) out[size_t(i)] = f16_to_f32(t.u16()[i]);
       break;
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_K:
+    case DType::Q6_K:
+      kernels::dequantize_row(t.dtype, t.data, out.data(), n);  // blocks are contiguous across rows
+      break;
     default:
       DC_ASSERT(false, "tensor_to_f32: not a float tensor (validate_tensors admits floats only)");
   }
   return out;
+}
+
+void embedding_row(const TensorView& e, int64_t row, float* dst) {
+  const int64_t C = e.dim(1);
+  switch (e.dtype) {
+    case DType::F32:
+      std::memcpy(dst, e.f32() + row * C, size_t(C) * 4);
+      break;
+    case DType::BF16:
+      for (int64_t j = 0; j < C; ++j) dst[j] = bf16_to_f32(e.u16()[row * C + j]);
+      break;
+    case DType::F16:
+      for (int64_t j = 0; j < C; ++j) dst[j] = f16_to_f32(e.u16()[row * C + j]);
+      break;
+    default: {
+      DC_ASSERT(dtype_is_block(e.dtype), "embedding_row: not a float or block-quantized tensor");
+      const size_t row_bytes = size_t(C / dtype_block_elems(e.dtype)) * dtype_block_bytes(e.dtype);
+      kernels::dequantize_row(e.dtype, static_cast<const uint8_t*>(e.data) + size_t(row) * row_bytes, dst, C);
+    }
+  }
 }
 
 namespace {
@@ -57,7 +84,7 @@ kernels::PackedWeight pack_stacked(const Checkpoint& ckpt, const std::vector<std
   }
   stacked.data = buf->data();
   kernels::PackedWeight packed = kernels::PackedWeight::pack(stacked);
-  if (packed.layout() == kernels::PackedWeight::Layout::View) owned.push_back(std::move(buf));
+  if (packed.data() == buf->data()) owned.push_back(std::move(buf));  // a zero-copy layout views the stack
   return packed;
 }
 

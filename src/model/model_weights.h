@@ -45,7 +45,10 @@ struct ModelWeights {
 // The checkpoint must outlive the result (norms and the embedding are views into it). Throws dc::Error.
 ModelWeights load_model_weights(const Checkpoint& ckpt);
 
-// Widens a 1-D or 2-D float tensor (F32, F16, BF16) to fp32.
+// Widens a 1-D or 2-D float tensor (F32, F16, BF16) to fp32, or dequantizes a block-quantized one.
 std::vector<float> tensor_to_f32(const TensorView& t);
+
+// dst[C] = row `row` of a 2-D [rows, C] tensor (F32, F16, BF16 or block-quantized), widened to fp32.
+void embedding_row(const TensorView& e, int64_t row, float* dst);
 
 }  // namespace dc

@@ -109,15 +109,7 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
       [&](int64_t r0, int64_t r1, int) {
         for (int64_t r = r0; r < r1; ++r) {
           const int64_t tok = batch.tokens[size_t((r / S) * N + begin + r % S)];
-          float* dst = h.data() + r * C;
-          const TensorView& e = w_.embed;
-          if (e.dtype == DType::F32) {
-            std::memcpy(dst, e.f32() + tok * C, size_t(C) * 4);
-          } else if (e.dtype == DType::BF16) {
-            for (int64_t j = 0; j < C; ++j) dst[j] = bf16_to_f32(e.u16()[tok * C + j]);
-          } else {
-            for (int64_t j = 0; j < C; ++j) dst[j] = f16_to_f32(e.u16()[tok * C + j]);
-          }
+          embedding_row(w_.embed, tok, h.data() + r * C);
         }
       },
       16);
