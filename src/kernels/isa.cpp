@@ -27,6 +27,12 @@ bool cpu_has_avx512_bf16() {
   return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
 }
 
+// AVX512_VNNI (CPUID leaf 7 sub-leaf 0, ECX bit 11).
+bool cpu_has_avx512_vnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 11)) != 0;
+}
+
 Isa detect() {
   __builtin_cpu_init();
   // libgcc also checks (via xgetbv) that the OS saves the wide registers.
@@ -72,6 +78,11 @@ Isa detected_isa() {
 
 bool has_avx512_bf16() {
   static const bool has = detected_isa() == Isa::Avx512 && cpu_has_avx512_bf16();
+  return has;
+}
+
+bool has_avx512_vnni() {
+  static const bool has = detected_isa() == Isa::Avx512 && cpu_has_avx512_vnni();
   return has;
 }
 

@@ -39,6 +39,14 @@ void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeig
     case PackedWeight::Layout::Avx2Panel:
       cpu::gemm_avx2(y, ldy, x, ldx, w.data(), w.dtype(), M, N, K, bias);
       return;
+    case PackedWeight::Layout::BlocksVnni:
+      cpu::gemm_blocks_vnni(y, ldy, x, ldx, w.data(), w.dtype(), M, N, K, bias);
+      return;
+    case PackedWeight::Layout::Blocks: {
+      TensorView view{w.dtype(), {N, K}, w.data()};
+      ref::linear_quant(y, ldy, x, ldx, view, bias, M);
+      return;
+    }
     case PackedWeight::Layout::None:
       break;
   }

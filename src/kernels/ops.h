@@ -23,6 +23,7 @@ enum class Isa : uint8_t { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 
 Isa detected_isa();      // the best the CPU (and OS) supports
 bool has_avx512_bf16();  // the CPU supports vdpbf16ps
+bool has_avx512_vnni();  // the CPU supports vpdpbusd (int8 dot products for block-quantized weights)
 Isa active_isa();        // detected_isa(), lowered by DC_ISA or force_isa()
 // Selects the kernels used from now on (tests, benchmarks). Must not exceed detected_isa(). Weights packed
 // earlier keep the layout they were packed for and still run their own kernel (see PackedWeight).
@@ -31,7 +32,9 @@ const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
 
 // A weight matrix W [N, K] (PyTorch Linear layout, y = x W^T) prepared for one ISA. Holds either a packed
 // copy (column panels, see kernels/cpu/gemm.h) or a zero-copy view of the original data when no packing is
-// needed (the scalar path: the view must then outlive this object). Cheap to copy (shared storage).
+// needed (the scalar path, and block-quantized weights on every ISA: the ggml row-major block layout is the
+// kernels' input, e.g. straight from a memory-mapped file; the view must then outlive this object). Cheap to
+// copy (shared storage).
 class PackedWeight {
  public:
   // How the data is laid out; each layout has exactly one GEMM kernel.
@@ -41,10 +44,13 @@ class PackedWeight {
     Avx512Bf16,  // bf16 pairs of K interleaved, 32-column panels (vdpbf16ps); from BF16 weights
     Avx512F32,   // fp32, 32-column panels; from F32 or F16 weights (F16 widened exactly)
     Avx2Panel,   // original element type (F32/F16/BF16), 16-column panels, widened to fp32 in the kernel
+    BlocksVnni,  // Q8_0/Q4_0/Q4_K/Q6_K rows as stored (view), int8 GEMM with AVX512-VNNI
+    Blocks,      // Q8_0/Q4_0/Q4_K/Q6_K rows as stored (view), the same int8 scheme in scalar code
   };
 
   PackedWeight() = default;
-  // Packs w (2-D, F32/F16/BF16) for active_isa(). Throws dc::Error for another rank or element type.
+  // Packs w (2-D, F32/F16/BF16, or a block type whose rows are whole blocks) for active_isa(). Throws
+  // dc::Error for another rank or element type, or rows that are not whole blocks.
   static PackedWeight pack(const TensorView& w);
   static PackedWeight pack(const TensorView& w, Isa isa);
 
@@ -73,7 +79,8 @@ enum class Precision : uint8_t { Exact, Fast };
 
 // y[M, N] = x[M, K] * W^T (+ bias[N] if non-null); x, y fp32 row-major with row strides K and N.
 // y must not overlap x. Threads: global pool. M == 0 does nothing. Runs the kernel of the layout w was packed
-// for (bit-identical results for any thread count).
+// for (bit-identical results for any thread count). Block-quantized weights ignore `precision`: x is
+// quantized to int8 blocks of 32 once per call (kernels/act_quant.h) and multiplied in integers.
 void linear(float* y, const float* x, const PackedWeight& w, const float* bias, int64_t M,
             Precision precision = Precision::Exact);
 // The same with explicit row strides (ldx >= K, ldy >= N), e.g. to write into a slice of a wider buffer.

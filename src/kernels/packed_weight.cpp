@@ -12,8 +12,9 @@ PackedWeight PackedWeight::pack(const TensorView& w) {
 PackedWeight PackedWeight::pack(const TensorView& w, Isa isa) {
   if (w.shape.size() != 2)
     throw_error("linear weight: expected a 2-D [out, in] tensor, got shape {}", shape_string(w.shape));
-  if (w.dtype != DType::F32 && w.dtype != DType::F16 && w.dtype != DType::BF16)
-    throw_error("linear weight: element type {} is not supported (F32, F16 or BF16)", dtype_name(w.dtype));
+  if (w.dtype != DType::F32 && w.dtype != DType::F16 && w.dtype != DType::BF16 && !dtype_is_block(w.dtype))
+    throw_error("linear weight: element type {} is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)",
+                dtype_name(w.dtype));
   if (w.dim(0) <= 0 || w.dim(1) <= 0) throw_error("linear weight: empty shape {}", shape_string(w.shape));
   DC_ASSERT(w.data != nullptr);
   DC_ASSERT(isa <= detected_isa());
@@ -22,6 +23,16 @@ PackedWeight PackedWeight::pack(const TensorView& w, Isa isa) {
   p.dtype_ = w.dtype;
   p.n_ = w.dim(0);
   p.k_ = w.dim(1);
+  if (dtype_is_block(w.dtype)) {
+    // The ggml rows are the kernels' input as they are: a view, nothing copied.
+    if (p.k_ % dtype_block_elems(w.dtype) != 0)
+      throw_error("linear weight: {} rows of {} values are not whole blocks of {}", dtype_name(w.dtype), p.k_,
+                  dtype_block_elems(w.dtype));
+    p.layout_ = isa == Isa::Avx512 && has_avx512_vnni() ? Layout::BlocksVnni : Layout::Blocks;
+    p.data_ = w.data;
+    p.bytes_ = w.nbytes();
+    return p;
+  }
   cpu::PackResult r;
   if (isa == Isa::Avx512 && w.dtype == DType::BF16 && has_avx512_bf16()) {
     r = cpu::pack_avx512_bf16(w);

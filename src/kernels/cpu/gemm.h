@@ -42,6 +42,12 @@ void gemm_avx512_f32(float* y, int64_t ldy, const float* x, int64_t ldx, const v
 void gemm_avx2(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, DType dtype, int64_t M,
                int64_t N, int64_t K, const float* bias);
 
+// W [N, K] as ggml rows of blocks (Q8_0 / Q4_0 / Q4_K / Q6_K, K whole blocks): x quantized to int8 blocks
+// of 32 (kernels/act_quant.h), integer dot products with vpdpbusd, fp32 accumulation of the scaled block
+// results. Needs AVX512-VNNI.
+void gemm_blocks_vnni(float* y, int64_t ldy, const float* x, int64_t ldx, const void* w, DType dtype,
+                      int64_t M, int64_t N, int64_t K, const float* bias);
+
 // 64-byte aligned scratch, owned by the calling thread and grown on demand (never shrinks).
 // slot selects one of a few independent buffers per thread.
 void* thread_scratch(int slot, size_t bytes);

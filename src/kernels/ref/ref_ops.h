@@ -16,6 +16,14 @@ float load_element(const TensorView& t, int64_t i);
 // y[M, N] (row stride ldy) = x[M, K] (row stride ldx) * W^T + bias; W [N, K] F32/F16/BF16.
 void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const TensorView& w, const float* bias,
             int64_t M);
+// Block-quantized weights W [N, K] (Q8_0 / Q4_0 / Q4_K / Q6_K, ggml layout): (a) the int8 scheme of the
+// kernels, integer-exact: x quantized into int8 blocks of 32 (kernels/act_quant.h), each block's integer
+// dot product with the weight quants exact, scaled by the fp32 scales and summed in double. This is also the
+// path used on CPUs without AVX512-VNNI. (b) fp32 x against the dequantized weights, double accumulation.
+void linear_quant(float* y, int64_t ldy, const float* x, int64_t ldx, const TensorView& w, const float* bias,
+                  int64_t M);
+void linear_dequantized(float* y, int64_t ldy, const float* x, int64_t ldx, const TensorView& w,
+                        const float* bias, int64_t M);
 void rmsnorm(float* y, const float* x, const TensorView& weight, int64_t M, int64_t C, float eps);
 // The fp32 cos/sin HF uses for position pos and frequency index j < D/2.
 void rope_cos_sin(int32_t pos, int64_t j, int64_t D, double theta, float* cos_out, float* sin_out);
