@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 #include <set>
+#include <vector>
 
 #include "core/error.h"
 #include "model/atomic_writer.h"
@@ -59,7 +60,7 @@ void check_tensor(const std::string& path, const GgufTensorRef& t) {
   if (v.shape.back() % dtype_block_elems(v.dtype) != 0)
     throw_error("{}: tensor '{}': innermost dimension {} is not a multiple of the {} block size {}", path, n,
                 v.shape.back(), dtype_name(v.dtype), dtype_block_elems(v.dtype));
-  if (v.nbytes() > 0 && v.data == nullptr) throw_error("{}: tensor '{}': no data", path, n);
+  if (v.nbytes() > 0 && v.data == nullptr && !t.fill) throw_error("{}: tensor '{}': no data", path, n);
 }
 
 }  // namespace
@@ -110,9 +111,17 @@ void write_gguf(const std::string& path, const GgufMetadata& metadata,
   w.write(h.bytes().data(), h.bytes().size());
   w.zeros(size_t(align_up(w.written(), alignment) - w.written()));
   const uint64_t data_start = w.written();
+  std::vector<uint8_t> produced;
   for (size_t i = 0; i < tensors.size(); ++i) {
+    const GgufTensorRef& t = tensors[i];
     w.zeros(size_t(data_start + offsets[i] - w.written()));
-    w.write(tensors[i].view.data, tensors[i].view.nbytes());
+    if (t.view.data == nullptr && t.fill) {
+      produced.resize(t.view.nbytes());
+      t.fill(produced.data());
+      w.write(produced.data(), produced.size());
+    } else {
+      w.write(t.view.data, t.view.nbytes());
+    }
   }
   w.commit();
 }
