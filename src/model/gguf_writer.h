@@ -22,7 +22,7 @@ struct GgufTensorRef {
   TensorView view;  // dtype: F32, F16, BF16 or a block type; innermost dim a whole number of blocks
   // When set (and view.data is null), produces the tensor's view.nbytes() bytes into a buffer the writer
   // owns, just before they are written: a converted checkpoint never holds more than one tensor in memory.
-  std::function<void(uint8_t* out)> fill;
+  std::function<void(uint8_t* out)> fill = nullptr;
 };
 
 // Throws dc::Error naming `path` on an I/O failure, a duplicate key or tensor name, a dtype GGUF cannot
