@@ -18,6 +18,7 @@
 #include "generation_flags.h"
 #include "model/chat_format.h"
 #include "model/checkpoint.h"
+#include "model/model_files.h"
 #include "model/special_tokens.h"
 #include "model_path.h"
 #include "rl/grpo.h"
@@ -59,7 +60,7 @@ void run_grpo(GrpoCli& c) {
   const std::string dir = dc::cli::resolve_model_dir(c.model);
   c.o.rollout = c.rollout.resolve(dc::cli::model_arch(dir));
   dc::ModelParams policy = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
-  const dc::Tokenizer tok = dc::Tokenizer::load(dir);
+  const dc::Tokenizer tok = dc::load_model_tokenizer(dir);
   const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, tok, dir);
   dc::apply_special_tokens(special, policy.config);
   for (int32_t id : {special.end_of_turn, special.end_of_text})

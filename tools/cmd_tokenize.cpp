@@ -17,6 +17,7 @@
 #include "bounded_input.h"
 #include "cli.h"
 #include "core/error.h"
+#include "model/model_files.h"
 #include "tokenizer/id_list.h"
 #include "tokenizer/tokenizer.h"
 
@@ -54,7 +55,7 @@ class Out {
 };
 
 void run_tokenize(const TokenizeOptions& o) {
-  const dc::Tokenizer tok = dc::Tokenizer::load(o.model);
+  const dc::Tokenizer tok = dc::load_model_tokenizer(o.model);
   const std::string source = o.has_text ? "--text" : "stdin";
   if (o.text.size() > kMaxInputBytes)
     dc::throw_error("--text is larger than {} MiB, the cap for one input", kMaxInputBytes >> 20);

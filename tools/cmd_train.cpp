@@ -15,6 +15,7 @@
 #include "flag_checks.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/model_files.h"
 #include "model/special_tokens.h"
 #include "model_path.h"
 #include "tokenizer/tokenizer.h"
@@ -47,7 +48,7 @@ void run_train(TrainCli& c, bool sft) {
     params = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
     tok_dir = c.tokenizer.empty() ? dir : c.tokenizer;
   }
-  const dc::Tokenizer tok = dc::Tokenizer::load(tok_dir);
+  const dc::Tokenizer tok = dc::load_model_tokenizer(tok_dir);
   dc::apply_special_tokens(dc::resolve_special_tokens(params.config, tok, tok_dir), params.config);
   const dc::ModelConfig& cfg = params.config;
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "model/config.h"
+#include "model/model_files.h"
 #include "train/trainer.h"
 
 namespace dc::cli {
@@ -25,7 +25,7 @@ std::string resolve_model_dir(const std::string& given) {
 }
 
 Arch model_arch(const std::string& dir) {
-  return load_model_config(dir + "/config.json").arch;
+  return load_model_config_at(dir).arch;
 }
 
 }  // namespace dc::cli

@@ -12,8 +12,8 @@ namespace dc::cli {
 // small test model (tests/testdata/tiny-dream).
 std::string resolve_model_dir(const std::string& given);
 
-// The architecture of the model folder `dir`, from its config.json alone (cheap: read before any weights,
-// so flags are checked against it first). Throws dc::Error naming the file.
+// The architecture of the model at `dir` (a folder or a GGUF file), from its config alone (cheap: read before
+// any weights, so flags are checked against it first). Throws dc::Error naming the file.
 Arch model_arch(const std::string& dir);
 
 }  // namespace dc::cli

@@ -16,12 +16,17 @@ namespace fs = std::filesystem;
 nlohmann::json generation_fingerprint(const std::string& model_dir, const GenerationParams& p, bool chat) {
   std::vector<fs::path> paths;
   std::error_code ec;
-  for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (it->is_regular_file() && (name.ends_with(".safetensors") || name.ends_with(".json")))
-      paths.push_back(it->path());
+  if (fs::is_regular_file(model_dir, ec)) {
+    paths.push_back(model_dir);  // a GGUF file is the whole model
+  } else {
+    for (fs::directory_iterator it(model_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (it->is_regular_file() &&
+          (name.ends_with(".safetensors") || name.ends_with(".json") || name.ends_with(".gguf")))
+        paths.push_back(it->path());
+    }
+    if (ec) throw_error("{}: cannot list the model folder: {}", model_dir, ec.message());
   }
-  if (ec) throw_error("{}: cannot list the model folder: {}", model_dir, ec.message());
   std::sort(paths.begin(), paths.end());
   nlohmann::json files = nlohmann::json::array();
   for (const fs::path& f : paths) {

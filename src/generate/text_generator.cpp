@@ -10,12 +10,13 @@
 #include "decode/postprocess.h"
 #include "generate/memory_budget.h"
 #include "model/chat_format.h"
+#include "model/model_files.h"
 
 namespace dc {
 
 TextGenerator::TextGenerator(const std::string& model_dir)
     : model_(std::make_unique<TransformerModel>(model_dir)),
-      tokenizer_(std::make_unique<Tokenizer>(Tokenizer::load(model_dir))) {
+      tokenizer_(std::make_unique<Tokenizer>(load_model_tokenizer(model_dir))) {
   const ModelConfig& cfg = model_->config();
   special_ = resolve_special_tokens(cfg, *tokenizer_, model_dir);
   model_->set_mask_token_id(special_.mask);  // the sampler takes it from the model

@@ -10,7 +10,9 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "model/gguf_dream.h"
 #include "model/json_checks.h"
+#include "model/model_files.h"
 
 namespace dc {
 
@@ -62,6 +64,18 @@ std::map<std::string, std::string> parse_safetensors_index(std::string_view text
 Checkpoint Checkpoint::open(const std::string& dir) {
   Checkpoint ck;
   ck.dir_ = dir;
+  if (const std::string gguf = find_gguf(dir); !gguf.empty()) {
+    ck.gguf_ = std::make_unique<GgufFile>(GgufFile::open(gguf));
+    ck.config_ = dream_config_from_gguf(*ck.gguf_);
+    for (const auto& [name, view] : ck.gguf_->tensors()) {
+      std::string hf = hf_name_of(name);
+      if (hf.empty()) hf = name;  // kept under its GGUF name: listed by unexpected_tensors()
+      if (!ck.tensors_.emplace(hf, view).second)
+        throw_error("{}: tensor '{}' is stored twice (once as '{}')", gguf, printable(hf), printable(name));
+      ck.owner_.emplace(hf, gguf);
+    }
+    return ck;
+  }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw_error("{}: not a checkpoint folder (expected a directory with config.json and safetensors)", dir);
@@ -74,7 +88,7 @@ Checkpoint Checkpoint::open(const std::string& dir) {
     ck.files_.push_back(std::make_unique<SafetensorsFile>(single));
     for (const auto& [name, view] : ck.files_.back()->tensors()) {
       ck.tensors_.emplace(name, view);
-      ck.owner_.emplace(name, ck.files_.back().get());
+      ck.owner_.emplace(name, single);
     }
   } else if (is_regular_file(index)) {
     const auto weight_map = parse_safetensors_index(read_file(index), index);
@@ -92,7 +106,7 @@ Checkpoint Checkpoint::open(const std::string& dir) {
           throw_error("{}: tensor '{}' listed in model.safetensors.index.json is missing from this shard",
                       path, printable(name));
         ck.tensors_.emplace(name, f->get(name));
-        ck.owner_.emplace(name, f);
+        ck.owner_.emplace(name, path);
       }
       for (const auto& [name, view] : f->tensors()) {
         auto it = weight_map.find(name);
@@ -116,7 +130,7 @@ const TensorView& Checkpoint::get(const std::string& name) const {
 const std::string& Checkpoint::file_of(const std::string& name) const {
   auto it = owner_.find(name);
   if (it == owner_.end()) throw_error("{}: missing tensor '{}'", dir_, printable(name));
-  return it->second->path();
+  return it->second;
 }
 
 std::vector<std::string> Checkpoint::names() const {
@@ -154,7 +168,7 @@ void validate_tensors(const Checkpoint& ck) {
   auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
     const TensorView& t = ck.get(name);  // throws "DIR: missing tensor 'NAME'"
     if (t.shape != shape)
-      throw_error("{}: tensor '{}' has shape {} but config.json implies {}", ck.file_of(name), name,
+      throw_error("{}: tensor '{}' has shape {} but the config implies {}", ck.file_of(name), name,
                   shape_string(t.shape), shape_string(shape));
     if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
       throw_error("{}: tensor '{}' has dtype {}; weights must be F32, F16 or BF16", ck.file_of(name), name,

@@ -1,5 +1,9 @@
-// A Hugging Face checkpoint folder: `config.json` plus either one `model.safetensors` or a
-// `model.safetensors.index.json` whose `weight_map` names the shard holding each tensor (SPEC §1, §10).
+// A model's weights and config, from either
+//  * a Hugging Face checkpoint folder: `config.json` plus either one `model.safetensors` or a
+//    `model.safetensors.index.json` whose `weight_map` names the shard holding each tensor (SPEC §1, §10); or
+//  * a GGUF file (SPEC §10), given as its path or as a folder holding exactly one *.gguf and no safetensors
+//    (model_files.h): config and tensors come from the file, tensors renamed to the Hugging Face names
+//    (gguf_dream.h) so that the rest of the engine is unchanged. Block-quantized tensors keep their dtype.
 //
 // Opening maps every shard (no eager reads: a 15 GB BF16 checkpoint costs address space, and pages are
 // faulted in as the forward pass touches them) and validates: every header (see safetensors.h), the index
@@ -29,15 +33,17 @@
 
 #include "core/tensor.h"
 #include "model/config.h"
+#include "model/gguf.h"
 #include "model/safetensors.h"
 
 namespace dc {
 
 class Checkpoint {
  public:
-  // Opens `dir` (config.json + model.safetensors, or + model.safetensors.index.json and shards) and
-  // validates the files. The tensor set is the architecture's business: validate_tensors(), which the
-  // model and the training parameters call when they load. Throws dc::Error naming the offending file.
+  // Opens `dir` (config.json + model.safetensors, or + model.safetensors.index.json and shards; or a GGUF
+  // file or a folder holding one) and validates the files. The tensor set is the architecture's business:
+  // validate_tensors(), which the model and the training parameters call when they load. Throws dc::Error
+  // naming the offending file.
   static Checkpoint open(const std::string& dir);
 
   const ModelConfig& config() const { return config_; }
@@ -48,7 +54,10 @@ class Checkpoint {
   std::vector<std::string> names() const;  // sorted
   // The shard file (path) that holds `name`; throws like get().
   const std::string& file_of(const std::string& name) const;
+  // The safetensors shards (empty for a GGUF checkpoint).
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+  // The GGUF file, or nullptr for a safetensors checkpoint.
+  const GgufFile* gguf() const { return gguf_.get(); }
   uint64_t total_bytes() const;  // sum of tensor bytes over all shards
 
  private:
@@ -56,7 +65,8 @@ class Checkpoint {
   ModelConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, TensorView> tensors_;
-  std::map<std::string, const SafetensorsFile*> owner_;
+  std::unique_ptr<GgufFile> gguf_;
+  std::map<std::string, std::string> owner_;  // tensor -> path of the file holding it
 };
 
 // Parses the text of a model.safetensors.index.json: tensor name -> shard file name (validated as above).

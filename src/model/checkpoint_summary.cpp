@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/json_checks.h"
+#include "model/model_files.h"
 
 namespace dc {
 
@@ -43,7 +44,7 @@ std::string describe_checkpoint(const Checkpoint& ck) {
   size_t copied = 0;
   for (const auto& f : ck.files()) copied += f->copied_tensors();
   s += fmt::format("{} tensors in {} file(s), {}, {} copied for alignment\n", ck.names().size(),
-                   ck.files().size(), size_text(ck.total_bytes()), copied);
+                   ck.gguf() ? 1 : ck.files().size(), size_text(ck.total_bytes()), copied);
   for (const auto& name : ck.names()) s += tensor_line(name, ck.get(name), base_name(ck.file_of(name)));
   const auto extra = unexpected_tensors(ck);
   if (!extra.empty()) {
@@ -65,7 +66,44 @@ std::string describe_safetensors_file(const SafetensorsFile& f) {
   return s;
 }
 
+std::string describe_gguf_metadata(const GgufFile& f) {
+  std::string s =
+      fmt::format("gguf {}\nGGUF v3, {} metadata keys, {} tensors, alignment {}, data at byte {}\n", f.path(),
+                  f.metadata().size(), f.tensors().size(), f.header().alignment, f.header().data_offset);
+  for (const auto& [key, v] : f.metadata()) {
+    std::string value;
+    switch (v.type) {
+      case GgufType::String:
+        value = "\"" + printable(v.bytes.size() > 60 ? v.bytes.substr(0, 60) + "..." : v.bytes) + "\"";
+        break;
+      case GgufType::Array:
+        value = fmt::format("[{} x {}]", v.count, gguf_type_name(v.elem));
+        break;
+      case GgufType::F32:  // shortest decimal of the float itself (1e-06, not 9.99999997e-07)
+        value = fmt::format("{}", float(f.get_float(key)));
+        break;
+      case GgufType::F64:
+        value = fmt::format("{}", f.get_float(key));
+        break;
+      case GgufType::Bool:
+        value = f.get_bool(key) ? "true" : "false";
+        break;
+      default:
+        value = fmt::format("{}", f.get_int(key));
+    }
+    s += fmt::format("  {} = {}\n", printable(key), value);
+  }
+  return s;
+}
+
 std::string describe_model_path(const std::string& path) {
+  if (const std::string gguf = find_gguf(path); !gguf.empty()) {
+    const Checkpoint ck = Checkpoint::open(gguf);
+    bool blocks = false;
+    for (const auto& name : ck.names()) blocks |= dtype_is_block(ck.get(name).dtype);
+    if (!blocks) validate_tensors(ck);  // block types await the quantized kernels; shapes still listed
+    return describe_gguf_metadata(*ck.gguf()) + describe_checkpoint(ck);
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
     return describe_safetensors_file(SafetensorsFile(path));

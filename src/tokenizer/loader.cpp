@@ -86,15 +86,6 @@ void read_config_files(const fs::path& dir, TokenizerSpec& spec, json* config_ou
   if (fs::is_regular_file(map)) read_role_tokens(parse_json(map.string()), map.string(), spec);
 }
 
-std::pair<std::string, std::string> split_merge(std::string_view line, const std::string& where) {
-  const size_t sp = line.find(' ');
-  if (sp == std::string_view::npos || sp == 0 || sp + 1 >= line.size() ||
-      line.find(' ', sp + 1) != std::string_view::npos) {
-    throw_error("{}: merge '{}' is not two tokens separated by one space", where, line);
-  }
-  return {std::string(line.substr(0, sp)), std::string(line.substr(sp + 1))};
-}
-
 // Vocabulary files are large (151k entries): they are read with a parser callback that moves each entry
 // into the spec and drops it from the JSON tree, instead of building the tree first.
 void add_vocab_entry(const std::string& key, const json& v, const std::string& path, TokenizerSpec& spec) {
@@ -425,6 +416,15 @@ void read_slow_layout(const fs::path& dir, TokenizerSpec& spec, const json& conf
 }
 
 }  // namespace
+
+std::pair<std::string, std::string> split_merge(std::string_view line, const std::string& where) {
+  const size_t sp = line.find(' ');
+  if (sp == std::string_view::npos || sp == 0 || sp + 1 >= line.size() ||
+      line.find(' ', sp + 1) != std::string_view::npos) {
+    throw_error("{}: merge '{}' is not two tokens separated by one space", where, line);
+  }
+  return {std::string(line.substr(0, sp)), std::string(line.substr(sp + 1))};
+}
 
 TokenizerSpec load_tokenizer_spec(const std::string& path) {
   TokenizerSpec spec;

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -36,5 +37,8 @@ struct TokenizerSpec {
 // Reads `path` (a tokenizer.json file, or a folder holding tokenizer.json or vocab.json + merges.txt),
 // plus the configuration files next to it.
 TokenizerSpec load_tokenizer_spec(const std::string& path);
+
+// One merge rule "a b" (two tokens, one space) split in two; throws dc::Error naming `where` otherwise.
+std::pair<std::string, std::string> split_merge(std::string_view line, const std::string& where);
 
 }  // namespace dc::tok

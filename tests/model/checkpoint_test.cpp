@@ -194,7 +194,7 @@ TEST(Checkpoint, TiedEmbeddingsNeedNoLmHead) {
   write_checkpoint(tmp.path(), c, ts);
   EXPECT_DC_ERROR(validate_tensors(Checkpoint::open(tmp.path())),
                   tmp.file("model.safetensors") +
-                      ": tensor 'lm_head.weight' has shape [64, 15] but config.json implies [64, 16]");
+                      ": tensor 'lm_head.weight' has shape [64, 15] but the config implies [64, 16]");
 }
 
 TEST(Checkpoint, AcceptsAndListsUnexpectedTensors) {
@@ -233,7 +233,7 @@ TEST(Checkpoint, RejectsShapeMismatchWithConfig) {
   EXPECT_DC_ERROR(
       validate_tensors(Checkpoint::open(tmp.path())),
       tmp.file("model.safetensors") +
-          ": tensor 'model.layers.1.mlp.up_proj.weight' has shape [16, 32] but config.json implies [32, 16]");
+          ": tensor 'model.layers.1.mlp.up_proj.weight' has shape [16, 32] but the config implies [32, 16]");
 }
 
 TEST(Checkpoint, RejectsNonFloatWeights) {
