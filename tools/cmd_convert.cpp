@@ -1,6 +1,6 @@
-// `diffucoder convert --model DIR --to gguf --out FILE [--type f32|f16|bf16] [--force]`: writes a Hugging
-// Face Dream checkpoint folder as one GGUF v3 file (model/gguf_convert.h) that this engine and llama.cpp's
-// diffusion CLI load. Never overwrites an existing file unless --force.
+// `diffucoder convert --model DIR --to gguf --out FILE [--type f32|f16|bf16|q8_0|q4_0|q4_k] [--force]`:
+// writes a Hugging Face Dream checkpoint folder as one GGUF v3 file (model/gguf_convert.h) that this engine
+// and llama.cpp's diffusion CLI load. Never overwrites an existing file unless --force.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "core/error.h"
 #include "model/gguf_convert.h"
+#include "model/quant_plan.h"
 
 namespace {
 
@@ -21,17 +22,9 @@ struct ConvertOptions {
 
 void run_convert(const ConvertOptions& o) {
   if (o.to != "gguf") dc::throw_error("--to '{}': the only target format is gguf", o.to);
-  dc::DType type = dc::DType::BF16;
-  if (o.type == "f32") {
-    type = dc::DType::F32;
-  } else if (o.type == "f16") {
-    type = dc::DType::F16;
-  } else if (o.type != "bf16") {
-    dc::throw_error("--type '{}': expected f32, f16 or bf16", o.type);
-  }
+  const dc::DType type = dc::parse_model_target_type(o.type, "f32, f16, bf16, q8_0, q4_0 or q4_k");
   const dc::GgufConvertStats s = dc::convert_to_gguf(o.model, o.out, type, o.force);
-  std::printf("wrote %s: %zu tensors (%.3f MB of %s matrices, F32 norms and biases), %lld tokens\n",
-              o.out.c_str(), s.tensors, double(s.bytes) / 1e6, o.type.c_str(), (long long)s.tokens);
+  std::printf("wrote %s: %s\n", o.out.c_str(), dc::describe_conversion(s).c_str());
 }
 
 }  // namespace
@@ -43,7 +36,8 @@ DC_SUBCOMMAND("convert", [](CLI::App& app) {
       ->required();
   sub->add_option("--to", o->to, "output format: gguf")->required();
   sub->add_option("--out", o->out, "output file")->required();
-  sub->add_option("--type", o->type, "matrix type: f32, f16 or bf16 (default bf16)");
+  sub->add_option("--type", o->type,
+                  "matrix type: f32, f16, bf16, q8_0, q4_0 or q4_k (4-bit: the head at q6_k; default bf16)");
   sub->add_flag("--force", o->force, "overwrite an existing output file");
   sub->callback([o] { run_convert(*o); });
 });

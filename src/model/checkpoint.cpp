@@ -170,9 +170,13 @@ void validate_tensors(const Checkpoint& ck) {
     if (t.shape != shape)
       throw_error("{}: tensor '{}' has shape {} but the config implies {}", ck.file_of(name), name,
                   shape_string(t.shape), shape_string(shape));
-    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
-      throw_error("{}: tensor '{}' has dtype {}; weights must be F32, F16 or BF16", ck.file_of(name), name,
-                  dtype_name(t.dtype));
+    const bool is_float = t.dtype == DType::F32 || t.dtype == DType::F16 || t.dtype == DType::BF16;
+    if (shape.size() == 1 && !is_float)
+      throw_error("{}: tensor '{}' has dtype {}; norms and biases must be F32, F16 or BF16", ck.file_of(name),
+                  name, dtype_name(t.dtype));
+    if (!is_float && !dtype_is_block(t.dtype))
+      throw_error("{}: tensor '{}' has dtype {}; weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K",
+                  ck.file_of(name), name, dtype_name(t.dtype));
   };
   for (const auto& [name, shape] : tensor_shapes(c)) check(name, shape);
   const TensorSpec head = untied_head(c);

@@ -13,7 +13,8 @@
 // consumers convert to fp32 as they accumulate. Views live as long as the Checkpoint.
 //
 // validate_tensors() checks the tensor set against the config: every tensor of the architecture's
-// table (tensor_table.h) present, with the shape the config implies and a float dtype (F32, F16, BF16).
+// table (tensor_table.h) present, with the shape the config implies and a float dtype (F32, F16, BF16) or,
+// for matrices, a block-quantized one (Q8_0, Q4_0, Q4_K, Q6_K; read from GGUF files).
 // Policy for the rest:
 //  * the output head (lm_head.weight; LLaDA's model.transformer.ff_out.weight) is required unless the
 //    embeddings are tied; when tied and present anyway it must still have shape [V, C] (the model ignores
