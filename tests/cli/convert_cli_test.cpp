@@ -48,6 +48,24 @@ TEST(ConvertCli, GgufGeneratesTheSameTextAsTheFolder) {
   std::filesystem::remove_all(dir);
 }
 
+// quantize writes OUT/model.gguf, a model folder that generate loads; never overwrites without --force.
+TEST(QuantizeCli, WritesAModelFolderThatGenerates) {
+  const std::string dir = out_dir() + "/q8";
+  CliRun q = run_cli("quantize --model " + kModel + " --type q8_0 --out " + dir);
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_NE(q.out.find("27 tensors"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find("Q8_0 16"), std::string::npos) << q.out;  // 2 x 7 matrices, embedding, head
+  EXPECT_TRUE(std::filesystem::exists(dir + "/model.gguf"));
+  CliRun g = run_cli("generate --model " + dir + " --prompt 'def add(a, b):' --max-new-tokens 16 --steps 16");
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_FALSE(g.out.empty());
+  CliRun again = run_cli("quantize --model " + kModel + " --type q4_0 --out " + dir);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err,
+            "diffucoder: error: " + dir + "/model.gguf: already exists (pass --force to overwrite it)\n");
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
+}
+
 TEST(ConvertCli, UsageErrorsAreOneLine) {
   const std::string dir = out_dir();
   const struct {
@@ -56,7 +74,11 @@ TEST(ConvertCli, UsageErrorsAreOneLine) {
       {"convert --model " + kModel + " --to ggml --out " + dir + "/x.gguf",
        "diffucoder: error: --to 'ggml': the only target format is gguf\n"},
       {"convert --model " + kModel + " --to gguf --type q4 --out " + dir + "/x.gguf",
-       "diffucoder: error: --type 'q4': expected f32, f16 or bf16\n"},
+       "diffucoder: error: --type 'q4': expected f32, f16, bf16, q8_0, q4_0 or q4_k\n"},
+      {"quantize --model " + kModel + " --type bf16 --out " + dir + "/q",
+       "diffucoder: error: --type 'bf16': expected q8_0, q4_0 or q4_k\n"},
+      {"quantize --model " + kModel + " --out " + dir + "/q",
+       "diffucoder: error: --type is required (see --help)\n"},
       {"convert --model " + kModel + " --to gguf", "diffucoder: error: --out is required (see --help)\n"},
       {"convert --model " + dir + "/none --to gguf --out " + dir + "/x.gguf",
        "diffucoder: error: " + dir +
