@@ -6,16 +6,19 @@
 //   blocks x (refresh + (steps per block - 1) x dual step),  steps per block = block x steps per slot,
 // at 1 step per slot and at --steps-per-slot (measured on the bundled model, docs/PERFORMANCE.md).
 //
-// The checkpoints are sparse files (headers only, data holes that read as zero: nothing on disk, and
-// the step time of these kernels does not depend on the values). Each format runs in a child process of its
-// own so that its peak resident memory (VmHWM) is its alone. Figures only: nothing is asserted.
-//   bench_decode_7b [--formats bf16,bf16-fast] [--layers N] [--data DIR] [--iters N]
+// The weights are zeros (the step time of these kernels does not depend on the values): BF16 as sparse
+// safetensors files (headers only, data holes: nothing on disk), the quantized formats as GGUF files in the
+// types `diffucoder quantize` gives (4-bit: the head at Q6_K), written once under --data. Each format runs in
+// a child process of its own so that its peak resident memory (VmHWM) is its alone. Figures only: nothing is
+// asserted.
+//   bench_decode_7b [--formats bf16,bf16-fast,q8_0,q4_0,q4_k] [--layers N] [--data DIR] [--iters N]
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <span>
@@ -29,7 +32,11 @@
 #include "core/process_memory.h"
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
+#include "model/gguf_dream.h"
+#include "model/gguf_writer.h"
+#include "model/quant_plan.h"
 #include "model/random_checkpoint.h"
+#include "model/tensor_table.h"
 #include "model/transformer_model.h"
 
 namespace {
@@ -44,15 +51,46 @@ struct Shape {
   int64_t prompt = 128, answer = 256, block = 32;
 };
 
-// The folder of a format's sparse checkpoint under `data`, written on first use.
+// The weight type a format stores its matrices in (BF16 for both BF16 precisions).
+dc::DType target_of(const std::string& format) {
+  if (format == "q8_0") return dc::DType::Q8_0;
+  if (format == "q4_0") return dc::DType::Q4_0;
+  if (format == "q4_k") return dc::DType::Q4_K;
+  return dc::DType::BF16;
+}
+
+// A GGUF model of `cfg` whose every tensor is zero, in the types `diffucoder quantize --type` would give
+// (model/quant_plan.h): zero blocks are valid blocks (scale 0). Written for real (no holes): a few GB.
+void write_zero_gguf(const std::string& path, const dc::ModelConfig& cfg, dc::DType target) {
+  std::vector<dc::GgufTensorRef> tensors;
+  for (const dc::TensorSpec& t : dc::tensor_table(cfg)) {
+    dc::GgufTensorRef r;
+    r.name = dc::gguf_name_of(t.name);
+    r.view = dc::TensorView{dc::planned_type(t, target, cfg.tie_word_embeddings), t.shape, nullptr};
+    const size_t bytes = r.view.nbytes();
+    r.fill = [bytes](uint8_t* out) { std::memset(out, 0, bytes); };
+    tensors.push_back(std::move(r));
+  }
+  dc::write_gguf(path, dc::dream_config_metadata(cfg, dc::gguf_file_type(target)), tensors);
+}
+
+// The model path of a format under `data`, written on first use: sparse BF16 safetensors, or a GGUF file.
 std::string checkpoint_for(const std::string& format, const std::string& data, int64_t layers) {
   dc::ModelConfig cfg = dc::diffucoder_7b_config();
   cfg.num_hidden_layers = layers;
-  const std::string dir = fmt::format("{}/diffucoder-7b-shape-{}l-bf16-sparse", data, layers);
-  if (!std::filesystem::exists(dir + "/model.safetensors.index.json"))
-    dc::write_sparse_checkpoint(dir, cfg, 4);
-  (void)format;
-  return dir;
+  const dc::DType target = target_of(format);
+  if (target == dc::DType::BF16) {
+    const std::string dir = fmt::format("{}/diffucoder-7b-shape-{}l-bf16-sparse", data, layers);
+    if (!std::filesystem::exists(dir + "/model.safetensors.index.json"))
+      dc::write_sparse_checkpoint(dir, cfg, 4);
+    return dir;
+  }
+  const std::string path = fmt::format("{}/diffucoder-7b-shape-{}l-{}-zero.gguf", data, layers, format);
+  if (!std::filesystem::exists(path)) {
+    std::filesystem::create_directories(data);
+    write_zero_gguf(path, cfg, target);
+  }
+  return path;
 }
 
 // One format, in this process: load, one refresh, then `iters` window steps of each cache kind (medians).
@@ -130,7 +168,7 @@ std::string default_data_dir() {
 
 int main(int argc, char** argv) {
   CLI::App app{"Cached decoding steps at DiffuCoder-7B's shape, per weight format"};
-  std::vector<std::string> formats{"bf16", "bf16-fast"};
+  std::vector<std::string> formats{"bf16", "bf16-fast", "q8_0", "q4_0", "q4_k"};
   std::string data = default_data_dir(), child;
   int64_t layers = 28;
   int iters = 3, threads = 0;
