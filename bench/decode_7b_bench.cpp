@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "bench_data_dir.h"
 #include "core/error.h"
 #include "core/process_memory.h"
 #include "core/thread_pool.h"
@@ -157,19 +158,12 @@ bool run_format(const std::string& self, const std::vector<std::string>& child_a
   return ::pclose(p) == 0 && ok;
 }
 
-std::string default_data_dir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return (std::filesystem::temp_directory_path() / "diffucoder-bench-data").string();
-  return (exe.parent_path().parent_path() / "bench-data").string();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Cached decoding steps at DiffuCoder-7B's shape, per weight format"};
   std::vector<std::string> formats{"bf16", "bf16-fast", "q8_0", "q4_0", "q4_k"};
-  std::string data = default_data_dir(), child;
+  std::string data = dc::bench::default_data_dir(), child;
   int64_t layers = 28;
   int iters = 3, threads = 0;
   double steps_per_slot = 0.95;

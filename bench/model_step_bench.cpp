@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "bench_data_dir.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "decode/sampler.h"
@@ -138,13 +139,6 @@ std::map<int64_t, double> run_twin(const std::string& python, const std::string&
   return out;
 }
 
-std::string default_data_dir() {
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return (std::filesystem::temp_directory_path() / "diffucoder-bench-data").string();
-  return (exe.parent_path().parent_path() / "bench-data").string();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,7 +147,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> dtypes{"bf16", "f32"};
   int64_t prompt = 64;
   int iters = 3, threads = 2;
-  std::string data = default_data_dir(), python = "/usr/bin/python3";
+  std::string data = dc::bench::default_data_dir(), python = "/usr/bin/python3";
   bool no_twin = false;
   app.add_option("--canvas", canvases, "canvas lengths (prompt included)");
   app.add_option("--dtype", dtypes, "weight types: bf16, f32")->check(CLI::IsMember({"bf16", "f32"}));

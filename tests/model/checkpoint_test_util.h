@@ -150,13 +150,4 @@ inline void write_checkpoint(const std::string& dir, const ModelConfig& cfg,
   write_safetensors_index(dir + "/model.safetensors.index.json", weight_map, total);
 }
 
-// Resident set size of this process in KiB (from /proc/self/status).
-inline int64_t rss_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  return -1;
-}
-
 }  // namespace dc::testing

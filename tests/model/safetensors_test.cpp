@@ -1,6 +1,7 @@
 // safetensors reading and writing: byte-exact writer output against hand-assembled files, round trips of
 // every dtype, misaligned data, and one exact one-line message for every malformed case the reader rejects.
 #include "model/safetensors.h"
+#include "core/process_memory.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -356,9 +357,9 @@ TEST(SafetensorsFile, DoesNotReadDataEagerly) {
   header.append((8 - header.size() % 8) % 8, ' ');
   testing::write_bytes(path, raw_safetensors(header));
   std::filesystem::resize_file(path, 8 + header.size() + bytes);
-  const int64_t before = testing::rss_kib();
+  const int64_t before = int64_t(resident_kib());
   SafetensorsFile f(path);
-  const int64_t after = testing::rss_kib();
+  const int64_t after = int64_t(resident_kib());
   EXPECT_EQ(f.get("w").nbytes(), bytes);
   EXPECT_EQ(f.copied_tensors(), 0u);
   EXPECT_LT(after - before, 32 * 1024) << "RSS grew by " << (after - before) << " KiB";
