@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev     # micro-benchmarks
   libseccomp-dev       # sandbox system-call filter
   zlib1g-dev           # reading the gzip-compressed benchmark files
+  libcpp-httplib-dev   # the HTTP server of `diffucoder serve` and its tests' client
   python3              # the sandboxed code runner and the judge's data parsing
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizers
   clang-format         # the format check of CI (make format-check)
