@@ -14,6 +14,7 @@
 #include "server/metrics.h"
 #include "server/responses.h"
 #include "server/scheduler.h"
+#include "server/web_assets.h"
 
 namespace dc::server {
 namespace {
@@ -43,11 +44,24 @@ ApiError status_error(int status) {
   return ApiError(status, "invalid_request_error", "", "", "the HTTP request could not be read");
 }
 
+// The playground's file at `path` ("/" is /index.html), or nullptr.
+const WebAsset* web_asset(const std::string& path) {
+  const std::string_view want = path == "/" ? std::string_view("/index.html") : std::string_view(path);
+  for (const WebAsset& a : web_assets())
+    if (a.path == want) return &a;
+  return nullptr;
+}
+
+// The playground fetches nothing but its own files and this server's API.
+constexpr char kPageSecurityPolicy[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 // Paths in the metrics: the known ones, everything else as "other" (a client must not grow the label set).
 std::string metric_path(const std::string& path) {
-  for (const char* known :
-       {"/health", "/v1/models", "/v1/completions", "/v1/chat/completions", "/metrics", "/"})
+  for (const char* known : {"/health", "/v1/models", "/v1/completions", "/v1/chat/completions", "/metrics"})
     if (path == known) return path;
+  if (web_asset(path)) return path;
   return "other";
 }
 
@@ -125,7 +139,8 @@ Server::Server(TextGenerator& generator, const ServerOptions& options)
   http.set_keep_alive_timeout(2);
 
   http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    if (s.options.api_key.empty() || req.path == "/health")
+    // The playground's files hold no secrets; the page sends the key with its API calls.
+    if (s.options.api_key.empty() || req.path == "/health" || web_asset(req.path))
       return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + s.options.api_key)
       return httplib::Server::HandlerResponse::Unhandled;
@@ -159,6 +174,14 @@ Server::Server(TextGenerator& generator, const ServerOptions& options)
   });
   http.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     res.set_content(s.metrics.prometheus_text(), "text/plain; version=0.0.4");
+  });
+  http.Get("/([A-Za-z0-9_.-]*)", [](const httplib::Request& req, httplib::Response& res) {
+    const WebAsset* asset = web_asset(req.path);
+    if (!asset) throw ApiError(404, "invalid_request_error", "", "not_found", "no such path");
+    res.set_header("Content-Security-Policy", kPageSecurityPolicy);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
   });
   auto route = [&s](Endpoint endpoint) {
     return [&s, endpoint](const httplib::Request& req, httplib::Response& res) {

@@ -4,9 +4,11 @@
 //   POST /v1/completions         prompt -> text (completion_request.h has the fields)
 //   POST /v1/chat/completions    messages -> the instruct template -> text
 //   GET  /metrics                Prometheus text (metrics.h)
+//   GET  /                       the playground (web/, embedded: web_assets.h), and its files
 // With "stream": true a completion is sent as server-sent events, `data: {chunk}` lines ending with
 // `data: [DONE]`, each chunk the new committed text of one choice (stream_delta.h). Errors are OpenAI's
-// error shape (api_error.h). With an API key every path but /health needs "Authorization: Bearer KEY".
+// error shape (api_error.h). With an API key every path but /health and the playground's files needs
+// "Authorization: Bearer KEY".
 #pragma once
 
 #include <atomic>

@@ -59,12 +59,17 @@ TEST(ServerHttp, HealthModelsAndMetrics) {
   EXPECT_EQ(m["data"][0]["id"], "tiny-dream");
   EXPECT_EQ(m["data"][0]["object"], "model");
   complete(s, small("def f():"));
-  auto metrics = s.client().Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->get_header_value("Content-Type").find("text/plain"), std::string::npos);
-  const std::string& t = metrics->body;
-  EXPECT_NE(t.find("diffucoder_requests_total{path=\"/v1/completions\",status=\"200\"} 1"), std::string::npos)
-      << t;
+  // A request is counted just after its response went out, so the count may lag the response a little.
+  const std::string counted = "diffucoder_requests_total{path=\"/v1/completions\",status=\"200\"} 1";
+  std::string t;
+  for (int tries = 0; tries < 100 && t.find(counted) == std::string::npos; ++tries) {
+    if (tries > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto metrics = s.client().Get("/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_NE(metrics->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+    t = metrics->body;
+  }
+  EXPECT_NE(t.find(counted), std::string::npos) << t;
   EXPECT_NE(t.find("diffucoder_requests_total{path=\"/health\",status=\"200\"} 1"), std::string::npos) << t;
   EXPECT_NE(t.find("diffucoder_step_seconds_count 16"), std::string::npos) << t;
   EXPECT_NE(t.find("diffucoder_queue_waiting 0"), std::string::npos) << t;
