@@ -103,10 +103,11 @@ class CanvasView {
     if (special) span.title = text;
   }
 
-  // Colours the first `answerTokens` slots by their commit step; the rest fade.
+  // Colours the first `answerTokens` slots by their commit step, over the steps that ran (a run ends before
+  // its last step once every answer has settled); the rest fade.
   heatMap(answerTokens) {
     this.element.classList.add('heat');
-    const last = Math.max(1, this.totalSteps);
+    const last = Math.max(1, this.frames);
     this.spans.forEach((span, i) => {
       span.classList.remove('fresh');
       const step = this.steps[i];
@@ -149,6 +150,7 @@ async function run(event) {
   $('answer').textContent = '';
   $('usage').textContent = '';
   $('token-info').textContent = '';
+  cursor = -1;
   controller = new AbortController();
   setState('running', 'denoising…');
   const started = performance.now();
@@ -193,18 +195,28 @@ async function run(event) {
   const tokens = usage ? usage.completion_tokens : 0;
   view.heatMap(tokens);
   $('usage').textContent = usage
-    ? `${usage.prompt_tokens} prompt tokens, ${tokens} answer tokens, ${view.totalSteps} steps, ` +
+    ? `${usage.prompt_tokens} prompt tokens, ${tokens} answer tokens, ${view.frames} of ${view.totalSteps} steps, ` +
       `${seconds.toFixed(2)} s`
     : '';
   setState('done', 'done');
 }
 
-function showTokenInfo(event) {
-  const span = event.target.closest('span[data-step]');
-  if (!span) return;
+function showTokenInfo(span) {
   $('token-info').textContent =
     `token ${Number(span.dataset.index) + 1} ${JSON.stringify(span.textContent)}: ` +
     `committed at step ${span.dataset.step}`;
+}
+
+// The heat map by keyboard: with the canvas focused, the arrow keys walk the answer tokens.
+let cursor = -1;
+function moveCursor(event) {
+  const spans = [...$('canvas').querySelectorAll('span[data-step]')];
+  const delta = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  if (spans.length === 0 || delta === undefined) return;
+  event.preventDefault();
+  cursor = Math.min(Math.max(cursor + delta, 0), spans.length - 1);
+  spans.forEach((span, i) => span.classList.toggle('cursor', i === cursor));
+  showTokenInfo(spans[cursor]);
 }
 
 async function showModel() {
@@ -222,7 +234,11 @@ $('stop').addEventListener('click', () => controller && controller.abort());
 $('prompt').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) $('run-form').requestSubmit();
 });
-$('canvas').addEventListener('mouseover', showTokenInfo);
+$('canvas').addEventListener('mouseover', (e) => {
+  const span = e.target.closest('span[data-step]');
+  if (span) showTokenInfo(span);
+});
+$('canvas').addEventListener('keydown', moveCursor);
 $('api_key').addEventListener('change', showModel);
 setState('idle', '');
 showModel();

@@ -101,7 +101,36 @@ const failed = await runChecks([
     assert.ok(shown.answer.length > 0);
     checkCanvas(shown, settings.max_tokens, settings.steps);
     assert.match(shown.usage, new RegExp(`^\\d+ prompt tokens, ${api.usage.completion_tokens} answer tokens`));
+    // Each token's step, by hover and by keyboard.
+    const third = page.locator('#canvas span[data-step]').nth(2);
+    await third.hover();
+    assert.equal(await page.textContent('#token-info'),
+      `token 3 ${JSON.stringify(await third.textContent())}: committed at step ${shown.steps[2]}`);
+    await page.focus('#canvas');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowLeft');
+    assert.match(await page.textContent('#token-info'), new RegExp(`^token 1 .*: committed at step ${shown.steps[0]}$`));
     await page.screenshot({ path: join(args.artifacts, 'playground.png'), fullPage: true });
+    await page.close();
+  }],
+  ['Stop ends a run and the next one is served', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url, { timeout: 20_000 });
+    await page.check('input[name="mode"][value="plain"]');
+    await page.fill('#prompt', 'def long_running():');
+    await page.fill('#max_tokens', '512');
+    await page.click('#run');
+    await page.waitForFunction(() => Number(document.getElementById('canvas').dataset.frames) >= 3, null,
+      { timeout: 30_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 10_000 });
+    assert.equal(await page.textContent('#status'), 'stopped');
+    const frames = Number(await page.getAttribute('#canvas', 'data-frames'));
+    assert.ok(frames < 512, `${frames} canvas events`);
+    await page.fill('#max_tokens', '16');
+    await page.click('#run');
+    await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
     await page.close();
   }],
   ['a bad setting shows the server error', async () => {
