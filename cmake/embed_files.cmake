@@ -33,8 +33,9 @@ foreach(f ${files})
   endif()
   math(EXPR size "${hex_len} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  # 24 bytes a line.
-  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){24})" "\\1\n    " bytes "${bytes}")
+  # 24 bytes a line (CMake's regular expressions have no {n}).
+  string(REPEAT "0x[0-9a-f][0-9a-f]," 24 line)
+  string(REGEX REPLACE "(${line})" "\\1\n    " bytes "${bytes}")
   string(APPEND arrays "const unsigned char k${i}[${size}] = {\n    ${bytes}\n};\n")
   string(APPEND rows "      {\"/${name}\", \"${type}\", {reinterpret_cast<const char*>(k${i}), ${size}}},\n")
   math(EXPR i "${i} + 1")
