@@ -72,6 +72,15 @@ void Scheduler::shutdown(std::chrono::milliseconds grace) {
   if (worker_.joinable()) worker_.join();
 }
 
+void Scheduler::release_batch() {
+  {
+    std::lock_guard lock(mu_);
+    running_ = 0;
+    publish_depth();
+  }
+  cv_.notify_all();
+}
+
 void Scheduler::publish_depth() {
   metrics_.set_queue_depth(int(queue_.size()), running_);
 }
@@ -120,12 +129,7 @@ void Scheduler::worker_loop() {
       publish_depth();
     }
     if (!batch.empty()) run_batch(batch);
-    {
-      std::lock_guard lock(mu_);
-      running_ = 0;
-      publish_depth();
-    }
-    cv_.notify_all();
+    release_batch();
   }
 }
 
@@ -205,14 +209,17 @@ void Scheduler::run_batch(const std::vector<std::shared_ptr<Job>>& jobs) {
   try {
     results = generator_.generate(texts, params, int(texts.size()), on_step);
   } catch (const Error& e) {
+    release_batch();
     const ApiError err(400, "invalid_request_error", "", "invalid_request", e.what());
     for (const auto& job : jobs) job->fail(err);
     return;
   } catch (const std::exception& e) {
+    release_batch();
     const ApiError err(500, "server_error", "", "internal_error", e.what());
     for (const auto& job : jobs) job->fail(err);
     return;
   }
+  release_batch();
 
   for (size_t j = 0; j < jobs.size(); ++j) {
     Job& job = *jobs[j];

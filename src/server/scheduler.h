@@ -39,6 +39,9 @@ class Scheduler {
   void worker_loop();
   std::vector<std::shared_ptr<Job>> next_batch();  // under mu_; removes the jobs from the queue
   void run_batch(const std::vector<std::shared_ptr<Job>>& jobs);
+  // The batch's decoding is over: its requests no longer count against the queue's limit, so a client
+  // that sends its next request as soon as it has its answer finds the room its last one left.
+  void release_batch();
   void publish_depth();  // under mu_
 
   TextGenerator& generator_;
