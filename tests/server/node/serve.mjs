@@ -49,6 +49,8 @@ export function startServer({ binary, model, extra = [], startSeconds = 60 }) {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   process.on('exit', () => child.kill('SIGKILL'));
+  // A test stopped by a signal (a runner's time limit, Ctrl-C) still passes through 'exit'.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(1));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   return new Promise((resolve, reject) => {
     let log = '';
