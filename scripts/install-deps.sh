@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building and testing diffucoder.cpp need, and only those that are
-# missing. Safe to run repeatedly; `make run` and `make test` call it first.
+# missing, then the npm packages of the server's client tests (tests/server/node) when their lock file
+# changed. Safe to run repeatedly; `make run` and `make test` call it first.
 set -euo pipefail
 
 # Build and test dependencies (CI needs all of these).
@@ -15,10 +16,16 @@ packages=(
   libbenchmark-dev     # micro-benchmarks
   libseccomp-dev       # sandbox system-call filter
   zlib1g-dev           # reading the gzip-compressed benchmark files
+  libcpp-httplib-dev   # the HTTP server of `diffucoder serve` and its tests' client
   python3              # the sandboxed code runner and the judge's data parsing
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizers
   clang-format         # the format check of CI (make format-check)
+  chromium             # the browser test of the `serve` playground (driven by playwright-core)
 )
+# Node.js for the server's client tests; a Node.js from elsewhere (it ships its own npm) is kept.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # Optional: only the reference scripts in scripts/ and the comparative benchmarks use these.
 if [[ "${DIFFUCODER_WITH_TORCH:-0}" == "1" ]]; then
   packages+=(python3-torch python3-numpy)
@@ -30,12 +37,22 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The OpenAI SDK for Node and playwright-core, exactly as package-lock.json pins them; skipped while
+# node_modules was installed from the lock file as it is now.
+node_dir="$(cd "$(dirname "$0")/../tests/server/node" && pwd)"
+stamp="$node_dir/node_modules/.package-lock.sha256"
+want="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "install-deps: npm ci in tests/server/node"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+fi

@@ -52,6 +52,14 @@ struct GenerationParams {
   float eps = 1e-3f;      // last point of the time grid linspace(1, eps, steps + 1)
   int block_length = 0;   // > 0: semi-autoregressive blocks (LLaDA schedule); 0: one Dream-style pass
   uint64_t seed = 0;      // every random draw derives from it (one stream per batch row)
+  // Per-row random streams: when not empty (one entry per row), row b draws from
+  // Rng(row_seeds[b].seed).fork(row_seeds[b].stream) instead of Rng(seed).fork(b), so that a row's draws do
+  // not depend on the rows it shares the batch with (a server decoding independent requests together).
+  struct RowSeed {
+    uint64_t seed = 0;
+    uint64_t stream = 0;
+  };
+  std::vector<RowSeed> row_seeds;
   int32_t pad_token_id = 0;   // written into left-padding slots (the model never attends to them)
   bool keep_history = false;  // store the canvas after every step in GenerationResult::history
   // Parallel commits (SPEC §4), replacing the schedule's count: each step commits every candidate whose

@@ -43,7 +43,14 @@ class Sampler {
       std::fill(tokens_.begin() + b * N_ + P_, tokens_.begin() + (b + 1) * N_, mask_);
     }
     const Rng root(params.seed);
-    for (int64_t b = 0; b < B_; ++b) rngs_.push_back(root.fork(uint64_t(b)));
+    for (int64_t b = 0; b < B_; ++b) {
+      if (params.row_seeds.empty()) {
+        rngs_.push_back(root.fork(uint64_t(b)));
+      } else {
+        const GenerationParams::RowSeed& rs = params.row_seeds[size_t(b)];
+        rngs_.push_back(Rng(rs.seed).fork(rs.stream));
+      }
+    }
     filter_ = LogitFilter{params.temperature, params.top_p, params.top_k};
     parallel_ = params.threshold > 0 || params.factor > 0;
     early_stop_ = params.early_stop;
@@ -393,6 +400,8 @@ GenerationResult generate(Denoiser& model, const std::vector<std::vector<int32_t
                           const GenerationParams& params, const StepCallback& on_step) {
   validate(params);
   check_prompts(model, prompts);
+  if (!params.row_seeds.empty() && params.row_seeds.size() != prompts.size())
+    throw_error("{} row seeds were given for a batch of {} prompts", params.row_seeds.size(), prompts.size());
   if (params.early_stop && params.end_tokens.empty())
     throw_error("early stop needs the end tokens of the model's tokenizer, and none were given");
   for (int32_t t : params.end_tokens) {

@@ -69,6 +69,8 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
     if (results[i].prompt_tokens.empty())
       throw_error("prompt {} is empty: the model needs at least one prompt token", i + 1);
   }
+  if (!params.row_seeds.empty() && params.row_seeds.size() != requests.size())
+    throw_error("{} row seeds were given for {} requests", params.row_seeds.size(), requests.size());
   GenerationParams p = params;
   p.pad_token_id = special_.pad >= 0 ? special_.pad : 0;
   for (size_t begin = 0; begin < requests.size(); begin += size_t(batch_size)) {
@@ -83,6 +85,9 @@ std::vector<TextResult> TextGenerator::generate(const std::vector<TextRequest>& 
     check_generation_fits(model_->config(), int64_t(prompts.size()), int64_t(longest), p.max_new_tokens, p,
                           global_pool().size());
     p.end_tokens = end_tokens(std::span(requests).subspan(begin, end - begin));
+    if (!params.row_seeds.empty())
+      p.row_seeds.assign(params.row_seeds.begin() + ptrdiff_t(begin),
+                         params.row_seeds.begin() + ptrdiff_t(end));
     model_->set_precision(p.precision);
     GenerationResult g = dc::generate(*model_, prompts, p, on_step);
     for (size_t i = begin; i < end; ++i) {

@@ -63,7 +63,8 @@ class TextGenerator {
   // end and fill for chat requests, the end of text otherwise.
   std::vector<int32_t> end_tokens(std::span<const TextRequest> batch) const;
 
-  // Generates for every request, `batch_size` prompts at a time (left-padded together). `on_step` sees every
+  // Generates for every request, `batch_size` prompts at a time (left-padded together); params.row_seeds,
+  // when given, holds one entry per request. `on_step` sees every
   // step of every batch (its rows are that batch's); `on_batch(done, total)` runs after each batch.
   std::vector<TextResult> generate(const std::vector<TextRequest>& requests, const GenerationParams& params,
                                    int batch_size = 1, const StepCallback& on_step = {},

@@ -203,13 +203,18 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) const {
+  std::string out = decode_bytes(ids, skip_special);
+  return tok::utf8_is_valid(out) ? out : tok::utf8_lossy(out);
+}
+
+std::string Tokenizer::decode_bytes(std::span<const int32_t> ids, bool skip_special) const {
   std::string out;
   for (int32_t id : ids) {
     if (id < 0 || size_t(id) >= impl_->present.size() || !impl_->present[id]) continue;
     if (skip_special && impl_->special[id]) continue;
     out += impl_->bytes[id];
   }
-  return tok::utf8_is_valid(out) ? out : tok::utf8_lossy(out);
+  return out;
 }
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view token) const {

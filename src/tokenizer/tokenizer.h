@@ -45,6 +45,9 @@ class Tokenizer {
   static constexpr size_t kMaxEncodeBytes = size_t(256) << 20;
   // skip_special: leave out added tokens marked special (Hugging Face's skip_special_tokens).
   std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
+  // The concatenated bytes of the tokens, before any UTF-8 repair (decode() is these bytes with each
+  // ill-formed subpart replaced by U+FFFD): a prefix of the ids gives a prefix of the bytes.
+  std::string decode_bytes(std::span<const int32_t> ids, bool skip_special = false) const;
 
   // Id of a token given in the vocabulary's spelling (byte-level alphabet: "Ġthe", "<|mask|>"), or nullopt.
   std::optional<int32_t> token_id(std::string_view token) const;
