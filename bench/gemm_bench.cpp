@@ -1,63 +1,37 @@
 // GEMM and op-level benchmark for the kernels: GFLOP/s of kernels::linear on the linear-layer shapes of a
 // Qwen2.5-0.5B-shaped Dream step (hidden 896, 14/2 heads, FFN 4864, vocab 151936, 64 prompt tokens + canvas)
 // and a few 7B shapes, BF16 and F32 weights, 1 and 2 threads, on every ISA this CPU runs (the scalar
-// reference only on small shapes), plus attention and the element-wise ops. Percentages are of the peaks
-// measured on the reference machine with other libraries: bf16 GEMM 418 GFLOP/s, fp32 sgemm 210 GFLOP/s
-// (2 threads; half of that for 1 thread). Prints figures only; asserts nothing about timings.
+// reference only on small shapes), plus attention and the element-wise ops. Percentages are of this
+// machine's peaks measured at start-up for each thread count (bench/peak_probe.h): vfmadd231ps for F32
+// weights and BF16 at exact precision (weights widened to fp32), which every kernel here runs at. Prints
+// figures only; asserts nothing about timings.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "bench_timing.h"
+
 #include "core/rng.h"
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
+#include "peak_probe.h"
 
 namespace {
 
 using namespace dc;
 using namespace dc::kernels;
 
-constexpr double kPeakBf16 = 418.0, kPeakF32 = 210.0;  // GFLOP/s on 2 threads
-
 struct GemmShape {
   const char* name;
   int64_t M, N, K;
 };
 
-double process_cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-// Seconds per call: the best of the timed calls after one warm-up, repeating until min_seconds pass (at least
-// 3 calls). *cpu_best receives the least process CPU time of a call: on a machine shared with other work,
-// cpu / threads estimates the undisturbed time (the pool's workers block rather than spin).
-template <typename Fn>
-double time_best(const Fn& fn, double min_seconds, double* cpu_best = nullptr) {
-  using clock = std::chrono::steady_clock;
-  fn();
-  double best = 1e30, total = 0.0, cbest = 1e30;
-  int reps = 0;
-  while (reps < 3 || total < min_seconds) {
-    const double c0 = process_cpu_seconds();
-    const auto t0 = clock::now();
-    fn();
-    const double s = std::chrono::duration<double>(clock::now() - t0).count();
-    cbest = std::min(cbest, process_cpu_seconds() - c0);
-    best = std::min(best, s);
-    total += s;
-    ++reps;
-    if (reps >= 200) break;
-  }
-  if (cpu_best) *cpu_best = cbest;
-  return best;
-}
+using bench::time_best;
 
 std::vector<float> random_values(Rng& rng, int64_t n) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -69,6 +43,17 @@ std::vector<uint16_t> random_bf16(Rng& rng, int64_t n) {
   std::vector<uint16_t> v(static_cast<size_t>(n));
   for (uint16_t& h : v) h = f32_to_bf16(0.05f * (2.0f * rng.uniform() - 1.0f));
   return v;
+}
+
+// Peak fp32 FMA rate (GFLOP/s) per thread count, measured once.
+double fma_peak(int threads) {
+  static std::map<int, double> peaks;
+  auto it = peaks.find(threads);
+  if (it != peaks.end()) return it->second;
+  set_num_threads(threads);
+  const double p = bench::measure_peaks().fma_f32;
+  std::printf("measured peak, %d thread(s): vfmadd231ps %.1f GFLOP/s\n", threads, p);
+  return peaks[threads] = p;
 }
 
 void bench_gemm(const GemmShape& s, DType dtype, Isa isa, const std::vector<int>& threads,
@@ -91,8 +76,8 @@ void bench_gemm(const GemmShape& s, DType dtype, Isa isa, const std::vector<int>
   const std::vector<float> x = random_values(rng, s.M * s.K);
   std::vector<float> y(size_t(s.M * s.N));
   const double flop = 2.0 * double(s.M) * double(s.N) * double(s.K);
-  const double peak = dtype == DType::BF16 ? kPeakBf16 : kPeakF32;
   for (int t : threads) {
+    const double peak = fma_peak(t);
     set_num_threads(t);
     double cpu = 0.0;
     const double sec = time_best([&] { linear(y.data(), x.data(), w, nullptr, s.M); }, min_seconds, &cpu);
@@ -102,7 +87,7 @@ void bench_gemm(const GemmShape& s, DType dtype, Isa isa, const std::vector<int>
         "%-14s %5lld %6lld %5lld  %-4s %-6s %dT %9.3f ms %7.1f GFLOP/s %6.1f%% of peak %6.1f GB/s W"
         " | cpu-time rate %7.1f GFLOP/s | pack %.0f ms\n",
         s.name, (long long)s.M, (long long)s.N, (long long)s.K, dtype_name(dtype), isa_name(isa), t,
-        sec * 1e3, gflops, 100.0 * gflops / (peak * t / 2.0), weight_gbs, flop / (cpu / t) * 1e-9, pack_ms);
+        sec * 1e3, gflops, 100.0 * gflops / peak, weight_gbs, flop / (cpu / t) * 1e-9, pack_ms);
     std::fflush(stdout);
   }
 }

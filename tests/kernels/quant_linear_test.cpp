@@ -115,9 +115,9 @@ void check_quant_linear(Isa isa, DType type, Shape s, uint64_t seed) {
 }
 
 TEST(QuantLinearTest, MatchesReferencesOnEveryTypeAndShape) {
-  // N not a multiple of the 4-row tile; K across one and several K blocks of the kernel (4096 values).
-  const Shape shapes[] = {{1, 9, 256},   {3, 37, 512},  {8, 30, 768},  {17, 13, 1024},
-                          {64, 6, 4352}, {130, 7, 512}, {130, 5, 256}, {8, 3, 8448}};
+  // N not a multiple of the 4-row tile; K up to two K blocks of the kernel (32768 values).
+  const Shape shapes[] = {{1, 9, 256},   {3, 37, 512},  {8, 30, 768}, {17, 13, 1024}, {64, 6, 4352},
+                          {130, 7, 512}, {130, 5, 256}, {8, 3, 8448}, {2, 5, 33024}};
   uint64_t seed = 1;
   for (Isa isa : block_isas())
     for (DType t : kTypes)
@@ -128,7 +128,7 @@ TEST(QuantLinearTest, Q8_0AndQ4_0TakeRowsOf32) {
   uint64_t seed = 100;
   for (Isa isa : block_isas())
     for (DType t : {DType::Q8_0, DType::Q4_0})
-      for (const Shape& s : {Shape{5, 11, 32}, Shape{9, 21, 96}, Shape{3, 4, 4160}})
+      for (const Shape& s : {Shape{5, 11, 32}, Shape{9, 21, 96}, Shape{3, 4, 4160}, Shape{2, 3, 32800}})
         check_quant_linear(isa, t, s, seed++);
 }
 
