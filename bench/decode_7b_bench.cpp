@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   Shape s;
   app.add_option("--formats", formats, "weight formats")
       ->delimiter(',')
-      ->check(CLI::IsMember({"bf16", "bf16-fast"}));
+      ->check(CLI::IsMember({"bf16", "bf16-fast", "q8_0", "q4_0", "q4_k"}));
   app.add_option("--layers", layers, "transformer layers (28 = the real depth)")->check(CLI::Range(1, 28));
   app.add_option("--data", data, "folder for the sparse checkpoints");
   app.add_option("--iters", iters, "window steps timed per cache kind (median)")->check(CLI::Range(1, 100));
