@@ -238,19 +238,19 @@ TEST(Checkpoint, RejectsShapeMismatchWithConfig) {
 }
 
 TEST(Checkpoint, RejectsNonFloatWeights) {
-  TempDir tmp;
-  auto ts = formula_tensors(tiny_config(), DType::F32);
-  for (auto& t : ts)
-    if (t.name == "model.norm.weight") t.dtype = DType::I32;  // same byte count
-  write_checkpoint(tmp.path(), tiny_config(), ts);
-  EXPECT_DC_ERROR(validate_tensors(Checkpoint::open(tmp.path())),
-                  tmp.file("model.safetensors") +
-                      ": tensor 'model.norm.weight' has dtype I32; weights must be F32, F16 or BF16");
-  EXPECT_DC_ERROR(
-      params_from_checkpoint(Checkpoint::open(tmp.path())),
-      tmp.file("model.safetensors") +
-          ": tensor 'model.norm.weight' has dtype I32; weights must be F32, F16 or BF16");  // training
-                                                                                            // validates too
+  // A norm must be a float tensor; a matrix a float or block-quantized one. I32 has the bytes of F32.
+  for (const auto& [name, rule] :
+       {std::pair<std::string, std::string>{"model.norm.weight", "norms and biases must be F32, F16 or BF16"},
+        {"model.layers.0.mlp.up_proj.weight", "weights must be F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K"}}) {
+    TempDir tmp;
+    auto ts = formula_tensors(tiny_config(), DType::F32);
+    for (auto& t : ts)
+      if (t.name == name) t.dtype = DType::I32;
+    write_checkpoint(tmp.path(), tiny_config(), ts);
+    const std::string want = tmp.file("model.safetensors") + ": tensor '" + name + "' has dtype I32; " + rule;
+    EXPECT_DC_ERROR(validate_tensors(Checkpoint::open(tmp.path())), want);
+    EXPECT_DC_ERROR(params_from_checkpoint(Checkpoint::open(tmp.path())), want);  // training validates too
+  }
 }
 
 TEST(Checkpoint, RejectsIndexNamingMissingShard) {
