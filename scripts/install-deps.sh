@@ -21,6 +21,7 @@ packages=(
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizers
   clang-format         # the format check of CI (make format-check)
   chromium             # the browser test of the `serve` playground (driven by playwright-core)
+  libopenmpi-dev openmpi-bin  # data-parallel runs under mpirun and their tests (optional at build time)
 )
 # Node.js for the server's client tests; a Node.js from elsewhere (it ships its own npm) is kept.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <system_error>
@@ -21,14 +22,26 @@ struct InJob {
 int hardware_threads() {
   return int(std::max(1u, std::thread::hardware_concurrency()));
 }
+
+// What "all cores" (threads <= 0) means: the hardware threads, or this process's share of them.
+std::atomic<int> g_default_threads{0};
 }  // namespace
+
+int default_threads() {
+  const int d = g_default_threads.load();
+  return d > 0 ? d : hardware_threads();
+}
+
+void set_default_threads(int threads) {
+  g_default_threads.store(threads > 0 ? threads : 0);
+}
 
 int ThreadPool::max_threads() {
   return 4 * hardware_threads();
 }
 
 ThreadPool::ThreadPool(int threads) {
-  if (threads <= 0) threads = hardware_threads();
+  if (threads <= 0) threads = default_threads();
   if (threads > max_threads())
     throw_error("{} threads requested; at most {} (4 x the {} hardware threads)", threads, max_threads(),
                 hardware_threads());

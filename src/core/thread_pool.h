@@ -21,8 +21,9 @@ namespace dc {
 
 class ThreadPool {
  public:
-  // threads <= 0 means "all hardware threads". At most max_threads(); throws dc::Error above it, or when
-  // the system refuses a thread (the threads already started are stopped first).
+  // threads <= 0 means default_threads() (all hardware threads unless set otherwise). At most max_threads();
+  // throws dc::Error above it, or when the system refuses a thread (the threads already started are stopped
+  // first).
   explicit ThreadPool(int threads = 0);
   static int max_threads();  // 4 x the hardware threads
   ~ThreadPool();
@@ -57,5 +58,11 @@ class ThreadPool {
 // other thread uses the pool.
 ThreadPool& global_pool();
 void set_num_threads(int threads);
+
+// The thread count that "threads <= 0" stands for: all hardware threads, unless set_default_threads()
+// gave a share of them (the ranks of a distributed job on one machine split its cores). Call it before
+// the pool is first used.
+int default_threads();
+void set_default_threads(int threads);  // <= 0: back to all hardware threads
 
 }  // namespace dc
