@@ -115,6 +115,36 @@ void read_result(const json& j, bool has_plus, SampleResult& r) {
   r.seconds = j.value("seconds", 0.0);
 }
 
+// Rank 0's `indices` (each below `bound`) on every rank.
+void broadcast_indices(const dist::Comm& comm, std::vector<size_t>& indices, size_t bound) {
+  if (!comm.distributed()) return;
+  std::string bytes(indices.size() * sizeof(uint64_t), '\0');
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const uint64_t i = indices[k];
+    std::memcpy(bytes.data() + k * sizeof(uint64_t), &i, sizeof(i));
+  }
+  comm.broadcast(bytes);
+  indices.resize(bytes.size() / sizeof(uint64_t));
+  for (size_t k = 0; k < indices.size(); ++k) {
+    uint64_t i = 0;
+    std::memcpy(&i, bytes.data() + k * sizeof(uint64_t), sizeof(i));
+    DC_ASSERT(i < bound, "rank 0 sent an index out of range");
+    indices[k] = size_t(i);
+  }
+}
+
+// The rank that judges samples[todo[k]]: the one that generated it, else each rank in turn.
+std::vector<int> judging_ranks(const std::vector<Sample>& samples, const std::vector<size_t>& todo,
+                               const dist::Comm& comm) {
+  std::vector<int> judge(todo.size());
+  for (size_t k = 0, turn = 0; k < todo.size(); ++k) {
+    const int generated_by = samples[todo[k]].rank;
+    judge[k] =
+        generated_by >= 0 && generated_by < comm.size() ? generated_by : int(turn++ % size_t(comm.size()));
+  }
+  return judge;
+}
+
 json result_json(const SampleResult& r, bool has_plus) {
   json j{{"task_id", r.task_id},      {"sample", r.sample},       {"key", r.key},
          {"base", part_json(r.base)}, {"base_pass", r.base_pass}, {"seconds", r.seconds}};
@@ -259,28 +289,8 @@ Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const Eva
     std::stable_sort(todo.begin(), todo.end(),
                      [&](size_t a, size_t b) { return cost[samples[a].task_id] > cost[samples[b].task_id]; });
   });
-  if (comm.distributed()) {
-    std::string bytes(todo.size() * sizeof(uint64_t), '\0');
-    for (size_t k = 0; k < todo.size(); ++k) {
-      const uint64_t i = todo[k];
-      std::memcpy(bytes.data() + k * sizeof(uint64_t), &i, sizeof(i));
-    }
-    comm.broadcast(bytes);
-    todo.resize(bytes.size() / sizeof(uint64_t));
-    for (size_t k = 0; k < todo.size(); ++k) {
-      uint64_t i = 0;
-      std::memcpy(&i, bytes.data() + k * sizeof(uint64_t), sizeof(i));
-      DC_ASSERT(i < samples.size(), "rank 0 sent a sample index out of range");
-      todo[k] = size_t(i);
-    }
-  }
-  // Who judges todo[k]: the rank that generated the sample, the others each rank in turn.
-  std::vector<int> judge(todo.size());
-  for (size_t k = 0, turn = 0; k < todo.size(); ++k) {
-    const int generated_by = samples[todo[k]].rank;
-    judge[k] =
-        generated_by >= 0 && generated_by < comm.size() ? generated_by : int(turn++ % size_t(comm.size()));
-  }
+  broadcast_indices(comm, todo, samples.size());
+  const std::vector<int> judge = judging_ranks(samples, todo, comm);
   const bool judging_here = std::find(judge.begin(), judge.end(), comm.rank()) != judge.end();
   // The other ranks read the expected outputs once rank 0 has computed and cached them.
   dist::agree(comm, [&] {
