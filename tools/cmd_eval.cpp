@@ -8,12 +8,16 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "dist/agreement.h"
+#include "dist/comm.h"
+#include "dist/job.h"
 #include "eval/dataset.h"
 #include "eval/evaluator.h"
 #include "eval/generation.h"
@@ -50,47 +54,83 @@ std::string file_stem(const std::string& path) {
   return name;
 }
 
+// Under `mpirun -np N` the ranks share the work: generation batch j goes to rank j % N, each rank judges
+// what it generated, and rank 0 writes the samples, results and summary files exactly as one process
+// would (eval/generation.h, eval/evaluator.h) and alone prints. Timings aside, the output is the same.
 void run_eval(const EvalCliOptions& o) {
-  if (o.benchmark.empty() == o.dataset.empty()) throw_error("give exactly one of --benchmark and --dataset");
-  if (o.samples.empty() == o.model.empty()) throw_error("give exactly one of --samples and --model");
-  if (o.require_isolation) sandbox::require_all_layers();  // before any generation or judging
-  std::string data_dir = o.data_dir.empty() ? eval::default_data_dir() : o.data_dir;
-  eval::Dataset d =
-      o.benchmark.empty() ? eval::load_dataset(o.dataset) : eval::load_benchmark(o.benchmark, data_dir);
+  const dist::Comm& comm = dist::world();
+  // The ranks of one machine share its cores: "one sandbox per core" means this rank's share of them.
+  if (comm.local_size() > 1)
+    sandbox::set_max_concurrent_sandboxes(
+        std::max(1, sandbox::max_concurrent_sandboxes() / comm.local_size()));
   const bool progress = !o.no_progress;
 
-  // Where results go: beside the samples file, or in --out-dir for a model run.
-  std::string tag = o.benchmark.empty() ? file_stem(o.dataset) : o.benchmark;
-  std::string base;
+  // Set-up: whatever fails here fails alike on every rank (flags, files, the model, a resume of other
+  // settings, more ranks than work): one line, and nothing is written.
+  eval::Dataset d;
+  std::string tag, base, model_dir;
   std::vector<eval::Sample> samples;
+  GenerationParams params;
+  std::optional<TextGenerator> gen;
+  bool chat = false;
+  dist::agree(comm, [&] {
+    if (o.benchmark.empty() == o.dataset.empty())
+      throw_error("give exactly one of --benchmark and --dataset");
+    if (o.samples.empty() == o.model.empty()) throw_error("give exactly one of --samples and --model");
+    if (o.prompt_style != "auto" && o.prompt_style != "instruct" && o.prompt_style != "base")
+      throw_error("--prompt-style must be auto, instruct or base, got '{}'", o.prompt_style);
+    if (o.require_isolation) sandbox::require_all_layers();  // before any generation or judging
+    std::string data_dir = o.data_dir.empty() ? eval::default_data_dir() : o.data_dir;
+    d = o.benchmark.empty() ? eval::load_dataset(o.dataset) : eval::load_benchmark(o.benchmark, data_dir);
+    // Where results go: beside the samples file, or in --out-dir for a model run.
+    tag = o.benchmark.empty() ? file_stem(o.dataset) : o.benchmark;
+    if (!o.samples.empty()) {
+      fs::path sp(o.samples);
+      base = (sp.parent_path() / (file_stem(o.samples) + "." + tag)).string();
+      samples = eval::load_samples(o.samples, d);
+      if (size_t(comm.size()) > samples.size())
+        throw_error("more ranks than samples to judge: {} ranks, {} samples; run at most that many ranks",
+                    comm.size(), samples.size());
+      return;
+    }
+    // The batches of a run from scratch (a resumed run has fewer; a rank may then have none).
+    const size_t per_pass = (d.tasks.size() + size_t(o.batch_size) - 1) / size_t(o.batch_size);
+    const size_t batches = size_t(o.n) * per_pass;
+    if (size_t(comm.size()) > batches)
+      throw_error(
+          "more ranks than generation batches: {} ranks, {} batch{} ({} tasks in batches of --batch-size {}, "
+          "--n {}); run at most that many ranks or give a smaller --batch-size",
+          comm.size(), batches, batches == 1 ? "" : "es", d.tasks.size(), o.batch_size, o.n);
+    model_dir = resolve_model_dir(o.model);
+    set_num_threads(o.threads);
+    params = o.generation.resolve(model_arch(model_dir));
+    gen.emplace(model_dir);
+    chat = o.prompt_style == "instruct" || (o.prompt_style == "auto" && gen->special().dlm_pad >= 0);
+  });
+
   double generation_seconds = 0;  // filled while generating (--model)
   int64_t answer_tokens = 0, generation_steps = 0;
-  if (!o.samples.empty()) {
-    fs::path sp(o.samples);
-    base = (sp.parent_path() / (file_stem(o.samples) + "." + tag)).string();
-    samples = eval::load_samples(o.samples, d);
-  } else {
-    std::string model_dir = resolve_model_dir(o.model);
-    std::string out_dir = o.out_dir.empty()
-                              ? fmt::format("eval-{}-{}", tag, fs::path(model_dir).filename().string())
-                              : o.out_dir;
-    fs::create_directories(out_dir);
+  if (gen) {
+    const std::string out_dir = o.out_dir.empty()
+                                    ? fmt::format("eval-{}-{}", tag, fs::path(model_dir).filename().string())
+                                    : o.out_dir;
     base = (fs::path(out_dir) / tag).string();
-    set_num_threads(o.threads);
-    const GenerationParams params = o.generation.resolve(model_arch(model_dir));
-    TextGenerator gen(model_dir);
-    bool chat = o.prompt_style == "instruct" || (o.prompt_style == "auto" && gen.special().dlm_pad >= 0);
-    if (o.prompt_style != "auto" && o.prompt_style != "instruct" && o.prompt_style != "base") {
-      throw_error("--prompt-style must be auto, instruct or base, got '{}'", o.prompt_style);
-    }
     eval::GenerateSamplesOptions go;
     go.n = o.n;
     go.chat = chat;
     go.samples_path = base + ".samples.jsonl";
-    eval::check_generation_fingerprint(go.samples_path,
-                                       eval::generation_fingerprint(model_dir, params, chat));
     go.progress = progress;
     go.tasks_per_call = size_t(std::max(o.batch_size, 1));
+    go.comm = comm;
+    // Rank 0 writes the files; refusing to resume samples of other settings is the job's one line.
+    dist::agree(comm, [&] {
+      if (!comm.is_root()) return;
+      fs::create_directories(out_dir);
+      eval::check_generation_fingerprint(go.samples_path,
+                                         eval::generation_fingerprint(model_dir, params, chat));
+    });
+    dist::set_termination_note(fmt::format(
+        "{} holds every finished round of batches; the same command continues from there", go.samples_path));
     samples = eval::generate_samples(
         d,
         [&](const std::vector<eval::PromptRequest>& reqs, int sample) {
@@ -105,7 +145,7 @@ void run_eval(const EvalCliOptions& o) {
           GenerationParams p = params;
           p.seed = params.seed + uint64_t(sample);
           std::vector<std::string> texts;
-          std::vector<TextResult> results = gen.generate(trs, p, o.batch_size);
+          std::vector<TextResult> results = gen->generate(trs, p, o.batch_size);
           for (size_t i = 0; i < results.size(); i += size_t(results[i].batch_size)) {
             generation_seconds += results[i].stats.seconds;  // once per batch
             generation_steps += results[i].stats.steps;
@@ -117,6 +157,7 @@ void run_eval(const EvalCliOptions& o) {
           return texts;
         },
         go);
+    gen.reset();  // the model's memory, before the sandboxes start
   }
 
   eval::EvalOptions opt;
@@ -130,10 +171,21 @@ void run_eval(const EvalCliOptions& o) {
   opt.time_factor = o.time_factor;
   opt.task_seconds = o.task_seconds;
   opt.progress = progress;
+  opt.comm = comm;
+  dist::set_termination_note(
+      fmt::format("{} holds every finished round of judged samples; the same command continues from there",
+                  opt.results_path));
   eval::Summary s = eval::evaluate(d, samples, opt);
 
   // What this invocation generated (none when every sample was resumed): wall time in the sampler,
-  // answer tokens (before the end marker) and their rate, steps summed over batches.
+  // answer tokens (before the end marker) and their rate, steps summed over batches. In a job: tokens
+  // and steps of every rank, and the seconds of the slowest rank.
+  if (comm.distributed()) {
+    answer_tokens = comm.sum(answer_tokens);
+    generation_steps = comm.sum(generation_steps);
+    generation_seconds = double(comm.max(uint64_t(generation_seconds * 1e9))) * 1e-9;
+  }
+  if (!comm.is_root()) return;
   nlohmann::json generation;
   if (generation_seconds > 0)
     generation = {{"seconds", generation_seconds},

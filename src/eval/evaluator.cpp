@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/mapped_file.h"
+#include "dist/agreement.h"
+#include "dist/records.h"
 #include "eval/append_file.h"
 #include "eval/harness.h"
 #include "eval/judge.h"
@@ -23,6 +27,9 @@ using nlohmann::json;
 using sandbox::Status;
 
 namespace {
+
+// Samples per rank in one judging round of a job (evaluate()).
+constexpr size_t kJudgeRoundPerRank = 64;
 
 std::string one_line(std::string s, size_t max_chars = 300) {
   for (char& c : s) {
@@ -97,6 +104,45 @@ PartResult part_from_json(const json& j) {
   p.total = j.value("total", 0);
   p.detail = j.value("detail", std::string());
   return p;
+}
+
+// The judged part of `r` (statuses, counts, time) from its line in the results file.
+void read_result(const json& j, bool has_plus, SampleResult& r) {
+  r.base = part_from_json(j.value("base", json::object()));
+  if (has_plus && j.contains("plus") && j["plus"].is_object()) r.plus = part_from_json(j["plus"]);
+  r.base_pass = r.base.status == "pass";
+  r.plus_pass = has_plus && r.base_pass && r.plus.status == "pass";
+  r.seconds = j.value("seconds", 0.0);
+}
+
+// Rank 0's `indices` (each below `bound`) on every rank.
+void broadcast_indices(const dist::Comm& comm, std::vector<size_t>& indices, size_t bound) {
+  if (!comm.distributed()) return;
+  std::string bytes(indices.size() * sizeof(uint64_t), '\0');
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const uint64_t i = indices[k];
+    std::memcpy(bytes.data() + k * sizeof(uint64_t), &i, sizeof(i));
+  }
+  comm.broadcast(bytes);
+  indices.resize(bytes.size() / sizeof(uint64_t));
+  for (size_t k = 0; k < indices.size(); ++k) {
+    uint64_t i = 0;
+    std::memcpy(&i, bytes.data() + k * sizeof(uint64_t), sizeof(i));
+    DC_ASSERT(i < bound, "rank 0 sent an index out of range");
+    indices[k] = size_t(i);
+  }
+}
+
+// The rank that judges samples[todo[k]]: the one that generated it, else each rank in turn.
+std::vector<int> judging_ranks(const std::vector<Sample>& samples, const std::vector<size_t>& todo,
+                               const dist::Comm& comm) {
+  std::vector<int> judge(todo.size());
+  for (size_t k = 0, turn = 0; k < todo.size(); ++k) {
+    const int generated_by = samples[todo[k]].rank;
+    judge[k] =
+        generated_by >= 0 && generated_by < comm.size() ? generated_by : int(turn++ % size_t(comm.size()));
+  }
+  return judge;
 }
 
 json result_json(const SampleResult& r, bool has_plus) {
@@ -199,39 +245,39 @@ Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const Eva
     r.key = k + "#" + std::to_string(key_seen[k]++);
   }
 
-  // Resume: results already in the file under the same key.
-  std::map<std::string, json> done;
-  if (std::ifstream in(opt.results_path); in) {
-    std::string line;
-    while (std::getline(in, line)) {
-      json j = json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.is_object() && j.contains("key") && j["key"].is_string()) {
-        std::string key = j["key"].get<std::string>();
-        done[key] = std::move(j);
+  // Resume, on rank 0 (it alone writes the results file): results already in the file under the same
+  // key. What is left (`todo`) is then ordered longest first (by the reference's total time): a slow task
+  // started last would leave the other workers idle at the end. Failures here (the expected outputs
+  // cannot be computed) are the same for every rank: one line.
+  const dist::Comm& comm = opt.comm;
+  ExpectedOptions expected_opt = opt.expected;
+  expected_opt.progress = expected_opt.progress && comm.is_root();
+  std::vector<size_t> todo;
+  std::map<std::string, TaskExpected> expected;
+  dist::agree(comm, [&] {
+    if (!comm.is_root()) return;
+    std::map<std::string, json> done;
+    if (std::ifstream in(opt.results_path); in) {
+      std::string line;
+      while (std::getline(in, line)) {
+        json j = json::parse(line, nullptr, false);
+        if (!j.is_discarded() && j.is_object() && j.contains("key") && j["key"].is_string()) {
+          std::string key = j["key"].get<std::string>();
+          done[key] = std::move(j);
+        }
       }
     }
-  }
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    auto it = done.find(s.results[i].key);
-    if (it == done.end()) {
-      todo.push_back(i);
-      continue;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      auto it = done.find(s.results[i].key);
+      if (it == done.end()) {
+        todo.push_back(i);
+        continue;
+      }
+      read_result(it->second, d.has_plus, s.results[i]);
+      ++s.resumed;
     }
-    auto& r = s.results[i];
-    const json& j = it->second;
-    r.base = part_from_json(j.value("base", json::object()));
-    if (d.has_plus && j.contains("plus") && j["plus"].is_object()) r.plus = part_from_json(j["plus"]);
-    r.base_pass = r.base.status == "pass";
-    r.plus_pass = d.has_plus && r.base_pass && r.plus.status == "pass";
-    r.seconds = j.value("seconds", 0.0);
-    ++s.resumed;
-  }
-
-  if (!todo.empty()) {
-    std::map<std::string, TaskExpected> expected = load_expected(d, opt.expected);
-    // Longest first (by the reference's total time): a slow task started last would leave the other
-    // workers idle at the end.
+    if (todo.empty()) return;
+    expected = load_expected(d, expected_opt);
     std::map<std::string, double> cost;
     for (const auto& [id, te] : expected) {
       double c = 0;
@@ -242,27 +288,84 @@ Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const Eva
     }
     std::stable_sort(todo.begin(), todo.end(),
                      [&](size_t a, size_t b) { return cost[samples[a].task_id] > cost[samples[b].task_id]; });
-    AppendFile out(opt.results_path);
-    Progress bar(fmt::format("eval {}", d.name), todo.size(), opt.progress);
-    run_streaming(
-        todo.size(), opt.workers,
-        [&](size_t k) {
-          const Sample& smp = samples[todo[k]];
-          const Task& t = *d.find(smp.task_id);
-          return candidate_request(t, expected.at(t.task_id), smp.program, d.has_plus, opt);
-        },
-        [&](size_t k, sandbox::TestRunResult&& run) {
-          size_t i = todo[k];
-          const Task& t = *d.find(samples[i].task_id);
-          SampleResult r = judge_run(t, expected.at(t.task_id), run, d.has_plus);
-          r.sample = s.results[i].sample;
-          r.key = s.results[i].key;
-          s.results[i] = r;
-          out.line(result_json(r, d.has_plus).dump(-1, ' ', false, json::error_handler_t::replace));
-          bar.advance();
-        });
+  });
+  broadcast_indices(comm, todo, samples.size());
+  const std::vector<int> judge = judging_ranks(samples, todo, comm);
+  const bool judging_here = std::find(judge.begin(), judge.end(), comm.rank()) != judge.end();
+  // The other ranks read the expected outputs once rank 0 has computed and cached them.
+  dist::agree(comm, [&] {
+    if (!comm.is_root() && judging_here) expected = load_expected(d, expected_opt);
+  });
+
+  if (!todo.empty()) {
+    std::optional<AppendFile> out;
+    if (comm.is_root()) out.emplace(opt.results_path);
+    Progress bar(fmt::format("eval {}", d.name), todo.size(), opt.progress && comm.is_root());
+    // Rank 0 records the result of todo[k] from its line: the same path as a resumed result.
+    auto record = [&](size_t k, const std::string& line) {
+      read_result(json::parse(line), d.has_plus, s.results[todo[k]]);
+    };
+    // One process appends every result as soon as it is judged. A job judges in rounds of
+    // kJudgeRoundPerRank samples per rank (a stretch of todo); after each round rank 0 gathers the round's
+    // lines and appends them in todo order. So the file is the one a process with one worker writes, and
+    // a job stopped during the judging loses only the round in progress.
+    const size_t round = comm.distributed() ? kJudgeRoundPerRank * size_t(comm.size()) : todo.size();
+    for (size_t first = 0; first < todo.size(); first += round) {
+      const size_t last = std::min(todo.size(), first + round);
+      std::vector<size_t> mine;  // positions in todo
+      for (size_t k = first; k < last; ++k) {
+        if (judge[k] == comm.rank()) mine.push_back(k);
+      }
+      std::vector<std::string> records;  // (position in todo, line) of each result judged here
+      run_streaming(
+          mine.size(), opt.workers,
+          [&](size_t m) {
+            const Sample& smp = samples[todo[mine[m]]];
+            const Task& t = *d.find(smp.task_id);
+            return candidate_request(t, expected.at(t.task_id), smp.program, d.has_plus, opt);
+          },
+          [&](size_t m, sandbox::TestRunResult&& run) {
+            const size_t i = todo[mine[m]];
+            const Task& t = *d.find(samples[i].task_id);
+            SampleResult r = judge_run(t, expected.at(t.task_id), run, d.has_plus);
+            r.sample = s.results[i].sample;
+            r.key = s.results[i].key;
+            std::string line =
+                result_json(r, d.has_plus).dump(-1, ' ', false, json::error_handler_t::replace);
+            if (!comm.distributed()) {
+              out->line(line);
+              record(mine[m], line);
+              bar.advance();
+              return;
+            }
+            records.push_back(std::to_string(mine[m]));
+            records.push_back(std::move(line));
+          });
+      if (!comm.distributed()) continue;
+      std::string joined;
+      for (const std::string& part : comm.gather(dist::pack(records))) joined += part;
+      if (!comm.is_root()) continue;
+      records = dist::unpack(joined);
+      std::vector<std::string> lines(last - first);
+      for (size_t r = 0; r + 1 < records.size(); r += 2) {
+        const size_t k = std::stoul(records[r]);
+        DC_ASSERT(k >= first && k < last && lines[k - first].empty(),
+                  "a rank sent a result of another round");
+        lines[k - first] = std::move(records[r + 1]);
+      }
+      std::string text;
+      for (size_t k = first; k < last; ++k) {
+        DC_ASSERT(!lines[k - first].empty(), "a rank left a sample of its round unjudged");
+        record(k, lines[k - first]);
+        text += lines[k - first] + "\n";
+      }
+      out->lines(text);
+      bar.advance(last - first);
+    }
     bar.finish();
   }
+  // The summary is rank 0's.
+  if (!comm.is_root()) return s;
 
   // pass@k over tasks; a task without samples counts as one failed sample.
   std::map<std::string, std::pair<int64_t, std::pair<int64_t, int64_t>>>

@@ -13,6 +13,10 @@
 //    "seconds"}
 // A re-run with the same results file skips samples whose key is already there, so an interrupted
 // evaluation continues where it stopped; lines with other keys (other samples or settings) are ignored.
+//
+// In a job of N ranks every rank calls evaluate() with the same samples. Each sample is judged by the rank
+// that generated it (Sample::rank), the others (read from a file) by the ranks in turn; rank 0 alone
+// reads and writes the results file and the summary, and only its Summary is complete (see evaluate()).
 #pragma once
 
 #include <map>
@@ -21,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dist/comm.h"
 #include "eval/dataset.h"
 #include "eval/expected.h"
 #include "eval/samples.h"
@@ -48,6 +53,7 @@ struct EvalOptions {
   uint64_t output_bytes = 16ull << 20;
   bool progress = true;
   bool use_namespaces = true;
+  dist::Comm comm;  // the ranks sharing the judging (default: this process alone)
 };
 
 struct PartResult {
@@ -91,7 +97,8 @@ SampleResult judge_run(const Task& task, const TaskExpected& expected, const san
 sandbox::TestRunRequest candidate_request(const Task& task, const TaskExpected& expected,
                                           const std::string& program, bool has_plus, const EvalOptions& opt);
 
-// Evaluates every sample; tasks without a sample count as one failed sample ("no_sample").
+// Evaluates every sample; tasks without a sample count as one failed sample ("no_sample"). Collective
+// over opt.comm; ranks other than 0 return a Summary with the benchmark's fields only.
 Summary evaluate(const Dataset& d, const std::vector<Sample>& samples, const EvalOptions& opt);
 
 }  // namespace dc::eval

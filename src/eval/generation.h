@@ -6,15 +6,21 @@
 // prompt stripped of surrounding white space), and the assistant turn pre-filled with
 // "Here is the code to solve this problem:\n```python\n". Base models complete the task prompt as text.
 //
-// Samples file (jsonl, appended as each pass over the tasks finishes, so an interrupted run resumes):
+// Samples file (jsonl, appended as each batch finishes, so an interrupted run resumes):
 //   {"task_id", "sample": j, "completion": <raw text>, "solution": <program>}
 // It is also a valid --samples file.
+//
+// In a job of N ranks (`mpirun -np N diffucoder eval --model ...`) the ranks share the batches: the run's
+// batches are numbered j = 0, 1, ... (each pass's missing tasks in batches of tasks_per_call, pass after
+// pass) and batch j goes to rank j % N, so every batch holds the same prompts as in one process and gives
+// the same text (the seed depends on the pass and on the row in the batch, never on the rank).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "dist/comm.h"
 #include "eval/dataset.h"
 #include "eval/samples.h"
 
@@ -45,9 +51,16 @@ struct GenerateSamplesOptions {
   std::string samples_path;  // required: appended and resumed
   bool progress = true;
   size_t tasks_per_call = 0;  // requests per CompleteFn call; 0 = all tasks of a pass at once
+  dist::Comm comm;            // the ranks sharing the batches (default: this process alone)
 };
 
-// Generates what the samples file does not hold yet and returns every sample in (sample, task) order.
+// Generates what the samples file does not hold yet and returns every sample in (sample, task) order, on
+// every rank; Sample::rank is the rank that generated a sample in this call (-1: read from the file).
+// Only rank 0 writes the samples file (see generation.cpp for how a job records its progress).
+//
+// Test-only fault injection: DIFFUCODER_FAULT_KILL="RANK:BATCH" makes rank RANK fail with a dc::Error just
+// before it generates batch BATCH, as a rank that is killed there would stop (the tests interrupt a run
+// at a known point with it).
 std::vector<Sample> generate_samples(const Dataset& d, const CompleteFn& complete,
                                      const GenerateSamplesOptions& opt);
 

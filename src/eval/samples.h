@@ -11,6 +11,7 @@ namespace dc::eval {
 struct Sample {
   std::string task_id;
   std::string program;  // the complete program the sandbox runs
+  int rank = -1;        // the rank that generated it in this run (-1: read from a file); it judges it
 };
 
 // Reads a samples jsonl file: one {"task_id": ..., "solution": ...} (a complete program) or
