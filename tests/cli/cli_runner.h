@@ -22,8 +22,10 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// `args` is appended to the binary path as-is (already quoted by the caller where needed).
-inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "") {
+// `args` is appended to the binary path as-is (already quoted by the caller where needed); `launcher`, when
+// given, goes before the binary (e.g. "mpirun -np 2").
+inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "",
+                      const std::string& launcher = "") {
   static int counter = 0;
   const std::string base = std::string(DC_BINARY_DIR) + "/cli_test_" + std::to_string(::getpid()) + "_" +
                            std::to_string(counter++);
@@ -32,8 +34,8 @@ inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "
     std::fwrite(stdin_text.data(), 1, stdin_text.size(), f);
     std::fclose(f);
   }
-  const std::string cmd =
-      std::string(DC_BINARY_DIR) + "/bin/diffucoder " + args + " <" + in + " >" + out + " 2>" + err;
+  const std::string cmd = (launcher.empty() ? "" : launcher + " ") + std::string(DC_BINARY_DIR) +
+                          "/bin/diffucoder " + args + " <" + in + " >" + out + " 2>" + err;
   CliRun r;
   int status = std::system(cmd.c_str());
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
