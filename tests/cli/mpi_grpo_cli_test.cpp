@@ -14,11 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "../common/weight_difference.h"
 #include "cli_runner.h"
 #include "core/mapped_file.h"
 #include "dist/comm.h"
-#include "model/checkpoint.h"
-#include "model/training_pass.h"
 
 namespace dc::test {
 namespace {
@@ -34,9 +33,11 @@ const std::string kMpirun =
 
 // Two ranks against one process after two steps of two updates each (lr 1e-3): the gradients are the
 // same sums taken in another order, so the weights differ by float rounding, which AdamW can magnify on a
-// weight whose gradient is near 0 (its update is then about +-lr whatever the gradient's size). Measured:
-// see kWeightTolerance's use; the bound is on |a - b| relative to the largest weight of the tensor.
-constexpr double kWeightTolerance = 1e-4;
+// weight whose gradient is near 0 (its update is then about +-lr whatever the gradient's size); they are
+// compared as a whole, ||a - b|| / ||a|| (measured: 1.3e-8). The tiny test model earns no reward on
+// these tasks (every group is flat), so the gradients here are the KL term's; tests/rl/grpo_ranks_test.cpp
+// compares two ranks with one process on real advantages.
+constexpr double kWeightTolerance = 1e-6;
 
 std::string fresh_dir(const std::string& name) {
   const std::string d = std::string(DC_BINARY_DIR) + "/mpi_grpo_cli_tmp/" + name;
@@ -89,26 +90,6 @@ void expect_same_rollouts(const std::vector<json>& a, const std::vector<json>& b
     for (const char* k : kRolloutFields) EXPECT_EQ(a[i].at(k), b[i].at(k)) << "step " << i + 1 << " " << k;
 }
 
-// max over tensors of max |a - b| / max |a| (0 for equal weights).
-double weight_difference(const std::string& dir_a, const std::string& dir_b) {
-  const ModelParams a = params_from_checkpoint(Checkpoint::open(dir_a));
-  const ModelParams b = params_from_checkpoint(Checkpoint::open(dir_b));
-  EXPECT_EQ(a.tensors.size(), b.tensors.size());
-  double worst = 0;
-  for (size_t t = 0; t < a.tensors.size() && t < b.tensors.size(); ++t) {
-    const auto& x = a.tensors[t].data;
-    const auto& y = b.tensors[t].data;
-    EXPECT_EQ(x.size(), y.size());
-    double scale = 0, diff = 0;
-    for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      scale = std::max(scale, double(std::fabs(x[i])));
-      diff = std::max(diff, double(std::fabs(x[i] - y[i])));
-    }
-    worst = std::max(worst, scale > 0 ? diff / scale : diff);
-  }
-  return worst;
-}
-
 TEST(MpiGrpoCli, TwoRanksTrainAsOneProcess) {
   SKIP_WITHOUT_MPI();
   const std::string one = fresh_dir("one"), two = fresh_dir("two");
@@ -120,13 +101,14 @@ TEST(MpiGrpoCli, TwoRanksTrainAsOneProcess) {
   EXPECT_NE(r.out.find("1 threads x 2 ranks"), std::string::npos) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;  // header, 2 steps, done
   expect_same_rollouts(metrics(one), metrics(two));
-  // Step 1's loss, KL and clip share come from the same starting weights: equal as well.
-  for (const char* k : {"loss", "kl", "clip_fraction"})
-    EXPECT_EQ(metrics(one)[0].at(k), metrics(two)[0].at(k)) << k;
-  const double d = weight_difference(one + "/checkpoint-2", two + "/checkpoint-2");
-  std::printf("[ measured ] two ranks vs one process, weights after 2 steps: max |diff| / max |w| = %.3g\n",
-              d);
-  EXPECT_LE(d, kWeightTolerance);
+  EXPECT_EQ(metrics(one)[0].at("logp_spread"), metrics(two)[0].at("logp_spread"));  // before any update
+  const testing::WeightDifference d =
+      testing::weight_difference(one + "/checkpoint-2", two + "/checkpoint-2");
+  std::printf(
+      "[ measured ] two ranks vs one process, weights after 2 steps: ||a - b|| / ||a|| = %.3g, "
+      "max |a - b| / max |a| per tensor = %.3g\n",
+      d.l2_rel, d.max_rel);
+  EXPECT_LE(d.l2_rel, kWeightTolerance);
 }
 
 TEST(MpiGrpoCli, TwoRunsOfTwoRanksGiveTheSameBytes) {
@@ -163,7 +145,8 @@ TEST(MpiGrpoCli, ResumesWithAnotherRankCount) {
   EXPECT_NE(r.out.find("resumed from"), std::string::npos) << r.out;
   ASSERT_EQ(run_cli(run_args(straight)).exit_code, 0);
   expect_same_rollouts(metrics(straight), metrics(split));
-  EXPECT_LE(weight_difference(straight + "/checkpoint-2", split + "/checkpoint-2"), kWeightTolerance);
+  EXPECT_LE(testing::weight_difference(straight + "/checkpoint-2", split + "/checkpoint-2").l2_rel,
+            kWeightTolerance);
 }
 
 TEST(MpiGrpoCli, SetUpFailuresAreOneLineAndWriteNothing) {
