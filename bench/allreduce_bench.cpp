@@ -1,11 +1,12 @@
 // The gradient sum of a data-parallel step (dist/comm.h): comm.allreduce_sum on float buffers the size of
-// a model's parameters, as one buffer and as one call per tensor (train/grad_sum.h, what grpo does). Sizes:
+// a model's parameters, as one buffer, as one call per tensor (train/grad_sum.h, what grpo does) and as one
+// buffer in fixed pieces (--piece-mib). Sizes:
 // the bundled model (models/diffucoder-tiny/config.json) and a Qwen2.5-0.5B-shaped Dream model (494M
 // parameters, 1.98 GB in fp32) when the machine has the memory for it, else a 124M-parameter buffer
 // whose time is extrapolated linearly. Prints the median over the repeats of the slowest rank's time, the
 // algorithm bandwidth (bytes / time) and the bus bandwidth (2(N-1)/N x bytes / time, the traffic per rank
 // of a ring allreduce). Figures only, no assertions.
-//   mpirun -np 2 --oversubscribe build/bin/bench_allreduce [--repeats N] [--no-large]
+//   mpirun -np 2 --oversubscribe build/bin/bench_allreduce [--repeats N] [--no-large] [--piece-mib M]
 // Without mpirun it says so and times the one-rank call (which returns the buffer as it is).
 #include <algorithm>
 #include <chrono>
@@ -76,6 +77,11 @@ void report(const dc::dist::Comm& comm, const std::string& what, double params, 
   const double bytes = params * 4, n = comm.size();
   const double algbw = bytes / seconds / 1e9, busbw = algbw * 2 * (n - 1) / n;
   if (!comm.is_root()) return;
+  if (!comm.distributed()) {
+    std::printf("  %-44s %8.1fM floats %9.4f ms  (one rank: nothing moves)\n", what.c_str(), params / 1e6,
+                seconds * 1e3);
+    return;
+  }
   std::printf("  %-44s %8.1fM floats %9.2f ms  algbw %6.2f GB/s  busbw %6.2f GB/s  (median of %d)\n",
               what.c_str(), params / 1e6, seconds * 1e3, algbw, busbw, repeats);
   if (scale != 1)
@@ -83,10 +89,12 @@ void report(const dc::dist::Comm& comm, const std::string& what, double params, 
                 params * scale / 1e6, seconds * scale * 1e3);
 }
 
-// One buffer of n floats (rank-dependent values), then the same count as a model's tensors.
-void time_model(const dc::dist::Comm& comm, const std::string& name, const dc::ModelConfig& cfg,
-                int repeats) {
+// The count of a model's parameters as its tensors (one call each, as train/grad_sum.h), as one buffer, and
+// as one buffer summed in pieces of piece_mib MiB (rank-dependent values).
+void time_model(const dc::dist::Comm& comm, const std::string& name, const dc::ModelConfig& cfg, int repeats,
+                size_t piece_mib) {
   dc::ModelParams grads = dc::params_zeros(cfg);
+  const size_t grads_count = grads.tensors.size();
   const size_t n = size_t(grads.numel());
   for (dc::ParamTensor& t : grads.tensors)
     std::fill(t.data.begin(), t.data.end(), 1e-3f * float(comm.rank() + 1));
@@ -95,9 +103,15 @@ void time_model(const dc::dist::Comm& comm, const std::string& name, const dc::M
   grads = dc::ModelParams{};  // free it before the flat buffer
   std::vector<float> flat(n, 1e-3f * float(comm.rank() + 1));
   const double one = median_seconds(comm, repeats, [&] { comm.allreduce_sum(flat.data(), flat.size()); });
+  const size_t piece = std::max<size_t>(1, piece_mib * (size_t(1) << 20) / sizeof(float));
+  const double pieces = median_seconds(comm, repeats, [&] {
+    for (size_t off = 0; off < n; off += piece)
+      comm.allreduce_sum(flat.data() + off, std::min(piece, n - off));
+  });
   report(comm, name + ", one buffer", double(n), one, repeats);
-  report(comm, name + ", per tensor (" + std::to_string(cfg.num_hidden_layers) + " layers)", double(n),
-         per_tensor, repeats);
+  report(comm, name + ", per tensor (" + std::to_string(grads_count) + " tensors)", double(n), per_tensor,
+         repeats);
+  report(comm, name + ", in " + std::to_string(piece_mib) + " MiB pieces", double(n), pieces, repeats);
 }
 
 }  // namespace
@@ -106,9 +120,11 @@ int main(int argc, char** argv) {
   CLI::App app{"comm.allreduce_sum on model-sized float buffers"};
   int repeats = 7;
   bool no_large = false;
+  size_t piece_mib = 16;
   app.add_option("--repeats", repeats, "timed calls per size (the median is printed)")
       ->check(CLI::Range(1, 1000));
   app.add_flag("--no-large", no_large, "only the bundled model's size");
+  app.add_option("--piece-mib", piece_mib, "piece size of the bucketed sum")->check(CLI::Range(1, 4096));
   CLI11_PARSE(app, argc, argv);
   try {
     dc::dist::init(&argc, &argv);
@@ -124,7 +140,7 @@ int main(int argc, char** argv) {
     }
     const dc::ModelConfig tiny =
         dc::load_model_config(std::string(DC_SOURCE_DIR) + "/models/diffucoder-tiny/config.json");
-    time_model(comm, "diffucoder-tiny", tiny, repeats);
+    time_model(comm, "diffucoder-tiny", tiny, repeats, piece_mib);
     if (!no_large) {
       const dc::ModelConfig big = qwen_05b_shape();
       double params = 0;
@@ -137,7 +153,7 @@ int main(int argc, char** argv) {
       const double need = 2.0 * 4 * params * comm.local_size() + 2e9;
       const bool fits = comm.min(uint64_t(available_bytes())) >= uint64_t(need);
       if (fits) {
-        time_model(comm, "Qwen2.5-0.5B shape", big, repeats);
+        time_model(comm, "Qwen2.5-0.5B shape", big, repeats, piece_mib);
       } else {
         if (comm.is_root())
           std::printf(
