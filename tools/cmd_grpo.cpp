@@ -4,16 +4,22 @@
 // them to an instruct model, without the pre-filled answer) or assert lists {"question", "tests": [...]}.
 // Rewards come from the sandbox and the host-side judge; the sandbox must have every isolation layer
 // unless --allow-missing-layers. Prints one progress line per step; resumable with --resume.
+// Under `mpirun -np N` the ranks share each step's prompts (rl/grpo.h); rank 0 prints and writes.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "cli.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "dist/agreement.h"
+#include "dist/comm.h"
 #include "eval/generation.h"
 #include "generation_flags.h"
 #include "model/chat_format.h"
@@ -49,59 +55,70 @@ std::string user_message(const dc::rl::RlTask& t) {
 }
 
 void run_grpo(GrpoCli& c) {
-  if (c.threads > 0) dc::set_num_threads(c.threads);
-  c.o.estimator.kind = dc::rl::parse_estimator(c.estimator);
-  c.o.advantage = dc::rl::parse_advantage(c.advantage);
-  c.o.adam.warmup_steps = c.warmup;
-  c.o.out_dir = c.out;
-  dc::rl::validate(c.o);  // every option checked before anything is loaded
-  if (!c.allow_missing_layers) dc::sandbox::require_all_layers();
-
-  const std::string dir = dc::cli::resolve_model_dir(c.model);
-  c.o.rollout = c.rollout.resolve(dc::cli::model_arch(dir));
-  dc::ModelParams policy = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
-  const dc::Tokenizer tok = dc::load_model_tokenizer(dir);
-  const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, tok, dir);
-  dc::apply_special_tokens(special, policy.config);
-  for (int32_t id : {special.end_of_turn, special.end_of_text})
-    if (id >= 0) c.o.end_ids.push_back(id);
-
-  dc::rl::TaskLoadOptions lo;
-  lo.convert.use_namespaces = c.reward.use_namespaces;
-  const std::vector<dc::rl::RlTask> all = dc::rl::load_rl_tasks(c.tasks, lo);
+  const dc::dist::Comm& comm = dc::dist::world();
+  dc::ModelParams policy;
+  std::optional<dc::Tokenizer> tok;
+  std::vector<dc::rl::RlTask> all;
   std::vector<const dc::rl::RlTask*> tasks;
   std::vector<std::vector<int32_t>> prompts;
-  for (const dc::rl::RlTask& t : all) {
-    std::vector<int32_t> ids = tok.encode(dc::chat_prompt(policy.config.arch, user_message(t), c.system));
-    if (int(ids.size()) > c.max_prompt_tokens) continue;
-    tasks.push_back(&t);
-    prompts.push_back(std::move(ids));
+  // Every rank loads the same model and tasks; a failure is one line from rank 0 (dist/agreement.h).
+  dc::dist::agree(comm, [&] {
+    if (c.threads > 0) dc::set_num_threads(c.threads);
+    c.o.estimator.kind = dc::rl::parse_estimator(c.estimator);
+    c.o.advantage = dc::rl::parse_advantage(c.advantage);
+    c.o.adam.warmup_steps = c.warmup;
+    c.o.out_dir = c.out;
+    dc::rl::validate(c.o);  // every option checked before anything is loaded
+    if (!c.allow_missing_layers) dc::sandbox::require_all_layers();
+
+    const std::string dir = dc::cli::resolve_model_dir(c.model);
+    c.o.rollout = c.rollout.resolve(dc::cli::model_arch(dir));
+    policy = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
+    tok.emplace(dc::load_model_tokenizer(dir));
+    const dc::SpecialTokens special = dc::resolve_special_tokens(policy.config, *tok, dir);
+    dc::apply_special_tokens(special, policy.config);
+    for (int32_t id : {special.end_of_turn, special.end_of_text})
+      if (id >= 0) c.o.end_ids.push_back(id);
+    c.o.tokenizer_dir = dir;
+
+    dc::rl::TaskLoadOptions lo;
+    lo.convert.use_namespaces = c.reward.use_namespaces;
+    all = dc::rl::load_rl_tasks(c.tasks, lo);
+    for (const dc::rl::RlTask& t : all) {
+      std::vector<int32_t> ids = tok->encode(dc::chat_prompt(policy.config.arch, user_message(t), c.system));
+      if (int(ids.size()) > c.max_prompt_tokens) continue;
+      tasks.push_back(&t);
+      prompts.push_back(std::move(ids));
+    }
+    if (prompts.empty())
+      dc::throw_error("{}: no task fits in --max-prompt-tokens {} (of {} tasks)", c.tasks,
+                      c.max_prompt_tokens, all.size());
+  });
+  if (comm.is_root()) {
+    const std::string ranks = comm.distributed() ? fmt::format(" x {} ranks", comm.size()) : "";
+    std::printf(
+        "grpo: %zu tasks (%zu longer than %d prompt tokens left out), %lld parameters, %d threads%s, "
+        "estimator %s\n",
+        prompts.size(), all.size() - prompts.size(), c.max_prompt_tokens, (long long)policy.numel(),
+        dc::global_pool().size(), ranks.c_str(), c.estimator.c_str());
   }
-  if (prompts.empty())
-    dc::throw_error("{}: no task fits in --max-prompt-tokens {} (of {} tasks)", c.tasks, c.max_prompt_tokens,
-                    all.size());
-  std::printf(
-      "grpo: %zu tasks (%zu longer than %d prompt tokens left out), %lld parameters, %d threads, "
-      "estimator %s\n",
-      prompts.size(), all.size() - prompts.size(), c.max_prompt_tokens, (long long)policy.numel(),
-      dc::global_pool().size(), c.estimator.c_str());
 
   // The reward sees the whole completion decoded with the special tokens removed, as the reference's
   // reward does: the newline the chat template puts after <|im_end|> is what ends a well-formed answer.
   auto reward = [&](size_t prompt, const std::vector<std::vector<int32_t>>& completions) {
     std::vector<std::string> texts;
-    for (const auto& comp : completions) texts.push_back(tok.decode(comp, /*skip_special=*/true));
+    for (const auto& comp : completions) texts.push_back(tok->decode(comp, /*skip_special=*/true));
     std::vector<dc::rl::Scored> out;
     for (const dc::rl::Reward& r : dc::rl::score_group(*tasks[prompt], texts, c.reward))
       out.push_back({r.reward, r.code, r.format});
     return out;
   };
-  c.o.tokenizer_dir = dir;
   c.o.log = [](const std::string& line) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
   const dc::rl::GrpoResult r = dc::rl::grpo_train(policy, prompts, reward, c.o);
+  if (!comm.is_root()) return;
   if (r.steps_run == 0) {
     std::printf("done: already complete at step %lld, checkpoint %s\n", (long long)r.step,
                 r.checkpoint.c_str());
@@ -174,6 +191,7 @@ DC_SUBCOMMAND("grpo", [](CLI::App& app) {
   sub->add_option("--save-every", o.save_every, "checkpoint every N steps (always at the end)");
   sub->add_flag("--resume", o.resume, "continue bit-exactly from the latest checkpoint in --out");
   sub->add_flag("--export-bf16", o.export_bf16, "also write the final policy in BF16 to OUT/export-bf16");
-  sub->add_option("--threads", g.threads, "worker threads (default: all cores)");
+  sub->add_option("--threads", g.threads,
+                  "worker threads (default: all cores, shared among the ranks of a machine)");
   sub->callback([c] { run_grpo(*c); });
 });

@@ -15,6 +15,15 @@
 // The scored region of a completion is its tokens up to and including the first end token (end_ids);
 // all of it when there is none.
 //
+// Data-parallel (dist/comm.h, under `mpirun -np N`): prompt i of a step goes to rank i % N, which rolls it
+// out (with the seeds one process would use), scores it, and runs its log-prob passes and backward. The
+// step's statistics are sums over every rank's groups, taken in prompt order (rl/step_table.h), so the
+// rewards are those of one process exactly; the loss divides by the global number of training groups and
+// the gradient is summed over the ranks before clipping and the update, which every rank then applies
+// alike. Weights match one process up to the order of float sums in the gradient; the same rank count
+// gives the same bytes. Only rank 0 writes the output folder and logs; every rank reads on resume, and a
+// checkpoint resumes with any rank count.
+//
 // Output folder OUT (train/run_folder.h): checkpoint-<step>/ holds the policy (a model folder, fp32), the
 // reference model (reference.safetensors), the AdamW moments and grpo_state.json; metrics.jsonl has one
 // line per step; reward.svg plots the mean reward. A resumed run continues bit-exactly (same thread count).
@@ -40,7 +49,8 @@ struct Scored {
   double format = 0;  // format score
 };
 
-// prompt index + the G completions (the L generated tokens each) -> G scores. Called from the loop's thread.
+// prompt index + the G completions (the L generated tokens each) -> G scores. Called from the loop's thread,
+// on the rank that rolls the prompt out.
 using RewardFn =
     std::function<std::vector<Scored>(size_t prompt, const std::vector<std::vector<int32_t>>& completions)>;
 
@@ -68,7 +78,8 @@ struct GrpoOptions {
   std::function<void(const std::string&)> log;
 };
 
-// Throws dc::Error with one line for an impossible option (before any work is done).
+// Throws dc::Error with one line for an impossible option (before any work is done), including fewer
+// prompts per step than the job has ranks.
 void validate(const GrpoOptions&);
 
 struct GrpoStepStats {
@@ -79,19 +90,21 @@ struct GrpoStepStats {
   double flat_groups = 0;        // share of groups whose rewards were all equal
   double arness_global1 = 0;     // global AR-ness@1 of the rollouts' decoding order
   double logp_spread = 0;        // mean std, over the mu mask draws, of a sequence's estimated log-likelihood
+  // The slowest rank's seconds (optimizer: the gradients' sum over ranks, the norm and the update).
   double rollout_s = 0, scoring_s = 0, logp_s = 0, backward_s = 0, optimizer_s = 0;
-  double rollout_tokens_per_s = 0;
+  double rollout_tokens_per_s = 0;  // every rank's tokens / rollout_s
 };
 
 struct GrpoResult {
   int64_t step = 0, steps_run = 0;
   std::vector<GrpoStepStats> history;  // the steps this call ran
-  std::string checkpoint;
+  std::string checkpoint;              // on rank 0
 };
 
 // Trains `policy` in place on `prompts` (token ids, templates applied; each non-empty and all of one
 // model). Throws dc::Error for bad options, a model without a usable mask token, a fresh run in a folder
-// that holds checkpoints, or a resume whose saved state does not match these options.
+// that holds checkpoints, or a resume whose saved state does not match these options (in a job: collective,
+// and those set-up failures are agreed, dist/agreement.h). `log` is called on rank 0 only.
 GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t>>& prompts,
                       const RewardFn& reward, const GrpoOptions& o);
 

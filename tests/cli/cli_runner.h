@@ -58,9 +58,11 @@ inline std::string binary_path() {
   return std::string(DC_BINARY_DIR) + "/bin/diffucoder";
 }
 
-// `args` is appended to the binary path as-is (already quoted by the caller where needed).
-inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "") {
-  return run_command(binary_path() + " " + args, stdin_text);
+// `args` is appended to the binary path as-is (already quoted by the caller where needed); `launcher`, when
+// given, goes before the binary (e.g. "mpirun -np 2").
+inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "",
+                      const std::string& launcher = "") {
+  return run_command((launcher.empty() ? "" : launcher + " ") + binary_path() + " " + args, stdin_text);
 }
 
 inline int count_lines(const std::string& s) {
