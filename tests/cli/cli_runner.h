@@ -22,8 +22,12 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// `args` is appended to the binary path as-is (already quoted by the caller where needed).
-inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "") {
+inline std::string binary_path() {
+  return std::string(DC_BINARY_DIR) + "/bin/diffucoder";
+}
+
+// Runs a shell command line (quoted by the caller) with `stdin_text` on its standard input.
+inline CliRun run_command(const std::string& command, const std::string& stdin_text = "") {
   static int counter = 0;
   const std::string base = std::string(DC_BINARY_DIR) + "/cli_test_" + std::to_string(::getpid()) + "_" +
                            std::to_string(counter++);
@@ -32,8 +36,7 @@ inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "
     std::fwrite(stdin_text.data(), 1, stdin_text.size(), f);
     std::fclose(f);
   }
-  const std::string cmd =
-      std::string(DC_BINARY_DIR) + "/bin/diffucoder " + args + " <" + in + " >" + out + " 2>" + err;
+  const std::string cmd = command + " <" + in + " >" + out + " 2>" + err;
   CliRun r;
   int status = std::system(cmd.c_str());
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -53,6 +56,11 @@ inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "
   std::remove(out.c_str());
   std::remove(err.c_str());
   return r;
+}
+
+// `args` is appended to the binary path as-is (already quoted by the caller where needed).
+inline CliRun run_cli(const std::string& args, const std::string& stdin_text = "") {
+  return run_command(binary_path() + " " + args, stdin_text);
 }
 
 inline int count_lines(const std::string& s) {
