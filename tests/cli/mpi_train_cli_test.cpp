@@ -175,6 +175,7 @@ TEST(MpiTrainCli, SameRankCountGivesIdenticalBytes) {
     EXPECT_EQ(read_file(dir + "/a/checkpoint-4/" + f), read_file(dir + "/b/checkpoint-4/" + f)) << f;
 }
 
+// Also: a resume that does not fit the checkpoint is one line.
 TEST(MpiTrainCli, ResumesWithAnotherRankCount) {
   if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("resume");
@@ -184,6 +185,11 @@ TEST(MpiTrainCli, ResumesWithAnotherRankCount) {
   const CliRun half = run_mpi(2, train_args(data, dir + "/split", 4, 4, "--stop-after 2"));
   ASSERT_EQ(half.exit_code, 0) << half.err;
   EXPECT_EQ(read_file(dir + "/split/latest"), "checkpoint-2\n");
+  // An incompatible resume (another step count: the schedule differs) is one agreed line.
+  const CliRun bad = run_mpi(2, train_args(data, dir + "/split", 5, 4, "--resume"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(count_lines(bad.err), 1) << bad.err;
+  EXPECT_NE(bad.err.find("steps"), std::string::npos) << bad.err;
   const CliRun rest = run_cli(train_args(data, dir + "/split", 4, 4, "--resume --threads 2"));
   ASSERT_EQ(rest.exit_code, 0) << rest.err;
   EXPECT_NE(rest.out.find("resumed from"), std::string::npos) << rest.out;
