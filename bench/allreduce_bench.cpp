@@ -1,11 +1,10 @@
 // The gradient sum of a data-parallel step (dist/comm.h): comm.allreduce_sum on float buffers the size of
-// a model's parameters, as one buffer, as one call per tensor (train/grad_sum.h, what grpo does) and as one
-// buffer in fixed pieces (--piece-mib). Sizes:
-// the bundled model (models/diffucoder-tiny/config.json) and a Qwen2.5-0.5B-shaped Dream model (494M
-// parameters, 1.98 GB in fp32) when the machine has the memory for it, else a 124M-parameter buffer
-// whose time is extrapolated linearly. Prints the median over the repeats of the slowest rank's time, the
-// algorithm bandwidth (bytes / time) and the bus bandwidth (2(N-1)/N x bytes / time, the traffic per rank
-// of a ring allreduce). Figures only, no assertions.
+// a model's parameters, as one buffer, as one call per tensor (train/data_parallel.h, what grpo does) and as
+// one buffer in fixed pieces (--piece-mib). Sizes: the bundled model (models/diffucoder-tiny/config.json) and
+// a Qwen2.5-0.5B-shaped Dream model (494M parameters, 1.98 GB in fp32) when the machine has the memory for
+// it, else a 124M-parameter buffer whose time is extrapolated linearly. Prints the median over the repeats of
+// the slowest rank's time, the algorithm bandwidth (bytes / time) and the bus bandwidth (2(N-1)/N x bytes /
+// time, the traffic per rank of a ring allreduce). Figures only, no assertions.
 //   mpirun -np 2 --oversubscribe build/bin/bench_allreduce [--repeats N] [--no-large] [--piece-mib M]
 // Without mpirun it says so and times the one-rank call (which returns the buffer as it is).
 #include <algorithm>
@@ -23,7 +22,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/training_pass.h"
-#include "train/grad_sum.h"
+#include "train/data_parallel.h"
 
 namespace {
 
@@ -89,8 +88,8 @@ void report(const dc::dist::Comm& comm, const std::string& what, double params, 
                 params * scale / 1e6, seconds * scale * 1e3);
 }
 
-// The count of a model's parameters as its tensors (one call each, as train/grad_sum.h), as one buffer, and
-// as one buffer summed in pieces of piece_mib MiB (rank-dependent values).
+// The count of a model's parameters as its tensors (one call each, as train/data_parallel.h), as one buffer,
+// and as one buffer summed in pieces of piece_mib MiB (rank-dependent values).
 void time_model(const dc::dist::Comm& comm, const std::string& name, const dc::ModelConfig& cfg, int repeats,
                 size_t piece_mib) {
   dc::ModelParams grads = dc::params_zeros(cfg);
@@ -99,7 +98,7 @@ void time_model(const dc::dist::Comm& comm, const std::string& name, const dc::M
   for (dc::ParamTensor& t : grads.tensors)
     std::fill(t.data.begin(), t.data.end(), 1e-3f * float(comm.rank() + 1));
   const double per_tensor =
-      median_seconds(comm, repeats, [&] { dc::train::sum_grads_over_ranks(comm, grads); });
+      median_seconds(comm, repeats, [&] { dc::train::allreduce_gradients(comm, grads); });
   grads = dc::ModelParams{};  // free it before the flat buffer
   std::vector<float> flat(n, 1e-3f * float(comm.rank() + 1));
   const double one = median_seconds(comm, repeats, [&] { comm.allreduce_sum(flat.data(), flat.size()); });

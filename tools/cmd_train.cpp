@@ -4,6 +4,8 @@
 //   diffucoder sft   --out DIR --data FILE.jsonl [--val FILE.jsonl] [same options]
 // train reads plain text files; sft reads JSON lines {"prompt": ..., "response": ...}. Checkpoints, the
 // metrics log and the loss curve go to DIR (see train/trainer.h). Prints one progress line per step.
+// Under `mpirun -np R` the run is data-parallel over R ranks (train/data_parallel.h); rank 0 prints and
+// writes, and a set-up failure on any rank is one line from rank 0.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +14,8 @@
 #include "cli.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "dist/agreement.h"
+#include "dist/comm.h"
 #include "flag_checks.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
@@ -19,6 +23,7 @@
 #include "model/special_tokens.h"
 #include "model_path.h"
 #include "tokenizer/tokenizer.h"
+#include "train/data_parallel.h"
 #include "train/data_selection.h"
 #include "train/finite_checks.h"
 #include "train/init_params.h"
@@ -35,46 +40,58 @@ struct TrainCli {
 };
 
 void run_train(TrainCli& c, bool sft) {
+  const dc::dist::Comm& comm = dc::dist::world();
   if (c.threads > 0) dc::set_num_threads(c.threads);
-  // Model: a checkpoint to continue from, or a config for fresh weights.
   dc::ModelParams params;
   std::string tok_dir;
-  if (!c.config.empty()) {
-    if (c.tokenizer.empty()) dc::throw_error("{}: --config needs --tokenizer DIR as well", c.config);
-    params = dc::train::init_params(dc::load_model_config(c.config), c.o.seed);
-    tok_dir = c.tokenizer;
-  } else {
-    const std::string dir = dc::cli::resolve_model_dir(c.model);
-    params = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
-    tok_dir = c.tokenizer.empty() ? dir : c.tokenizer;
-  }
-  const dc::Tokenizer tok = dc::load_model_tokenizer(tok_dir);
-  dc::apply_special_tokens(dc::resolve_special_tokens(params.config, tok, tok_dir), params.config);
-  const dc::ModelConfig& cfg = params.config;
+  dc::train::DataSelection sel;
+  // Every rank loads the model and opens the data (each reads only its micro-batches' sequences later); a
+  // failure here is the same on every rank, so it is agreed on: one line, from rank 0.
+  dc::dist::agree(comm, [&] {
+    dc::train::check_ranks_fit(comm.size(), c.o.accum);  // before minutes of loading (train() checks too)
+    // Model: a checkpoint to continue from, or a config for fresh weights.
+    if (!c.config.empty()) {
+      if (c.tokenizer.empty()) dc::throw_error("{}: --config needs --tokenizer DIR as well", c.config);
+      params = dc::train::init_params(dc::load_model_config(c.config), c.o.seed);
+      tok_dir = c.tokenizer;
+    } else {
+      const std::string dir = dc::cli::resolve_model_dir(c.model);
+      params = dc::params_from_checkpoint(dc::Checkpoint::open(dir));
+      tok_dir = c.tokenizer.empty() ? dir : c.tokenizer;
+    }
+    const dc::Tokenizer tok = dc::load_model_tokenizer(tok_dir);
+    dc::apply_special_tokens(dc::resolve_special_tokens(params.config, tok, tok_dir), params.config);
+    const dc::ModelConfig& cfg = params.config;
 
-  dc::train::DataRequest req;
-  req.data = c.data;
-  req.val = c.val;
-  req.seq_len = c.seq_len;
-  req.sft = sft;
-  dc::train::DataSelection sel = dc::train::select_training_data(req, tok, tok_dir, cfg);
+    dc::train::DataRequest req;
+    req.data = c.data;
+    req.val = c.val;
+    req.seq_len = c.seq_len;
+    req.sft = sft;
+    sel = dc::train::select_training_data(req, tok, tok_dir, cfg);
+    if (c.o.eval_every > 0 && !sel.val) dc::throw_error("--eval-every needs --val data");
+  });
   c.seq_len = sel.seq_len;
-  if (sel.skipped)
+  const bool root = comm.is_root();  // the other ranks stay silent
+  if (sel.skipped && root)
     std::printf("skipped %lld samples longer than %lld tokens\n", (long long)sel.skipped,
                 (long long)c.seq_len);
   const std::unique_ptr<dc::train::TokenDataset> data = std::move(sel.train), val = std::move(sel.val);
-  std::printf("%s: %lld sequences of %lld tokens, %lld parameters, %d threads\n", sft ? "sft" : "train",
-              (long long)data->size(), (long long)c.seq_len, (long long)params.numel(),
-              dc::global_pool().size());
+  // Threads are per rank; a distributed run names its rank count too ("2 ranks x 1 threads").
+  const std::string ranks = comm.distributed() ? std::to_string(comm.size()) + " ranks x " : "";
+  if (root)
+    std::printf("%s: %lld sequences of %lld tokens, %lld parameters, %s%d threads\n", sft ? "sft" : "train",
+                (long long)data->size(), (long long)c.seq_len, (long long)params.numel(), ranks.c_str(),
+                dc::global_pool().size());
   c.o.out_dir = c.out;
   c.o.tokenizer_dir = tok_dir;
   c.o.adam.warmup_steps = c.warmup >= 0 ? c.warmup : c.o.steps / 20;
-  if (c.o.eval_every > 0 && !val) dc::throw_error("--eval-every needs --val data");
   c.o.log = [](const std::string& line) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);
   };
   const dc::train::TrainResult r = dc::train::train(params, *data, val.get(), c.o);
+  if (!root) return;
   if (r.steps_run == 0) {
     std::printf("done: already complete at step %lld, checkpoint %s\n", (long long)r.step,
                 r.checkpoint.c_str());

@@ -19,9 +19,9 @@
 #include "dist/job.h"
 #include "model/checkpoint.h"
 #include "rl/step_table.h"
+#include "train/data_parallel.h"
 #include "train/epoch_order.h"
 #include "train/finite_checks.h"
-#include "train/grad_sum.h"
 #include "train/loss_curve.h"
 #include "train/params_denoiser.h"
 #include "train/run_folder.h"
@@ -384,7 +384,7 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
         it[kClip] = obj.clip_fraction;
       }
       t0 = Clock::now();
-      train::sum_grads_over_ranks(comm, grads);
+      train::allreduce_gradients(comm, grads);
       const double gnorm = train::global_grad_norm(grads);
       // The same summed gradient on every rank: a failure here is met by all of them alike.
       dist::agree(comm, [&] {
