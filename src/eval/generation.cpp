@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "dist/fault_injection.h"
 #include "dist/records.h"
 #include "eval/append_file.h"
 #include "eval/progress.h"
@@ -63,14 +64,12 @@ struct Batch {
   std::vector<const Task*> tasks;
 };
 
-// DIFFUCODER_FAULT_KILL="RANK:BATCH" (test-only, generation.h): this rank stops before batch `batch`.
+// DIFFUCODER_FAULT_KILL="RANK:BATCH" (test-only, dist/fault_injection.h): this rank stops before batch
+// `batch`.
 void stop_here_for_tests(const dist::Comm& comm, size_t batch) {
-  const char* v = std::getenv("DIFFUCODER_FAULT_KILL");
-  if (v == nullptr) return;
-  int rank = -1;
-  unsigned long long at = 0;
-  if (std::sscanf(v, "%d:%llu", &rank, &at) == 2 && rank == comm.rank() && at == batch)
-    throw_error("DIFFUCODER_FAULT_KILL: rank {} stopped before generation batch {} (test-only)", rank, batch);
+  if (dist::fault_here(dist::fault_kill_from_env(), comm.rank(), int64_t(batch)))
+    throw_error("DIFFUCODER_FAULT_KILL: rank {} stopped before generation batch {} (test-only)", comm.rank(),
+                batch);
 }
 
 }  // namespace

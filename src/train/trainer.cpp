@@ -15,6 +15,7 @@
 #include "core/mapped_file.h"
 #include "core/rng.h"
 #include "dist/agreement.h"
+#include "dist/fault_injection.h"
 #include "dist/job.h"
 #include "model/config.h"
 #include "model/safetensors.h"
@@ -22,7 +23,6 @@
 #include "train/data_parallel.h"
 #include "train/diffusion_batch.h"
 #include "train/epoch_order.h"
-#include "train/fault_injection.h"
 #include "train/finite_checks.h"
 #include "train/loss_curve.h"
 #include "train/run_folder.h"
@@ -71,7 +71,7 @@ TrainResult train(ModelParams& params, const TokenDataset& data, const TokenData
   // masks of a step do not depend on it (data_parallel.h), so a run may resume with another one.
   json shape = {{"seed", o.seed}, {"batch", o.batch}, {"accum", o.accum}, {"seq_len", N}, {"steps", o.steps}};
   int64_t step = 0;
-  FaultKill fault;
+  dist::FaultKill fault;
   std::string resumed_from;
   // Set-up that every rank meets alike (options, the resume state, the checkpoint's tensors): agreed, so
   // that a failure is one line from rank 0 and every rank exits cleanly. Nothing is written before it.
@@ -85,7 +85,7 @@ TrainResult train(ModelParams& params, const TokenDataset& data, const TokenData
     if (params.config.mask_token_id < 0 || params.config.mask_token_id >= params.config.vocab_size)
       throw_error("train: the model's mask_token_id {} is not a token of its vocabulary",
                   params.config.mask_token_id);
-    fault = fault_kill_from_env();
+    fault = dist::fault_kill_from_env();
     if (o.resume) {
       const std::string ck = latest_checkpoint(o.out_dir);
       if (ck.empty()) throw_error("{}: nothing to resume (no 'latest' checkpoint)", o.out_dir);
@@ -169,7 +169,7 @@ TrainResult train(ModelParams& params, const TokenDataset& data, const TokenData
 
   while (step < last) {
     const int64_t s = step + 1;
-    maybe_kill(fault, comm.rank(), s);
+    dist::maybe_kill(fault, comm.rank(), s);
     const auto t0 = std::chrono::steady_clock::now();
     grads.set_zero();
     const double anneal = o.anneal_steps > 0 ? std::min(1.0, double(s) / double(o.anneal_steps)) : 1.0;
