@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -258,6 +259,31 @@ TEST(MpiTrainCli, MismatchedCommandLinesAreOneLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("different command lines"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir + "/out"));
+}
+
+TEST(MpiTrainCli, MismatchedBinariesAreOneLine) {
+  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  const std::string dir = fresh_dir("mpmd-binaries");
+  const std::string data = text_data(dir, "data.txt", 0);
+  // The second rank runs another build: a copy of the binary with one byte appended (it still runs; only
+  // its bytes differ). The command lines are the same (argv[0] is not compared).
+  const std::string other = dir + "/diffucoder-other";
+  fs::copy_file(binary_path(), other);
+  fs::permissions(other, fs::perms::owner_all);
+  {
+    std::ofstream f(other, std::ios::app | std::ios::binary);
+    f << '\n';
+  }
+  const std::string args = " train --model " + shell_quote(kTiny) + " --data " + shell_quote(data) +
+                           " --steps 2 --seq-len 32 --accum 2 --seed 1 --out " + shell_quote(dir + "/out");
+  const CliRun r = run_command(
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun --quiet "
+      "--oversubscribe -np 1 " +
+      binary_path() + args + " : -np 1 " + shell_quote(other) + args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("different binaries"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir + "/out"));
 }
 
