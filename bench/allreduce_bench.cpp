@@ -21,26 +21,13 @@
 #include "dist/comm.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/random_checkpoint.h"
 #include "model/training_pass.h"
 #include "train/data_parallel.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Qwen2.5-0.5B's shape (hidden 896, 24 layers, 14 / 2 heads of 64, FFN 4864, vocab 151936, tied).
-dc::ModelConfig qwen_05b_shape() {
-  dc::ModelConfig c;
-  c.hidden_size = 896;
-  c.num_hidden_layers = 24;
-  c.num_attention_heads = 14;
-  c.num_key_value_heads = 2;
-  c.head_dim = 64;
-  c.intermediate_size = 4864;
-  c.vocab_size = 151936;
-  c.tie_word_embeddings = true;
-  return c;
-}
 
 // MemAvailable of /proc/meminfo in bytes (0 where unknown).
 double available_bytes() {
@@ -141,7 +128,7 @@ int main(int argc, char** argv) {
         dc::load_model_config(std::string(DC_SOURCE_DIR) + "/models/diffucoder-tiny/config.json");
     time_model(comm, "diffucoder-tiny", tiny, repeats, piece_mib);
     if (!no_large) {
-      const dc::ModelConfig big = qwen_05b_shape();
+      const dc::ModelConfig big = dc::qwen25_05b_dream_config();
       double params = 0;
       for (const auto& [name, shape] : dc::tensor_shapes(big)) {
         double n = 1;
