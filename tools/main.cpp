@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   // launcher then stops the other ranks, which would otherwise wait for this one in a collective.
   const dc::dist::Comm& comm = dc::dist::world();
   auto fail = [&](const std::string& msg) {
+    dc::dist::silence_termination_notice();
     const std::string rank =
         comm.distributed() && !comm.is_root() ? fmt::format("rank {}: ", comm.rank()) : "";
     std::fprintf(stderr, "diffucoder: error: %s%s\n", rank.c_str(), dc::cli::one_line(msg).c_str());
@@ -47,12 +48,14 @@ int main(int argc, char** argv) {
   // A failure that every rank meets alike (a usage error: the ranks' command lines are the same): rank 0
   // prints it, every rank leaves MPI cleanly and exits 1.
   auto fail_everywhere = [&](const std::string& msg) {
+    dc::dist::silence_termination_notice();
     if (comm.is_root()) std::fprintf(stderr, "diffucoder: error: %s\n", dc::cli::one_line(msg).c_str());
     dc::dist::finalize();
     return 1;
   };
   // Every rank failed the same set-up step together (dist/agreement.h): one line, rank 0's.
   auto fail_agreed = [&](const dc::dist::AgreedError& e) {
+    dc::dist::silence_termination_notice();
     if (!e.quiet()) std::fprintf(stderr, "diffucoder: error: %s\n", dc::cli::one_line(e.what()).c_str());
     dc::dist::finalize();
     return 1;

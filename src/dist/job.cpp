@@ -20,6 +20,7 @@ constexpr size_t kNoteBytes = 1024;
 std::array<std::array<char, kNoteBytes>, 2> g_notes{};
 std::atomic<int> g_note_index{0};
 std::atomic<bool> g_is_root{false};
+std::atomic<bool> g_silent{false};
 
 void write_all(const char* s, size_t n) {
   while (n > 0) {
@@ -31,7 +32,7 @@ void write_all(const char* s, size_t n) {
 }
 
 extern "C" void on_launcher_signal(int) {
-  if (g_is_root.load()) {
+  if (g_is_root.load() && !g_silent.load()) {
     const char* note = g_notes[size_t(g_note_index.load())].data();
     write_all(note, std::strlen(note));
   }
@@ -63,6 +64,10 @@ void check_same_job(const Comm& comm, int argc, char** argv) {
   uint64_t h = fnv1a("", 0);
   for (int i = 1; i < argc; ++i) h = fnv1a(argv[i], std::strlen(argv[i]) + 1, h);  // NUL separates
   agree_on_value(comm, h, "command lines");
+}
+
+void silence_termination_notice() {
+  g_silent.store(true);
 }
 
 void set_termination_note(const std::string& note) {

@@ -17,6 +17,10 @@ void check_same_job(const Comm& comm, int argc, char** argv);
 // Installs the handlers (only in a distributed job).
 void install_termination_notice(const Comm& comm);
 
+// From now on the handlers exit without a word: this rank is ending on an error it reports itself (the
+// launcher may stop it while it leaves MPI, and a second line would only repeat the first).
+void silence_termination_notice();
+
 // What rank 0 adds to that line, e.g. "the last complete checkpoint is out/checkpoint-40; continue with
 // --resume". Call from the main thread between steps.
 void set_termination_note(const std::string& note);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/mpi_launch.h"
 #include "cli_runner.h"
 #include "core/mapped_file.h"
 #include "dist/comm.h"
@@ -24,20 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kWork = std::string(DC_BINARY_DIR) + "/mpi_eval_cli_tmp";
-
-std::string skip_reason() {
-  if (!dist::built_with_mpi()) return "this build has no MPI (configure with Open MPI installed)";
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "mpirun is not on PATH";
-  return "";
-}
-
-// The launcher line for `ranks` ranks (we may run as root; the job must not hang past the test's limit).
-std::string mpirun(int ranks, const std::string& env = "") {
-  std::string line = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun -np " +
-                     std::to_string(ranks) + " --oversubscribe";
-  if (!env.empty()) line = env + " " + line + " -x " + env.substr(0, env.find('='));
-  return line + " ";
-}
 
 // The first `count` held-out problems of the bundled model, as a dataset of their own.
 std::string subset(const std::string& path, int count) {
@@ -124,7 +111,7 @@ std::vector<std::string> our_lines(const std::string& err) {
 class MpiEvalCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = skip_reason();
+    const std::string why = mpi_unavailable_reason();
     if (!why.empty()) GTEST_SKIP() << why;
   }
 
@@ -138,7 +125,7 @@ class MpiEvalCli : public ::testing::Test {
 TEST_F(MpiEvalCli, TwoRanksWriteWhatOneProcessWrites) {
   const CliRun& one = one_process();
   ASSERT_EQ(one.exit_code, 0) << one.err;
-  const CliRun two = run_in_place(mpirun(2), "two");
+  const CliRun two = run_in_place(mpirun_prefix(2), "two");
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_EQ(count_lines(two.out), 1) << "only rank 0 prints the summary:\n" << two.out;
   const nlohmann::json a = summary_without_timings(one.out), b = summary_without_timings(two.out);
@@ -154,7 +141,7 @@ TEST_F(MpiEvalCli, MoreRanksThanBatchesIsOneLineAndWritesNothing) {
   fs::create_directories(dir);
   // Two problems in batches of two: one batch for two ranks.
   const CliRun r =
-      run_command(mpirun(2) + binary_path() + " " + eval_args(dir, subset(dir + "/two.jsonl", 2)));
+      run_command(mpirun_prefix(2) + binary_path() + " " + eval_args(dir, subset(dir + "/two.jsonl", 2)));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const std::vector<std::string> lines = our_lines(r.err);
   ASSERT_EQ(lines.size(), 1u) << r.err;
@@ -164,7 +151,8 @@ TEST_F(MpiEvalCli, MoreRanksThanBatchesIsOneLineAndWritesNothing) {
   EXPECT_FALSE(fs::exists(dir + "/out"));
   EXPECT_FALSE(fs::exists(dir + "/cache"));
   // A dataset that does not exist: one line as well.
-  const CliRun bad = run_command(mpirun(2) + binary_path() + " " + eval_args(dir, dir + "/missing.jsonl"));
+  const CliRun bad =
+      run_command(mpirun_prefix(2) + binary_path() + " " + eval_args(dir, dir + "/missing.jsonl"));
   EXPECT_EQ(bad.exit_code, 1);
   const std::vector<std::string> bad_lines = our_lines(bad.err);
   ASSERT_EQ(bad_lines.size(), 1u) << bad.err;
@@ -180,7 +168,8 @@ TEST_F(MpiEvalCli, StoppedJobResumesWithAnotherRankCount) {
   fs::create_directories(dir);
   const std::string args = eval_args(dir, six());
   // Rank 0 stops before batch 2: the first round (batches 0 and 1, four problems) is on disk.
-  const CliRun stopped = run_command(mpirun(2, "DIFFUCODER_FAULT_KILL=0:2") + binary_path() + " " + args);
+  const CliRun stopped =
+      run_command(mpirun_prefix(2, "DIFFUCODER_FAULT_KILL=0:2") + binary_path() + " " + args);
   EXPECT_NE(stopped.exit_code, 0);
   EXPECT_NE(stopped.err.find("stopped before generation batch 2"), std::string::npos) << stopped.err;
   EXPECT_EQ(count_lines(read_file(dir + "/out/heldout6.samples.jsonl")), 4);
@@ -200,7 +189,7 @@ TEST_F(MpiEvalCli, StoppedJobResumesWithAnotherRankCount) {
   std::string results = read_file(dir + "/out/heldout6.results.jsonl");
   results.erase(results.rfind('\n', results.size() - 2) + 1);
   write_file_atomic(dir + "/out/heldout6.results.jsonl", results);
-  const CliRun again = run_command(mpirun(2) + binary_path() + " " + args);
+  const CliRun again = run_command(mpirun_prefix(2) + binary_path() + " " + args);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   const nlohmann::json c = nlohmann::json::parse(again.out);
   EXPECT_EQ(c["resumed"], 5);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/mpi_launch.h"
 #include "../common/weight_difference.h"
 #include "cli_runner.h"
 #include "core/mapped_file.h"
@@ -27,9 +28,7 @@ using json = nlohmann::json;
 
 const std::string kModel = std::string(DC_TESTDATA_DIR) + "/tiny-dream";
 const std::string kTasks = std::string(DC_TESTDATA_DIR) + "/rl/heldout5.jsonl";
-// Root may start mpirun only when told so; `timeout` ends a job that hangs.
-const std::string kMpirun =
-    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun -np 2 --oversubscribe";
+const std::string kMpirun = mpirun_prefix(2);
 
 // Two ranks against one process after two steps of two updates each (lr 1e-3): the gradients are the
 // same sums taken in another order, so the weights differ by float rounding, which AdamW can magnify on a
@@ -55,22 +54,9 @@ std::string run_args(const std::string& out, const std::string& extra = "", int 
          extra;
 }
 
-bool can_run_mpi(std::string* why) {
-  if (!dist::built_with_mpi()) {
-    *why = "built without MPI (scripts/install-deps.sh installs Open MPI)";
-    return false;
-  }
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
-    *why = "mpirun is not installed";
-    return false;
-  }
-  return true;
-}
-
-#define SKIP_WITHOUT_MPI()                       \
-  do {                                           \
-    std::string why;                             \
-    if (!can_run_mpi(&why)) GTEST_SKIP() << why; \
+#define SKIP_WITHOUT_MPI()                                                                   \
+  do {                                                                                       \
+    if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why; \
   } while (0)
 
 std::vector<json> metrics(const std::string& out) {
@@ -153,7 +139,7 @@ TEST(MpiGrpoCli, SetUpFailuresAreOneLineAndWriteNothing) {
   SKIP_WITHOUT_MPI();
   // More ranks than prompts per step: nothing is written.
   const std::string out = fresh_dir("few");
-  CliRun r = run_cli(run_args(out, "", 1), "", kMpirun + " --quiet");
+  CliRun r = run_cli(run_args(out, "", 1), "", mpirun_prefix(2, "", true));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("--prompts-per-step 1 is fewer than the 2 ranks"), std::string::npos) << r.err;
@@ -163,7 +149,7 @@ TEST(MpiGrpoCli, SetUpFailuresAreOneLineAndWriteNothing) {
   ASSERT_EQ(run_cli(run_args(run, "--stop-after 1")).exit_code, 0);
   const std::string weights = read_file(run + "/checkpoint-1/model.safetensors");
   const std::string log = read_file(run + "/metrics.jsonl");
-  r = run_cli(run_args(run, "--resume", 2, 3), "", kMpirun + " --quiet");
+  r = run_cli(run_args(run, "--resume", 2, 3), "", mpirun_prefix(2, "", true));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("group_size"), std::string::npos) << r.err;

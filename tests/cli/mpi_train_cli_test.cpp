@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/mpi_launch.h"
 #include "cli_runner.h"
 #include "core/mapped_file.h"
 #include "dist/comm.h"
@@ -34,12 +35,6 @@ constexpr double kWeightTolerance = 1e-5;
 
 const std::string kTiny = std::string(DC_TESTDATA_DIR) + "/tiny-dream";
 
-std::string mpi_missing() {
-  if (!dist::built_with_mpi()) return "built without MPI (scripts/install-deps.sh installs Open MPI)";
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "mpirun is not installed";
-  return "";
-}
-
 std::string fresh_dir(const std::string& name) {
   const std::string d = std::string(DC_BINARY_DIR) + "/mpi_train_cli_tmp/" + name;
   fs::remove_all(d);
@@ -58,15 +53,7 @@ std::string text_data(const std::string& dir, const std::string& name, int first
 // `mpirun -np ranks` of the binary (--quiet: the launcher's own boxed notices would hide the one line the
 // job prints). `env` ("NAME=value") is set for mpirun and passed on to every rank.
 CliRun run_mpi(int ranks, const std::string& args, const std::string& env = "") {
-  std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ";
-  std::string forward;
-  if (!env.empty()) {
-    cmd += env + " ";
-    forward = "-x " + env.substr(0, env.find('=')) + " ";
-  }
-  cmd += "timeout 120 mpirun --quiet -np " + std::to_string(ranks) + " --oversubscribe " + forward +
-         binary_path() + " " + args;
-  return run_command(cmd);
+  return run_command(mpirun_prefix(ranks, env, true, 120) + binary_path() + " " + args);
 }
 
 // The largest |a - b| / max|a| over the tensors of two checkpoints' weights.
@@ -115,7 +102,7 @@ std::string train_args(const std::string& data, const std::string& out, int step
 }
 
 TEST(MpiTrainCli, TwoRanksMatchOneProcess) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("match");
   const std::string data = text_data(dir, "data.txt", 0), val = text_data(dir, "val.txt", 100);
   // Validation: 3 batches, so that the ranks' shares differ (2 + 1).
@@ -146,7 +133,7 @@ TEST(MpiTrainCli, TwoRanksMatchOneProcess) {
 }
 
 TEST(MpiTrainCli, SftTwoRanksMatchOneProcess) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("sft");
   std::string lines;
   for (int i = 0; i < 12; ++i)
@@ -165,7 +152,7 @@ TEST(MpiTrainCli, SftTwoRanksMatchOneProcess) {
 }
 
 TEST(MpiTrainCli, SameRankCountGivesIdenticalBytes) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("same");
   const std::string data = text_data(dir, "data.txt", 0);
   const CliRun a = run_mpi(2, train_args(data, dir + "/a", 4, 3));  // uneven shares: 2 + 1
@@ -178,7 +165,7 @@ TEST(MpiTrainCli, SameRankCountGivesIdenticalBytes) {
 
 // Also: a resume that does not fit the checkpoint is one line.
 TEST(MpiTrainCli, ResumesWithAnotherRankCount) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("resume");
   const std::string data = text_data(dir, "data.txt", 0);
   const CliRun straight = run_cli(train_args(data, dir + "/straight", 4, 4, "--threads 2"));
@@ -202,7 +189,7 @@ TEST(MpiTrainCli, ResumesWithAnotherRankCount) {
 }
 
 TEST(MpiTrainCli, KilledRankEndsTheJobAndResumeCompletes) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("kill");
   const std::string data = text_data(dir, "data.txt", 0);
   const CliRun straight = run_mpi(2, train_args(data, dir + "/straight", 6, 2, "--save-every 2"));
@@ -232,7 +219,7 @@ TEST(MpiTrainCli, KilledRankEndsTheJobAndResumeCompletes) {
 }
 
 TEST(MpiTrainCli, MoreRanksThanMicroBatchesIsOneLine) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("too_many");
   const std::string data = text_data(dir, "data.txt", 0);
   const CliRun r = run_mpi(2, train_args(data, dir + "/out", 4, 1));
@@ -245,17 +232,14 @@ TEST(MpiTrainCli, MoreRanksThanMicroBatchesIsOneLine) {
 }
 
 TEST(MpiTrainCli, MismatchedCommandLinesAreOneLine) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("mpmd");
   const std::string data = text_data(dir, "data.txt", 0);
   // MPMD: one rank with --seed 1, the other with --seed 2.
   const std::string rank = binary_path() + " train --model " + shell_quote(kTiny) + " --data " +
                            shell_quote(data) + " --steps 2 --seq-len 32 --accum 2 --out " +
                            shell_quote(dir + "/out") + " --seed ";
-  const CliRun r = run_command(
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun --quiet "
-      "--oversubscribe -np 1 " +
-      rank + "1 : -np 1 " + rank + "2");
+  const CliRun r = run_command(mpirun_prefix(0, "", true, 120) + "-np 1 " + rank + "1 : -np 1 " + rank + "2");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("different command lines"), std::string::npos) << r.err;
@@ -263,7 +247,7 @@ TEST(MpiTrainCli, MismatchedCommandLinesAreOneLine) {
 }
 
 TEST(MpiTrainCli, MismatchedBinariesAreOneLine) {
-  if (const std::string why = mpi_missing(); !why.empty()) GTEST_SKIP() << why;
+  if (const std::string why = mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const std::string dir = fresh_dir("mpmd-binaries");
   const std::string data = text_data(dir, "data.txt", 0);
   // The second rank runs another build: a copy of the binary with one byte appended (it still runs; only
@@ -277,10 +261,8 @@ TEST(MpiTrainCli, MismatchedBinariesAreOneLine) {
   }
   const std::string args = " train --model " + shell_quote(kTiny) + " --data " + shell_quote(data) +
                            " --steps 2 --seq-len 32 --accum 2 --seed 1 --out " + shell_quote(dir + "/out");
-  const CliRun r = run_command(
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 mpirun --quiet "
-      "--oversubscribe -np 1 " +
-      binary_path() + args + " : -np 1 " + shell_quote(other) + args);
+  const CliRun r = run_command(mpirun_prefix(0, "", true, 120) + "-np 1 " + binary_path() + args +
+                               " : -np 1 " + shell_quote(other) + args);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("different binaries"), std::string::npos) << r.err;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/mpi_launch.h"
 #include "core/thread_pool.h"
 #include "dist/agreement.h"
 #include "dist/comm.h"
@@ -124,18 +125,12 @@ TEST(TwoRanksInJob, AgreementNamesTheFailingRankOnRootOnly) {
 
 TEST(TwoRanks, UnderMpirun) {
   if (started_by_launcher()) GTEST_SKIP() << "the launcher of the two-rank tests";
-  if (!built_with_mpi()) GTEST_SKIP() << "built without MPI (scripts/install-deps.sh installs Open MPI)";
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun is not installed";
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  ASSERT_GT(n, 0);
-  self[n] = '\0';
-  // Root may run mpirun only when told so; every rank runs the TwoRanksInJob tests and must pass them.
-  // (Under AddressSanitizer the MPI library's own start-up allocations would read as leaks.)
+  if (const std::string why = test::mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  const std::string self = test::self_executable();
+  ASSERT_FALSE(self.empty());
+  // Every rank runs the TwoRanksInJob tests and must pass them.
   const std::string cmd =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 timeout 120 "
-      "mpirun -np 2 --oversubscribe " +
-      std::string(self) + " --gtest_filter='TwoRanksInJob.*' >/dev/null 2>&1";
+      test::mpirun_prefix(2, "", false, 120) + self + " --gtest_filter='TwoRanksInJob.*' >/dev/null 2>&1";
   const int status = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "a rank failed its tests; run by hand: " << cmd;

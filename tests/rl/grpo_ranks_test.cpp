@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "../common/mpi_launch.h"
 #include "../common/weight_difference.h"
 #include "../model/checkpoint_test_util.h"
 #include "core/mapped_file.h"
@@ -102,9 +103,7 @@ std::vector<json> metrics(const fs::path& out) {
 
 TEST(GrpoRanks, TwoRanksTrainAsOneProcess) {
   if (dist::started_by_launcher()) GTEST_SKIP() << "the launcher of the two-rank runs";
-  if (!dist::built_with_mpi())
-    GTEST_SKIP() << "built without MPI (scripts/install-deps.sh installs Open MPI)";
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun is not installed";
+  if (const std::string why = test::mpi_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   const fs::path base = fs::path(DC_BINARY_DIR) / ("grpo-ranks-" + std::to_string(getpid()));
   fs::remove_all(base);
   const fs::path one = base / "one", two_a = base / "two_a", two_b = base / "two_b";
@@ -112,17 +111,11 @@ TEST(GrpoRanks, TwoRanksTrainAsOneProcess) {
   train_into(one.string());
   set_num_threads(threads);
 
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  ASSERT_GT(n, 0);
-  self[n] = '\0';
+  const std::string self = test::self_executable();
+  ASSERT_FALSE(self.empty());
   for (const fs::path& out : {two_a, two_b}) {
-    // Root may run mpirun only when told so. (Under AddressSanitizer the MPI library's own start-up
-    // allocations would read as leaks.)
-    const std::string cmd = std::string(kOutVar) + "=" + out.string() +
-                            " OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-                            "ASAN_OPTIONS=detect_leaks=0 timeout 120 mpirun -np 2 --oversubscribe -x " +
-                            kOutVar + " " + self + " --gtest_filter='GrpoRanksInJob.*' >/dev/null 2>&1";
+    const std::string cmd = test::mpirun_prefix(2, std::string(kOutVar) + "=" + out.string(), false, 120) +
+                            self + " --gtest_filter='GrpoRanksInJob.*' >/dev/null 2>&1";
     const int status = std::system(cmd.c_str());
     ASSERT_TRUE(WIFEXITED(status));
     ASSERT_EQ(WEXITSTATUS(status), 0) << "a rank failed; run by hand: " << cmd;
