@@ -45,18 +45,11 @@ int main(int argc, char** argv) {
     }
     return 1;
   };
-  // A failure that every rank meets alike (a usage error: the ranks' command lines are the same): rank 0
-  // prints it, every rank leaves MPI cleanly and exits 1.
+  // A failure that every rank meets alike (a usage error: the ranks' command lines are the same; a set-up
+  // failure agreed on by dist::agree): rank 0 prints it, every rank leaves MPI cleanly and exits 1.
   auto fail_everywhere = [&](const std::string& msg) {
     dc::dist::silence_termination_notice();
     if (comm.is_root()) std::fprintf(stderr, "diffucoder: error: %s\n", dc::cli::one_line(msg).c_str());
-    dc::dist::finalize();
-    return 1;
-  };
-  // Every rank failed the same set-up step together (dist/agreement.h): one line, rank 0's.
-  auto fail_agreed = [&](const dc::dist::AgreedError& e) {
-    dc::dist::silence_termination_notice();
-    if (!e.quiet()) std::fprintf(stderr, "diffucoder: error: %s\n", dc::cli::one_line(e.what()).c_str());
     dc::dist::finalize();
     return 1;
   };
@@ -65,7 +58,7 @@ int main(int argc, char** argv) {
     dc::dist::install_termination_notice(comm);
     dc::dist::check_same_job(comm, argc, argv);
   } catch (const dc::dist::AgreedError& e) {
-    return fail_agreed(e);
+    return fail_everywhere(e.what());  // agreed by every rank (dist/agreement.h)
   } catch (const dc::Error& e) {
     return fail(e.what());
   }
@@ -82,7 +75,7 @@ int main(int argc, char** argv) {
     dc::dist::finalize();
     return s.code;
   } catch (const dc::dist::AgreedError& e) {
-    return fail_agreed(e);
+    return fail_everywhere(e.what());  // agreed by every rank (dist/agreement.h)
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {  // --help, printed once
       const int code = comm.is_root() ? app.exit(e) : 0;

@@ -82,6 +82,11 @@ void set_termination_note(const std::string& note) {
   g_note_index.store(next);
 }
 
+void note_last_checkpoint(const Comm& comm, const std::string& checkpoint) {
+  if (comm.is_root())
+    set_termination_note("the last complete checkpoint is " + checkpoint + "; continue with --resume");
+}
+
 void install_termination_notice(const Comm& comm) {
   if (!comm.distributed()) return;
   g_is_root.store(comm.is_root());

@@ -25,6 +25,10 @@ void silence_termination_notice();
 // --resume". Call from the main thread between steps.
 void set_termination_note(const std::string& note);
 
+// The note of a run that checkpoints (train, sft, grpo): "the last complete checkpoint is <path>; continue
+// with --resume". Rank 0 only; other ranks ignore it.
+void note_last_checkpoint(const Comm& comm, const std::string& checkpoint);
+
 // 64-bit FNV-1a of bytes, chained from `h` (fingerprints of files and command lines).
 uint64_t fnv1a(const void* data, size_t n, uint64_t h = 0xcbf29ce484222325ull);
 

@@ -190,8 +190,7 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
       for (const json& j : train::keep_metrics_until(metrics_path, step))
         if (j.contains("reward_mean"))
           curve.emplace_back(j["step"].get<double>(), j["reward_mean"].get<double>());
-      dist::set_termination_note(
-          fmt::format("the last complete checkpoint is {}; continue with --resume", resumed_from));
+      dist::note_last_checkpoint(comm, resumed_from);
       if (o.log) o.log(fmt::format("resumed from {} at step {}", resumed_from, step));
     } else {
       write_file_atomic(metrics_path, "");
@@ -226,8 +225,7 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
       train::write_optimizer_state(tmp, opt, st, "grpo_state.json");
     });
     write_file_atomic(o.out_dir + "/reward.svg", train::loss_curve_svg(curve, {}));
-    dist::set_termination_note(
-        fmt::format("the last complete checkpoint is {}; continue with --resume", res.checkpoint));
+    dist::note_last_checkpoint(comm, res.checkpoint);
   };
   // The slowest rank's time (the step waits for it).
   auto slowest = [&](double& seconds) {

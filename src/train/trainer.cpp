@@ -124,14 +124,9 @@ TrainResult train(ModelParams& params, const TokenDataset& data, const TokenData
     }
     metrics.open(metrics_path, std::ios::app);
   }
-  auto note_checkpoint = [&](const std::string& ck) {
-    if (root)
-      dist::set_termination_note(
-          fmt::format("the last complete checkpoint is {}; continue with --resume", ck));
-  };
   if (o.resume) {
     say(fmt::format("resumed from {} at step {}", resumed_from, step));
-    note_checkpoint(resumed_from);
+    dist::note_last_checkpoint(comm, resumed_from);
   }
 
   ModelParams grads = params_zeros(params.config);
@@ -164,7 +159,7 @@ TrainResult train(ModelParams& params, const TokenDataset& data, const TokenData
       write_optimizer_state(tmp, opt, st);
     });
     write_file_atomic(o.out_dir + "/loss.svg", loss_curve_svg(curve, val_curve));
-    note_checkpoint(res.checkpoint);
+    dist::note_last_checkpoint(comm, res.checkpoint);
   };
 
   while (step < last) {
