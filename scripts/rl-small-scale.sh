@@ -3,13 +3,19 @@
 # d1) from the bundled model, on synthetic tasks, judged on the bundled model's 100 held-out problems.
 # Uses the project's own commands only:
 #
-#   1. tasks     RL prompts: `diffucoder tasks --split train` (template parameters disjoint from the
+#   1. format    a short SFT pass ($FORMAT_SFT_STEPS steps) from the bundled model on fresh draws of the
+#                train-split problems, framed as SFT frames them now: each answer ends its turn with
+#                "<|im_end|>\n". The bundled model was trained when answers ended with <|im_end|> alone, so
+#                its answers end in "```" and every one of them scores format 0 (SPEC §6 asks for "```\n");
+#                every group would be flat and RL would learn nothing. This pass is the RL start.
+#   2. tasks     RL prompts: `diffucoder tasks --split train` (template parameters disjoint from the
 #                held-out split), in the generic benchmark format; rewards from the sandbox and the judge
-#   2. baseline  held-out pass@1 (greedy, as the model card) and AR-ness of the starting model
-#   3. runs      for each estimator in $ESTIMATORS and seed in $SEEDS: `diffucoder grpo` for $STEPS steps
+#   3. baseline  held-out pass@1 (greedy, as the model card) and AR-ness of the bundled model and of the
+#                start
+#   4. runs      for each estimator in $ESTIMATORS and seed in $SEEDS: `diffucoder grpo` for $STEPS steps
 #                with the same budget (prompts, completions, inner iterations, rollout length), exported in
 #                BF16; then its held-out pass@1 and AR-ness, as for the baseline
-#   4. table     $WORK/rl-results.md: pass@1 per run, mean per estimator with a 95% interval over the
+#   5. table     $WORK/rl-results.md: pass@1 per run, mean per estimator with a 95% interval over the
 #                100 problems x seeds, AR-ness before and after
 #
 # Every stage is skipped when its output exists and every run resumes from its last checkpoint, so the
@@ -23,16 +29,18 @@ cd "$(dirname "$0")/.."
 
 DIFFUCODER=${DIFFUCODER:-build/bin/diffucoder}
 WORK=${WORK:-build-rl}
-MODEL=${MODEL:-models/diffucoder-tiny}
+MODEL=${MODEL:-models/diffucoder-tiny}   # the bundled model; the RL start is its format pass
+FORMAT_SFT_STEPS=${FORMAT_SFT_STEPS:-400}
 ESTIMATORS=${ESTIMATORS:-coupled decoupled d1}
 SEEDS=${SEEDS:-1 2}
-STEPS=${STEPS:-40}
+STEPS=${STEPS:-16}
 PROMPTS=${PROMPTS:-4}          # prompts per step
 GROUP=${GROUP:-8}              # completions per prompt (G)
 MAX_NEW=${MAX_NEW:-160}        # rollout length (the held-out answers take 80-130 tokens)
-LR=${LR:-2e-5}
+THRESHOLD=${THRESHOLD:-0.9}    # rollouts commit every slot at least this certain per step (0: one per step)
+LR=${LR:-1e-4}
 BETA=${BETA:-0.01}
-REF_SYNC=${REF_SYNC:-20}
+REF_SYNC=${REF_SYNC:-8}
 EVAL_NEW=${EVAL_NEW:-192}      # as the bundled model's card
 HELDOUT_LIMIT=${HELDOUT_LIMIT:-0}  # 0: all 100 held-out problems
 AR_LIMIT=${AR_LIMIT:-20}       # held-out prompts decoded for AR-ness
@@ -47,7 +55,26 @@ if [[ ! -f "$heldout" ]]; then
   mv "$heldout.tmp" "$heldout"
 fi
 
-stage "1/4 RL tasks"
+stage "1/5 format pass ($FORMAT_SFT_STEPS SFT steps)"
+START="$WORK/start/export-bf16"
+if [[ ! -f "$START/model.safetensors" ]]; then
+  if [[ ! -f "$WORK/format-data/dataset.json" ]]; then
+    # Fresh draws of the train split (other seeds than the bundled model's SFT data).
+    for seed in 31 32 33; do
+      "$DIFFUCODER" tasks --split train --count 100000 --seed "$seed" --sft-out "$WORK/format-$seed.jsonl"
+    done
+    cat "$WORK"/format-{31,32,33}.jsonl >"$WORK/format.jsonl"
+    "$DIFFUCODER" data --tokenizer "$MODEL" --out "$WORK/format-data" --sft "$WORK/format.jsonl" \
+      --seq-len 384 --val-fraction 0.03 --seed 5
+  fi
+  resume=(); [[ -f "$WORK/start/latest" ]] && resume=(--resume)
+  "$DIFFUCODER" sft --out "$WORK/start" --model "$MODEL" --data "$WORK/format-data" \
+    --steps "$FORMAT_SFT_STEPS" --seed 5 --seq-len 384 --batch 8 --lr 3e-4 --warmup 20 --min-lr-ratio 0.1 \
+    --weight-decay 0.1 --clip 1.0 --eval-every 100 --eval-batches 8 --save-every 100 --export-bf16 \
+    "${resume[@]}"
+fi
+
+stage "2/5 RL tasks"
 if [[ ! -f "$WORK/tasks.jsonl" ]]; then
   "$DIFFUCODER" tasks --split train --count 2000 --seed 21 --benchmark-out "$WORK/tasks.jsonl.tmp"
   mv "$WORK/tasks.jsonl.tmp" "$WORK/tasks.jsonl"
@@ -79,24 +106,25 @@ EOF
   mv "$out.tmp" "$out"
 }
 
-stage "2/4 baseline"
-score "$MODEL" base
+stage "3/5 baselines"
+score "$MODEL" bundled
+score "$START" start
 
-stage "3/4 runs"
+stage "4/5 runs"
 for est in $ESTIMATORS; do
   for seed in $SEEDS; do
     run="$WORK/run-$est-$seed"
     echo "-- $est, seed $seed"
     resume=(); [[ -f "$run/latest" ]] && resume=(--resume)
-    "$DIFFUCODER" grpo --model "$MODEL" --tasks "$WORK/tasks.jsonl" --out "$run" --steps "$STEPS" \
+    "$DIFFUCODER" grpo --model "$START" --tasks "$WORK/tasks.jsonl" --out "$run" --steps "$STEPS" \
       --prompts-per-step "$PROMPTS" --group-size "$GROUP" --inner-iterations 2 --ref-sync "$REF_SYNC" \
       --estimator "$est" --seed "$seed" --lr "$LR" --beta "$BETA" --warmup 2 --max-new-tokens "$MAX_NEW" \
-      --max-prompt-tokens 200 --save-every 5 --export-bf16 "${resume[@]}"
+      --threshold "$THRESHOLD" --max-prompt-tokens 200 --save-every 4 --export-bf16 "${resume[@]}"
     score "$run/export-bf16" "$est-$seed"
   done
 done
 
-stage "4/4 table"
+stage "5/5 table"
 python3 - "$WORK" "$ESTIMATORS" "$SEEDS" >"$WORK/rl-results.md" <<'EOF'
 import json, math, sys
 work, ests, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
@@ -107,11 +135,12 @@ def interval(xs):
     p = sum(xs) / n
     half = 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / n)
     return f"{100 * p:.1f} ± {100 * half:.1f}"
-base = load("base")
 print("| policy | seeds | held-out pass@1 (%) per seed | pass@1 (%), 95% interval | global AR-ness@1 |")
 print("|---|---|---|---|---|")
-print(f"| start ({len(base['solved'])} problems) | - | {100 * base['pass_at_1']:.1f} | {interval(base['solved'])} | "
-      f"{base['global_arness_1']:.3f} |")
+for name, label in (("bundled", "bundled model"), ("start", "start: its format pass")):
+    b = load(name)
+    print(f"| {label} ({len(b['solved'])} problems) | - | {100 * b['pass_at_1']:.1f} | {interval(b['solved'])} | "
+          f"{b['global_arness_1']:.3f} |")
 for e in ests:
     runs = [load(f"{e}-{s}") for s in seeds]
     solved = [x for r in runs for x in r["solved"]]

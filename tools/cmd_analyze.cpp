@@ -174,7 +174,8 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
   GenerationFlagSet flags;
   flags.steps_flag = "";      // one token per step
   flags.temperature = false;  // --temperature above takes several values
-  flags.fast = false;         // the order of one-token-per-step decoding is what is analysed
+  flags.parallel = false;
+  flags.fast = false;  // the order of one-token-per-step decoding is what is analysed
   add_generation_flags(sub, o->generation, flags);
   sub->add_option("--batch-size", o->batch_size, "Prompts decoded together")
       ->capture_default_str()

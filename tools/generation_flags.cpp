@@ -49,18 +49,20 @@ void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFla
                     "Key/value cache with --block-length: none|prefix|dual (prefix: a full pass at each "
                     "block's start, then the block and what follows it; dual: the block alone)")
         ->capture_default_str();
+    sub->add_flag("--early-stop", p.early_stop,
+                  "Stop once the answer has ended (end token, or the chat turn's end) with nothing masked "
+                  "before it; the rest is filled with the end token");
+  }
+  if (which.parallel) {
     sub->add_option(
            "--threshold", p.threshold,
            "Parallel commits: each step commits every slot at least this certain, in (0, 1] (p(token); "
-           "exp(-entropy) for entropy), at least one; --steps becomes a cap (0: off)")
+           "exp(-entropy) for entropy), at least one; the step count becomes a cap (0: off)")
         ->capture_default_str();
     sub->add_option(
            "--factor", p.factor,
            "Parallel commits by the factor rule: the n most certain with c_j >= 1 - F/(j+1) (0: off)")
         ->capture_default_str();
-    sub->add_flag("--early-stop", p.early_stop,
-                  "Stop once the answer has ended (end token, or the chat turn's end) with nothing masked "
-                  "before it; the rest is filled with the end token");
   }
   if (which.seed) sub->add_option("--seed", p.seed, which.seed_help)->capture_default_str();
 }

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/lines.h"
+#include "eval/generation.h"
 #include "eval/gzip_file.h"
 
 namespace dc::rl {
@@ -109,7 +110,9 @@ std::vector<RlTask> dataset_tasks(const eval::Dataset& d, const std::vector<int>
     }
     RlTask r;
     r.id = t.task_id;
-    r.question = t.prompt;
+    // Posed as the eval harness poses it (eval_prompt, chat), without the pre-filled assistant turn: the
+    // policy writes the whole answer, python block included, which the format reward judges.
+    r.question = eval::eval_prompt(t, /*chat=*/true).prompt;
     r.task = t;
     r.task.base_inputs.insert(r.task.base_inputs.end(), t.plus_inputs.begin(), t.plus_inputs.end());
     r.task.plus_inputs.clear();

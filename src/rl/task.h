@@ -4,7 +4,8 @@
 //  * the generic benchmark format of `diffucoder tasks --benchmark-out` and `eval --dataset`
 //    (eval/dataset.h): tests with "input" and "output", or a "canonical_solution" that computes the
 //    outputs (eval's expected-output cache), or "asserts" (converted as below). The question is the
-//    task's prompt.
+//    task's prompt posed as the eval harness poses it in chat ("Please complete the following problem:"
+//    and the prompt in a fenced block; MBPP tasks without the first line), with no pre-filled answer.
 //  * assert lists, the AceCode-87K shape: {"question": "...", "tests": ["assert f(1) == 2", ...],
 //    "id": optional string or number}; each assert is converted to a host-judged case
 //    (assert_convert.h).

@@ -70,7 +70,7 @@ TEST(GrpoCli, HelpDocumentsEveryFlag) {
   ASSERT_EQ(r.exit_code, 0);
   for (const char* flag : {"--estimator", "--mask-pairs", "--group-size", "--inner-iterations", "--beta",
                            "--clip-eps", "--ref-sync", "--advantage", "--scale-std", "--skip-flat-groups",
-                           "--temperature", "--code-weight", "--format-weight", "--resume"})
+                           "--temperature", "--threshold", "--code-weight", "--format-weight", "--resume"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
@@ -91,6 +91,7 @@ TEST(GrpoCli, BadInputIsOneLineAndKeepsTheRun) {
       {small_run(out, "--resume", 1, 3), "group_size"},
       {small_run(fresh_dir("b1"), "--estimator copuled"), "unknown estimator"},
       {small_run(fresh_dir("b2"), "", 2, 1), "--group-size"},
+      {small_run(fresh_dir("b5"), "--threshold 1.5"), "threshold"},
       {"grpo --model " + kModel + " --tasks " + bad_tasks + " --out " + fresh_dir("b3"), "bad.jsonl:2"},
       {"grpo --model " + kModel + " --tasks /nonexistent.jsonl --out " + fresh_dir("b4"), "nonexistent"},
   };

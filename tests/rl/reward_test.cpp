@@ -105,7 +105,10 @@ TEST(Reward, CanonicalSolutionsOfGeneratedTasksScoreTwoPointFive) {
   ASSERT_EQ(tasks.size(), 5u);
   for (const RlTask& t : tasks) {
     EXPECT_EQ(t.task.kind, eval::TestKind::Io);
-    EXPECT_EQ(t.question, t.task.prompt);
+    // Posed as eval poses it in chat, with no pre-filled answer.
+    EXPECT_EQ(t.question, "Please complete the following problem:\n```\n" +
+                              t.task.prompt.substr(0, t.task.prompt.find_last_not_of(" \t\r\n") + 1) +
+                              "\n```\n");
     std::string canonical = t.task.prompt + t.task.canonical_solution;
     std::vector<Reward> r =
         score_group(t, {block(canonical), block(t.task.prompt + "    return 0\n")}, fast_options());
