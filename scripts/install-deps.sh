@@ -47,13 +47,16 @@ if ((${#missing[@]} > 0)); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The OpenAI SDK for Node and playwright-core, exactly as package-lock.json pins them; skipped while
-# node_modules was installed from the lock file as it is now.
-node_dir="$(cd "$(dirname "$0")/../tests/server/node" && pwd)"
-stamp="$node_dir/node_modules/.package-lock.sha256"
-want="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  echo "install-deps: npm ci in tests/server/node"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-fi
+# The npm packages of the Node tests, exactly as each package-lock.json pins them: the OpenAI SDK for Node
+# and playwright-core (tests/server/node), the Hub's GGUF parser (tests/model/node). Each folder is skipped
+# while its node_modules was installed from its lock file as it is now.
+for rel in tests/server/node tests/model/node; do
+  node_dir="$(cd "$(dirname "$0")/../$rel" && pwd)"
+  stamp="$node_dir/node_modules/.package-lock.sha256"
+  want="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "install-deps: npm ci in $rel"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+done
