@@ -147,10 +147,16 @@ def mean_interval(xs):
 def pct(m, h): return f"{100 * m:.1f} ± {100 * h:.1f}"
 # Every eval lists the held-out problems in the dataset's order, so runs pair problem by problem.
 start = load("start")["solved"]
+def rollout_reward(run):
+    """Mean rollout reward over the second half of a run's steps (metrics.jsonl). Runs with the same seed
+    see the same prompts in the same order, so this pairs across estimators."""
+    rows = [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl") if l.strip()]
+    half = rows[len(rows) // 2:]
+    return sum(r["reward_mean"] for r in half) / len(half)
 print("| policy | seeds | held-out pass@1 (%) per seed | pass@1 (%), 95% interval | "
-      "change from the start (points), paired 95% interval | global AR-ness@1 |")
-print("|---|---|---|---|---|---|")
-def row(label, runs, n_seeds):
+      "change from the start (points), paired 95% interval | global AR-ness@1 | mean rollout reward, second half of the steps, per seed |")
+print("|---|---|---|---|---|---|---|")
+def row(label, runs, n_seeds, rewards=None):
     n = len(start)
     assert all(len(r["solved"]) == n for r in runs), "runs judged on different problem sets"
     # Per problem: the share of this policy's seeds that solve it (pass@1 over seeds x problems).
@@ -159,10 +165,10 @@ def row(label, runs, n_seeds):
     delta = [per_problem[i] - start[i] for i in range(n)]
     ar = sum(r["global_arness_1"] for r in runs) / len(runs)
     print(f"| {label} | {n_seeds} | {per} | {pct(*mean_interval(per_problem))} | "
-          f"{pct(*mean_interval(delta))} | {ar:.3f} |")
+          f"{pct(*mean_interval(delta))} | {ar:.3f} | {', '.join(f'{x:.2f}' for x in rewards or []) or '-'} |")
 row(f"bundled model ({len(start)} problems)", [load("bundled")], "-")
 row("start: its format pass", [load("start")], "-")
 for e in ests:
-    row(e, [load(f"{e}-{s}") for s in seeds], len(seeds))
+    row(e, [load(f"{e}-{s}") for s in seeds], len(seeds), [rollout_reward(f"run-{e}-{s}") for s in seeds])
 EOF
 cat "$WORK/rl-results.md"
