@@ -39,8 +39,8 @@ void linear(float* y, int64_t ldy, const float* x, int64_t ldx, const PackedWeig
     case PackedWeight::Layout::Avx2Panel:
       cpu::gemm_avx2(y, ldy, x, ldx, w.data(), w.dtype(), M, N, K, bias);
       return;
-    case PackedWeight::Layout::BlocksVnni:
-      cpu::gemm_blocks_vnni(y, ldy, x, ldx, w.data(), w.dtype(), M, N, K, bias);
+    case PackedWeight::Layout::VnniPanels:
+      cpu::gemm_vnni_panels(y, ldy, x, ldx, w.data(), w.dtype(), M, N, K, bias);
       return;
     case PackedWeight::Layout::Blocks: {
       TensorView view{w.dtype(), {N, K}, w.data()};

@@ -32,9 +32,10 @@ const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
 
 // A weight matrix W [N, K] (PyTorch Linear layout, y = x W^T) prepared for one ISA. Holds either a packed
 // copy (column panels, see kernels/cpu/gemm.h) or a zero-copy view of the original data when no packing is
-// needed (the scalar path, and block-quantized weights on every ISA: the ggml row-major block layout is the
-// kernels' input, e.g. straight from a memory-mapped file; the view must then outlive this object). Cheap to
-// copy (shared storage).
+// needed (the scalar path, block-quantized weights included: the ggml row-major block layout is the
+// reference kernel's input, e.g. straight from a memory-mapped file; the view must then outlive this
+// object). Block-quantized weights on AVX512-VNNI are repacked into row-interleaved panels of about their
+// stored size (kernels/cpu/gemm.h). Cheap to copy (shared storage).
 class PackedWeight {
  public:
   // How the data is laid out; each layout has exactly one GEMM kernel.
@@ -44,7 +45,7 @@ class PackedWeight {
     Avx512Bf16,  // bf16 pairs of K interleaved, 32-column panels (vdpbf16ps); from BF16 weights
     Avx512F32,   // fp32, 32-column panels; from F32 or F16 weights (F16 widened exactly)
     Avx2Panel,   // original element type (F32/F16/BF16), 16-column panels, widened to fp32 in the kernel
-    BlocksVnni,  // Q8_0/Q4_0/Q4_K/Q6_K rows as stored (view), int8 GEMM with AVX512-VNNI
+    VnniPanels,  // Q8_0/Q4_0/Q4_K/Q6_K repacked into 16-row panels, int8 GEMM with AVX512-VNNI
     Blocks,      // Q8_0/Q4_0/Q4_K/Q6_K rows as stored (view), the same int8 scheme in scalar code
   };
 

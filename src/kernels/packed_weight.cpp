@@ -24,17 +24,22 @@ PackedWeight PackedWeight::pack(const TensorView& w, Isa isa) {
   p.n_ = w.dim(0);
   p.k_ = w.dim(1);
   if (dtype_is_block(w.dtype)) {
-    // The ggml rows are the kernels' input as they are: a view, nothing copied.
     if (p.k_ % dtype_block_elems(w.dtype) != 0)
       throw_error("linear weight: {} rows of {} values are not whole blocks of {}", dtype_name(w.dtype), p.k_,
                   dtype_block_elems(w.dtype));
-    p.layout_ = isa == Isa::Avx512 && has_avx512_vnni() ? Layout::BlocksVnni : Layout::Blocks;
-    p.data_ = w.data;
-    p.bytes_ = w.nbytes();
-    return p;
+    if (isa != Isa::Avx512 || !has_avx512_vnni()) {
+      // The ggml rows are the reference kernel's input as they are: a view, nothing copied.
+      p.layout_ = Layout::Blocks;
+      p.data_ = w.data;
+      p.bytes_ = w.nbytes();
+      return p;
+    }
   }
   cpu::PackResult r;
-  if (isa == Isa::Avx512 && w.dtype == DType::BF16 && has_avx512_bf16()) {
+  if (dtype_is_block(w.dtype)) {
+    r = cpu::pack_blocks_vnni_panels(w);
+    p.layout_ = Layout::VnniPanels;
+  } else if (isa == Isa::Avx512 && w.dtype == DType::BF16 && has_avx512_bf16()) {
     r = cpu::pack_avx512_bf16(w);
     p.layout_ = Layout::Avx512Bf16;
   } else if (isa == Isa::Avx512 && w.dtype != DType::BF16) {

@@ -1,7 +1,7 @@
 // kernels::linear on block-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K): the AVX512-VNNI kernel (where the CPU
 // has it) and the scalar path against the integer-exact reference of the int8 scheme (ref::linear_quant) and
 // against fp32 arithmetic on the dequantized weights (ref::linear_dequantized); thread-count independence;
-// packing (zero-copy, whole blocks).
+// packing (zero-copy views, or row panels that own their copy; whole blocks).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,6 +50,11 @@ std::vector<Isa> block_isas() {
   return out;
 }
 
+// Every block type is repacked into row panels on AVX512-VNNI and read in place on the scalar path.
+PackedWeight::Layout expected_layout(Isa isa) {
+  return isa == Isa::Avx512 ? PackedWeight::Layout::VnniPanels : PackedWeight::Layout::Blocks;
+}
+
 struct Shape {
   int64_t M, N, K;
 };
@@ -73,8 +78,7 @@ void check_quant_linear(Isa isa, DType type, Shape s, uint64_t seed) {
   for (int64_t i = 0; i < s.M * ldx; i += 41) x[size_t(i)] *= 20.0f;  // uneven activation blocks
   const std::vector<float> bias = random_vector(rng, s.N);
   const PackedWeight pw = PackedWeight::pack(w.view(), isa);
-  ASSERT_EQ(pw.layout(),
-            isa == Isa::Avx512 ? PackedWeight::Layout::BlocksVnni : PackedWeight::Layout::Blocks);
+  ASSERT_EQ(pw.layout(), expected_layout(isa));
 
   std::vector<float> y(size_t(s.M * ldy), 7.0f), want_a(size_t(s.M * ldy), 7.0f), want_b(size_t(s.M * ldy));
   linear(y.data(), ldy, x.data(), ldx, pw, bias.data(), s.M);
@@ -151,17 +155,35 @@ TEST(QuantLinearTest, BitIdenticalForOneAndTwoThreads) {
       }
 }
 
-TEST(QuantLinearTest, PackingKeepsTheBytesInPlace) {
+TEST(QuantLinearTest, InPlaceLayoutsKeepTheBytesWherePanelsCopyThem) {
   Rng rng(5);
-  for (DType t : kTypes) {
-    const QuantWeight w = make_quant_weight(rng, t, 6, 512);
-    const PackedWeight pw = PackedWeight::pack(w.view());
-    EXPECT_EQ(pw.data(), static_cast<const void*>(w.bytes.data())) << dtype_name(t);
-    EXPECT_EQ(pw.bytes(), w.bytes.size());
-    EXPECT_EQ(pw.dtype(), t);
-    EXPECT_EQ(pw.rows(), 6);
-    EXPECT_EQ(pw.cols(), 512);
-  }
+  for (Isa isa : block_isas())
+    for (DType t : kTypes) {
+      SCOPED_TRACE(::testing::Message() << isa_name(isa) << " " << dtype_name(t));
+      QuantWeight w = make_quant_weight(rng, t, 40, 512);
+      const PackedWeight pw = PackedWeight::pack(w.view(), isa);
+      EXPECT_EQ(pw.dtype(), t);
+      EXPECT_EQ(pw.rows(), 40);
+      EXPECT_EQ(pw.cols(), 512);
+      if (pw.layout() != PackedWeight::Layout::VnniPanels) {
+        EXPECT_EQ(pw.data(), static_cast<const void*>(w.bytes.data()));
+        EXPECT_EQ(pw.bytes(), w.bytes.size());
+        continue;
+      }
+      // 3 panels of 16 rows (the last one 8 rows short): within 6% of the stored bytes per row (Q6_K,
+      // a byte per quant: 32%), plus the pad.
+      EXPECT_NE(pw.data(), static_cast<const void*>(w.bytes.data()));
+      EXPECT_GE(pw.bytes(), w.bytes.size() / 40 * 48);
+      const size_t growth = t == DType::Q6_K ? 132 : 106;
+      EXPECT_LE(pw.bytes(), w.bytes.size() / 40 * 48 * growth / 100 + 3 * 64);
+      // The copy owns its data: the source may go away.
+      const std::vector<float> x = random_vector(rng, 3 * 512);
+      std::vector<float> before(3 * 40), after(3 * 40);
+      linear(before.data(), x.data(), pw, nullptr, 3);
+      std::fill(w.bytes.begin(), w.bytes.end(), uint8_t(0x5A));
+      linear(after.data(), x.data(), pw, nullptr, 3);
+      EXPECT_EQ(before, after);
+    }
 }
 
 TEST(QuantLinearTest, PrecisionDoesNotApply) {

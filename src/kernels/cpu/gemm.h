@@ -42,10 +42,36 @@ void gemm_avx512_f32(float* y, int64_t ldy, const float* x, int64_t ldx, const v
 void gemm_avx2(float* y, int64_t ldy, const float* x, int64_t ldx, const void* packed, DType dtype, int64_t M,
                int64_t N, int64_t K, const float* bias);
 
-// W [N, K] as ggml rows of blocks (Q8_0 / Q4_0 / Q4_K / Q6_K, K whole blocks): x quantized to int8 blocks
-// of 32 (kernels/act_quant.h), integer dot products with vpdpbusd, fp32 accumulation of the scaled block
-// results. Needs AVX512-VNNI.
-void gemm_blocks_vnni(float* y, int64_t ldy, const float* x, int64_t ldx, const void* w, DType dtype,
+// Block-quantized weights (Q8_0 / Q4_0 / Q4_K / Q6_K) repacked into panels of 16 weight rows whose int8 dot
+// products run one row per int32 lane, so one vpdpbusd adds 4 values of 16 rows against one broadcast
+// activation word, and a block's sum is whole in its lane when the block's scale is applied (no horizontal
+// reduction). Panel p holds rows
+// 16p .. 16p + 15 (the last panel zero-padded, zero scales) and is vnni_panel_bytes(dtype, K) long (a
+// multiple of 64, so every vector below is 64-byte aligned). Along K a panel is a sequence of units of 32
+// values (one block, or one Q4_K sub-block); group g of a unit is its values 4g .. 4g + 3.
+//  * Q8_0: the units' quants, 512 bytes each: 8 vectors of 64 bytes, vector g lane r = the 4 quants of
+//    group g of row r plus 128 (unsigned); then, for every unit, the 16 rows' fp16 scales (32 bytes).
+//  * Q4_0: the units' quants, 256 bytes each: 4 vectors, vector j lane r = 4 bytes whose low nibbles are
+//    group j and high nibbles group j + 4 of row r (the source bytes 4j .. 4j + 3 as stored); then the
+//    fp16 scales as for Q8_0.
+//  * Q4_K, per group of 256 values (2432 bytes): d[16] and dmin[16] as fp32, the 6-bit scales sc[8][16]
+//    and mins m[8][16] as bytes (sub-block j, row r), then 8 units of quants like Q4_0's.
+//  * Q6_K, per group of 256 values (4416 bytes): d[16] as fp32, the int8 scales sc[16][16] (sub-block of 16
+//    values i, row r), then 8 units of quants like Q8_0's but one 6-bit quant (0..63, offset 32) a byte.
+// Memory: 34, 18, 19 and 34.5 bytes per 32 values (plus the rounding of a panel to 64 bytes), against 34,
+// 18, 18 and 26.25 stored: Q6_K's quants take a byte each so that they need no unpacking.
+constexpr int64_t kVnniPanelRows = 16;
+constexpr size_t kVnniQ8_0UnitQuants = 512, kVnniQ4UnitQuants = 256, kVnniUnitScales = 32;
+constexpr size_t kVnniQ4_KHeaderBytes = 384, kVnniQ4_KGroupBytes = 384 + 8 * 256;
+constexpr size_t kVnniQ6_KHeaderBytes = 320, kVnniQ6_KGroupBytes = 320 + 8 * 512;
+// Q8_0, Q4_0, Q4_K and Q6_K: every block type.
+size_t vnni_panel_bytes(DType dtype, int64_t K);
+PackResult pack_blocks_vnni_panels(const TensorView& w);
+
+// y = x W^T on panels from pack_blocks_vnni_panels: x quantized to int8 blocks of 32 (kernels/act_quant.h),
+// the integer block products of ref::linear_quant (only the fp32 summation order differs). Needs
+// AVX512-VNNI.
+void gemm_vnni_panels(float* y, int64_t ldy, const float* x, int64_t ldx, const void* panels, DType dtype,
                       int64_t M, int64_t N, int64_t K, const float* bias);
 
 // 64-byte aligned scratch, owned by the calling thread and grown on demand (never shrinks).
