@@ -40,6 +40,16 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   ::close(fd);
 }
 
+bool MappedFile::drop_pages(const void* p, size_t bytes) const {
+  const uint8_t* b = static_cast<const uint8_t*>(p);
+  if (data_ == nullptr || b < data_ || bytes > size_ || size_t(b - data_) > size_ - bytes) return false;
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (uintptr_t(b) + page - 1) / page * page, hi = (uintptr_t(b) + bytes) / page * page;
+  // A private read-only file mapping: MADV_DONTNEED discards the pages, later reads fault them in again.
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+  return true;
+}
+
 MappedFile::~MappedFile() {
   release();
 }

@@ -21,6 +21,11 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops this process's resident pages of [p, p + bytes) (whole pages inside the range) when the range lies
+  // in the mapping; false otherwise. The bytes stay readable: touched again, they are read from the file.
+  // For data that has been copied (repacked weights), so that the copy and the mapping are not both
+  // resident.
+  bool drop_pages(const void* p, size_t bytes) const;
 
  private:
   void release();

@@ -140,6 +140,13 @@ std::vector<std::string> Checkpoint::names() const {
   return out;
 }
 
+void Checkpoint::drop_pages(const std::string& name) const {
+  const TensorView& t = get(name);
+  if (gguf_ && gguf_->drop_pages(t.data, t.nbytes())) return;
+  for (const auto& f : files_)
+    if (f->drop_pages(t.data, t.nbytes())) return;
+}
+
 uint64_t Checkpoint::total_bytes() const {
   uint64_t n = 0;
   for (const auto& kv : tensors_) n += kv.second.nbytes();

@@ -60,6 +60,9 @@ class Checkpoint {
   // The GGUF file, or nullptr for a safetensors checkpoint.
   const GgufFile* gguf() const { return gguf_.get(); }
   uint64_t total_bytes() const;  // sum of tensor bytes over all shards
+  // Drops the resident pages of tensor `name` where its bytes are in a mapped file (MappedFile::drop_pages;
+  // a tensor that was copied at open is left alone). For tensors the model keeps a packed copy of.
+  void drop_pages(const std::string& name) const;
 
  private:
   std::string dir_;

@@ -123,6 +123,9 @@ class GgufFile {
   std::vector<std::string> get_string_array(std::string_view key) const;
   std::vector<int64_t> get_int_array(std::string_view key) const;  // array of any integer type
 
+  // MappedFile::drop_pages on this file's mapping.
+  bool drop_pages(const void* p, size_t bytes) const { return file_.drop_pages(p, bytes); }
+
   // Tensors by name, PyTorch-order shape, data in the mapping.
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   bool has_tensor(const std::string& name) const { return tensors_.count(name) != 0; }

@@ -85,6 +85,16 @@ kernels::PackedWeight pack_stacked(const Checkpoint& ckpt, const std::vector<std
   stacked.data = buf->data();
   kernels::PackedWeight packed = kernels::PackedWeight::pack(stacked);
   if (packed.data() == buf->data()) owned.push_back(std::move(buf));  // a zero-copy layout views the stack
+  for (const std::string& n : names) ckpt.drop_pages(n);
+  return packed;
+}
+
+// Packs a matrix; where the packed layout is a copy, the file's pages of the original are dropped so that
+// the weights are resident once (they are read again from the file only if something else touches them).
+kernels::PackedWeight pack_matrix(const Checkpoint& ckpt, const std::string& name) {
+  const TensorView& t = ckpt.get(name);
+  kernels::PackedWeight packed = kernels::PackedWeight::pack(t);
+  if (packed.data() != t.data) ckpt.drop_pages(name);
   return packed;
 }
 
@@ -100,7 +110,9 @@ ModelWeights load_model_weights(const Checkpoint& ckpt) {
   auto get = [&](int64_t index) -> const TensorView& { return ckpt.get(table[size_t(index)].name); };
   w.embed = get(at.embed);
   w.final_norm = get(at.final_norm);
-  w.lm_head = kernels::PackedWeight::pack(c.tie_word_embeddings ? w.embed : get(at.head));
+  // A tied head is also the embedding table, read row by row: its pages stay.
+  w.lm_head = c.tie_word_embeddings ? kernels::PackedWeight::pack(w.embed)
+                                    : pack_matrix(ckpt, table[size_t(at.head)].name);
   w.layers.resize(size_t(c.num_hidden_layers));
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     using S = TensorSlot;
@@ -115,10 +127,10 @@ ModelWeights load_model_weights(const Checkpoint& ckpt) {
         l.qkv_bias.insert(l.qkv_bias.end(), part.begin(), part.end());
       }
     }
-    l.o = kernels::PackedWeight::pack(ckpt.get(name(S::Wo)));
-    l.gate = kernels::PackedWeight::pack(ckpt.get(name(S::Gate)));
-    l.up = kernels::PackedWeight::pack(ckpt.get(name(S::Up)));
-    l.down = kernels::PackedWeight::pack(ckpt.get(name(S::Down)));
+    l.o = pack_matrix(ckpt, name(S::Wo));
+    l.gate = pack_matrix(ckpt, name(S::Gate));
+    l.up = pack_matrix(ckpt, name(S::Up));
+    l.down = pack_matrix(ckpt, name(S::Down));
   }
   return w;
 }

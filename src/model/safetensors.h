@@ -71,6 +71,8 @@ class SafetensorsFile {
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
   // Throws dc::Error "PATH: missing tensor 'NAME'".
   const TensorView& get(const std::string& name) const;
+  // MappedFile::drop_pages on this file's mapping.
+  bool drop_pages(const void* p, size_t bytes) const { return file_.drop_pages(p, bytes); }
   // Number of tensors that had to be copied because their bytes were misaligned (normally 0).
   size_t copied_tensors() const { return copies_.size(); }
 

@@ -97,37 +97,30 @@ inline __m512 f16_scales(const uint8_t* p) {
   return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-struct PanelQ8_0 {
-  static constexpr int kOffset = 128, kHalves = 1;
+// Q8_0 (bytes, offset 128) and Q4_0 (nibbles, offset 8): units of quants, then one fp16 scale per row and
+// unit.
+template <bool kNibbles>
+struct PanelF16Scaled {
+  static constexpr int kOffset = kNibbles ? 8 : 128, kHalves = 1;
   static constexpr bool kMins = false;
+  static constexpr size_t kUnitQuants = kNibbles ? kVnniQ4UnitQuants : kVnniQ8_0UnitQuants;
   int64_t units;  // per row
-  const uint8_t* unit(const uint8_t* panel, int64_t u) const { return panel + u * kVnniQ8_0UnitQuants; }
+  const uint8_t* unit(const uint8_t* panel, int64_t u) const { return panel + u * kUnitQuants; }
   template <int NV, int MR>
   static void dots(__m512i (&ia)[1][NV][MR], const uint8_t* const (&up)[NV], const int8_t* const (&xq)[MR]) {
-    byte_dots(ia, up, xq);
+    if constexpr (kNibbles)
+      q4_dots(ia, up, xq);
+    else
+      byte_dots(ia, up, xq);
   }
   __m512 scale(const uint8_t* panel, int64_t u, int) const {
-    return f16_scales(panel + units * kVnniQ8_0UnitQuants + u * kVnniUnitScales);
+    return f16_scales(panel + units * kUnitQuants + u * kVnniUnitScales);
   }
   __m512 mins(const uint8_t*, int64_t) const { return _mm512_setzero_ps(); }
   int32_t act_sum(const ActBlocks& a, int64_t m, int64_t u, int) const { return a.sum[m * a.blocks() + u]; }
 };
-
-struct PanelQ4_0 {
-  static constexpr int kOffset = 8, kHalves = 1;
-  static constexpr bool kMins = false;
-  int64_t units;
-  const uint8_t* unit(const uint8_t* panel, int64_t u) const { return panel + u * kVnniQ4UnitQuants; }
-  template <int NV, int MR>
-  static void dots(__m512i (&ia)[1][NV][MR], const uint8_t* const (&up)[NV], const int8_t* const (&xq)[MR]) {
-    q4_dots(ia, up, xq);
-  }
-  __m512 scale(const uint8_t* panel, int64_t u, int) const {
-    return f16_scales(panel + units * kVnniQ4UnitQuants + u * kVnniUnitScales);
-  }
-  __m512 mins(const uint8_t*, int64_t) const { return _mm512_setzero_ps(); }
-  int32_t act_sum(const ActBlocks& a, int64_t m, int64_t u, int) const { return a.sum[m * a.blocks() + u]; }
-};
+using PanelQ8_0 = PanelF16Scaled<false>;
+using PanelQ4_0 = PanelF16Scaled<true>;
 
 struct PanelQ4_K {
   static constexpr int kOffset = 0, kHalves = 1;

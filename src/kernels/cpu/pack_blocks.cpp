@@ -15,31 +15,22 @@ namespace {
 
 constexpr int64_t kPr = kVnniPanelRows;
 
-// One panel (rows n0 .. n0 + 15, missing rows left zero) of a Q8_0 matrix of nb blocks per row.
-void pack_q8_0_panel(const uint8_t* src, size_t row_bytes, int64_t n0, int64_t rows, int64_t nb,
-                     uint8_t* dst) {
+// One panel (rows n0 .. n0 + 15, missing rows left zero) of a Q8_0 or Q4_0 matrix of nb blocks per row:
+// the units' quants, then their fp16 scales. Q8_0 quants are stored plus 128. Q4_0's source byte j holds
+// value j (low nibble) and j + 16 (high nibble), which is the panel's pairing of groups g and g + 4
+// already: vector j of a unit takes source bytes 4j .. 4j + 3.
+void pack_f16_scaled_panel(DType t, const uint8_t* src, size_t row_bytes, int64_t n0, int64_t rows,
+                           int64_t nb, uint8_t* dst) {
+  const bool q8 = t == DType::Q8_0;
+  const size_t unit_quants = q8 ? kVnniQ8_0UnitQuants : kVnniQ4UnitQuants, block = dtype_block_bytes(t);
   for (int64_t b = 0; b < nb; ++b) {
-    uint8_t* unit = dst + b * kVnniQ8_0UnitQuants;
+    uint8_t* unit = dst + size_t(b) * unit_quants;
     for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* blk = src + size_t(n0 + r) * row_bytes + size_t(b) * 34;
-      std::memcpy(dst + nb * kVnniQ8_0UnitQuants + b * kVnniUnitScales + 2 * r, blk, 2);  // fp16 d
-      for (int g = 0; g < 8; ++g)
-        for (int i = 0; i < 4; ++i)
-          unit[64 * g + 4 * r + i] = uint8_t(blk[qblock::kQ8_0Quants + 4 * g + i] ^ 0x80);  // q + 128
-    }
-  }
-}
-
-// Q4_0: source byte j of a block holds value j (low nibble) and j + 16 (high nibble), which is the
-// panel's pairing of groups g and g + 4 already: vector j of a unit takes source bytes 4j .. 4j + 3.
-void pack_q4_0_panel(const uint8_t* src, size_t row_bytes, int64_t n0, int64_t rows, int64_t nb,
-                     uint8_t* dst) {
-  for (int64_t b = 0; b < nb; ++b) {
-    uint8_t* unit = dst + b * kVnniQ4UnitQuants;
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* blk = src + size_t(n0 + r) * row_bytes + size_t(b) * 18;
-      std::memcpy(dst + nb * kVnniQ4UnitQuants + b * kVnniUnitScales + 2 * r, blk, 2);  // fp16 d
-      for (int j = 0; j < 4; ++j) std::memcpy(unit + 64 * j + 4 * r, blk + qblock::kQ4_0Quants + 4 * j, 4);
+      const uint8_t* blk = src + size_t(n0 + r) * row_bytes + size_t(b) * block;
+      std::memcpy(dst + size_t(nb) * unit_quants + size_t(b) * kVnniUnitScales + 2 * r, blk, 2);  // fp16 d
+      const uint8_t* q = blk + 2;
+      for (size_t v = 0; v < unit_quants / 64; ++v)
+        for (int i = 0; i < 4; ++i) unit[64 * v + 4 * r + i] = uint8_t(q[4 * v + i] ^ (q8 ? 0x80 : 0));
     }
   }
 }
@@ -142,8 +133,8 @@ PackResult pack_blocks_vnni_panels(const TensorView& w) {
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t n0 = p * kPr, rows = std::min<int64_t>(kPr, N - n0);
       uint8_t* dst = out + size_t(p) * panel_bytes;
-      if (t == DType::Q8_0) pack_q8_0_panel(src, row_bytes, n0, rows, K / 32, dst);
-      if (t == DType::Q4_0) pack_q4_0_panel(src, row_bytes, n0, rows, K / 32, dst);
+      if (t == DType::Q8_0 || t == DType::Q4_0)
+        pack_f16_scaled_panel(t, src, row_bytes, n0, rows, K / 32, dst);
       if (t == DType::Q4_K) pack_q4_k_panel(src, row_bytes, n0, rows, K / 256, dst);
       if (t == DType::Q6_K) pack_q6_k_panel(src, row_bytes, n0, rows, K / 256, dst);
     }
