@@ -12,6 +12,7 @@
 #
 # Usage: scripts/fast-decoding-table.sh                 (after `make build`)
 #        LIMIT=40 WORK=/tmp/fast scripts/fast-decoding-table.sh   (the first 40 problems only)
+#        ROWS="6 7 8 9" WORK=/tmp/formats scripts/fast-decoding-table.sh   (some settings only, by number)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,7 @@ WORK=${WORK:-build-fast-decoding}
 MODEL=${MODEL:-models/diffucoder-tiny}
 LIMIT=${LIMIT:-0}  # 0: all held-out problems
 NEW=${NEW:-192}
+ROWS=${ROWS:-}     # settings to run, numbered from 1 as listed below (default: all)
 mkdir -p "$WORK"
 [[ -x "$DIFFUCODER" ]] || { echo "error: $DIFFUCODER not found; run 'make build' first" >&2; exit 1; }
 stage() { echo; echo "== $*"; }
@@ -48,6 +50,16 @@ SETTINGS=(
   "... (exact) on Q8_0 weights|$WORK/model-q8_0|--block-length 32 --cache dual --early-stop --threshold 0.9"
   "... (exact) on Q4_K weights|$WORK/model-q4_k|--block-length 32 --cache dual --early-stop --threshold 0.9"
 )
+
+if [[ -n "$ROWS" ]]; then
+  picked=()
+  for r in $ROWS; do
+    [[ "$r" =~ ^[0-9]+$ && "$r" -ge 1 && "$r" -le "${#SETTINGS[@]}" ]] ||
+      { echo "error: ROWS: '$r' is not a setting number (1..${#SETTINGS[@]})" >&2; exit 1; }
+    picked+=("${SETTINGS[$((r - 1))]}")
+  done
+  SETTINGS=("${picked[@]}")
+fi
 
 stage "2/3 settings"
 i=0

@@ -9,7 +9,11 @@
 #                its answers end in "```" and every one of them scores format 0 (SPEC §6 asks for "```\n");
 #                every group would be flat and RL would learn nothing. This pass is the RL start.
 #   2. tasks     RL prompts: `diffucoder tasks --split train` (template parameters disjoint from the
-#                held-out split), in the generic benchmark format; rewards from the sandbox and the judge
+#                held-out split), in the generic benchmark format; rewards from the sandbox and the judge.
+#                With FILTER=N: the first $FILTER_POOL of them are decoded N times by the start as rollouts
+#                are (`eval --n N` at T = 1.2), and only those whose samples pass different shares of their
+#                tests are kept (a prompt always or never solved gives a flat group, which teaches nothing);
+#                the runs and scores of a filtered experiment are named ESTIMATOR-mixed-SEED
 #   3. baseline  held-out pass@1 (greedy, as the model card) and AR-ness of the bundled model and of the
 #                start
 #   4. runs      for each estimator in $ESTIMATORS and seed in $SEEDS: `diffucoder grpo` for $STEPS steps
@@ -46,6 +50,8 @@ ROLLOUT_STEPS=${ROLLOUT_STEPS:-80}  # ... in at most this many steps
 LR=${LR:-3e-5}
 BETA=${BETA:-0.01}
 REF_SYNC=${REF_SYNC:-8}
+FILTER=${FILTER:-0}            # > 0: keep the RL prompts whose FILTER samples from the start disagree
+FILTER_POOL=${FILTER_POOL:-240}  # ... out of the first this many
 EVAL_NEW=${EVAL_NEW:-192}      # as the bundled model's card
 HELDOUT_LIMIT=${HELDOUT_LIMIT:-0}  # 0: all 100 held-out problems
 AR_LIMIT=${AR_LIMIT:-20}       # held-out prompts decoded for AR-ness
@@ -88,6 +94,37 @@ if [[ ! -f "$WORK/tasks.jsonl" ]]; then
   mv "$WORK/tasks.jsonl.tmp" "$WORK/tasks.jsonl"
 fi
 
+RL_TASKS="$WORK/tasks.jsonl"
+TAG=""
+if [[ "$FILTER" -gt 0 ]]; then
+  RL_TASKS="$WORK/tasks-mixed-$FILTER.jsonl"
+  TAG="-mixed"
+  if [[ ! -f "$RL_TASKS" ]]; then
+    head -n "$FILTER_POOL" "$WORK/tasks.jsonl" >"$WORK/filter-pool.jsonl"
+    "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$WORK/filter-pool.jsonl" --model "$START" \
+      --out-dir "$WORK/filter-$FILTER" --n "$FILTER" --temperature 1.2 --top-p 0.95 --seed 7 \
+      --max-new-tokens "$MAX_NEW" --threshold "$THRESHOLD" --steps "$ROLLOUT_STEPS" --batch-size 4 \
+      --json >"$WORK/filter-$FILTER.json"
+    python3 - "$WORK/filter-pool.jsonl" "$WORK/filter-$FILTER" >"$RL_TASKS.tmp" <<'EOF'
+import glob, json, sys
+shares = {}
+for path in glob.glob(sys.argv[2] + "/*.results.jsonl"):
+    for line in open(path):
+        if line.strip():
+            r = json.loads(line)
+            shares.setdefault(r["task_id"], set()).add(r["base"]["passed"] / max(r["base"]["total"], 1))
+kept = 0
+for line in open(sys.argv[1]):
+    if line.strip() and len(shares.get(json.loads(line)["task_id"], ())) > 1:
+        sys.stdout.write(line)
+        kept += 1
+print(f"filter: kept {kept} of {len(shares)} prompts whose samples disagree", file=sys.stderr)
+EOF
+    mv "$RL_TASKS.tmp" "$RL_TASKS"
+  fi
+  [[ -s "$RL_TASKS" ]] || { echo "error: FILTER=$FILTER kept no prompt; raise FILTER_POOL" >&2; exit 1; }
+fi
+
 # score MODEL_DIR NAME: held-out pass@1 (eval --json) and global AR-ness@1 (analyze --json) into
 # $WORK/score-NAME.json, once.
 score() {
@@ -121,20 +158,21 @@ score "$START" start
 stage "4/5 runs"
 for est in $ESTIMATORS; do
   for seed in $SEEDS; do
-    run="$WORK/run-$est-$seed"
-    echo "-- $est, seed $seed"
+    run="$WORK/run-$est$TAG-$seed"
+    echo "-- $est$TAG, seed $seed"
     resume=(); [[ -f "$run/latest" ]] && resume=(--resume)
-    "${LAUNCH[@]}" "$DIFFUCODER" grpo --model "$START" --tasks "$WORK/tasks.jsonl" --out "$run" --steps "$STEPS" \
+    "${LAUNCH[@]}" "$DIFFUCODER" grpo --model "$START" --tasks "$RL_TASKS" --out "$run" --steps "$STEPS" \
       --prompts-per-step "$PROMPTS" --group-size "$GROUP" --inner-iterations 2 --ref-sync "$REF_SYNC" \
       --estimator "$est" --seed "$seed" --lr "$LR" --beta "$BETA" --warmup 2 --max-new-tokens "$MAX_NEW" \
       --threshold "$THRESHOLD" --rollout-steps "$ROLLOUT_STEPS" --max-prompt-tokens 200 --save-every 4 \
       --export-bf16 "${resume[@]}"
-    score "$run/export-bf16" "$est-$seed"
+    score "$run/export-bf16" "$est$TAG-$seed"
   done
 done
 
 stage "5/5 table"
-python3 - "$WORK" "$ESTIMATORS" "$SEEDS" >"$WORK/rl-results.md" <<'EOF'
+TAGGED=$(for e in $ESTIMATORS; do printf '%s%s ' "$e" "$TAG"; done)
+python3 - "$WORK" "$TAGGED" "$SEEDS" >"$WORK/rl-results.md" <<'EOF'
 import json, math, sys
 work, ests, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def load(name): return json.load(open(f"{work}/score-{name}.json"))

@@ -1,13 +1,14 @@
 // AVX512-VNNI GEMM on Q8_0 / Q4_0 / Q4_K / Q6_K weights repacked into 16-row panels (layout in gemm.h).
 //
-// x is quantized once per call to int8 blocks of 32 (kernels/act_quant.h), as for the in-place kernel. For a
-// unit of 32 values (a block, or a Q4_K sub-block) and a register tile of kNv panels (16 weight rows each) x
-// up to kMr activation rows, 8 vpdpbusd per (panel, activation row) each add one 4-value group of 16 rows
-// against the activation row's 4 bytes of that group broadcast to every lane: the unit's integer dot product
-// of each weight row ends whole in its own lane. It is then converted and scaled once, (weight scale) x
-// (activation scale), into fp32 lanes that are the outputs themselves: 8 integer operations per 3 fp32 ones,
-// where the in-place kernel spends 3 fp32 operations on every vpdpbusd (its lanes split a block 8 ways), and
-// no reduction at the end.
+// x is quantized once per call to int8 blocks of 32 (kernels/act_quant.h), as the scalar reference does. For
+// a unit of 32 values (a block, or a K-quant sub-block) and a register tile of kNv panels (16 weight rows
+// each) x up to kMr activation rows, 8 vpdpbusd per (panel, activation row) each add one 4-value group of 16
+// rows against the activation row's 4 bytes of that group broadcast to every lane: the unit's integer dot
+// product of each weight row ends whole in its own lane. It is then converted and scaled once, (weight
+// scale) x (activation scale), into fp32 lanes that are the outputs themselves: 8 integer operations per 3
+// fp32 ones and no reduction at the end. (Reading the ggml rows in place instead, a vpdpbusd's 16 lanes
+// split two blocks 8 ways, and every vpdpbusd needs 3 fp32 operations to scale its lanes: about a quarter
+// of this rate.)
 // Weight offsets are exact, in integers: the unsigned quants exceed the signed ones by an offset (Q8_0 128,
 // Q4_0 8, Q6_K 32), so each unit's lanes start from -offset x (the activation block's sum; Q6_K, whose
 // scales cover 16 values, keeps two sums per unit, one per half). Q4_K's mins (value =
