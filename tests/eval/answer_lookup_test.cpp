@@ -35,6 +35,10 @@ std::string lookup_attack(const std::string& prompt) {
 }
 
 TEST(AnswerLookup, TheAttackWorksWhereTheFilesAreReadable) {
+  // The unrestricted view still gives /tmp a private tmpfs under namespaces: data under /tmp cannot be
+  // seen from there, so the oracle cannot run (ScoresNothingUnderEval still does).
+  if (sandbox::probe_layers().namespaces() && data_dir().rfind("/tmp/", 0) == 0)
+    GTEST_SKIP() << "the data is under /tmp, which the namespaces hide: " << data_dir();
   Dataset d = load_benchmark("humaneval+mini", data_dir());
   sandbox::Job j;
   j.argv = {"/usr/bin/python3", "-I", "-B", "-c",

@@ -130,6 +130,10 @@ TEST_P(ReadAllowlist, PlantedAnswersCannotBeReadOrFound) {
 TEST_P(ReadAllowlist, TheUnrestrictedViewWouldLeak) {
   // The same attack with the allowlist switched off finds the world-readable answers: the attack works,
   // so its failure above is the allowlist's doing.
+  // The unrestricted view still gives /tmp a private tmpfs under namespaces: a checkout under /tmp
+  // cannot be seen from there, so the oracle cannot run (the allowlist tests above still do).
+  if (GetParam() && root_.string().rfind("/tmp/", 0) == 0)
+    GTEST_SKIP() << "the build tree is under /tmp, which the namespaces hide: " << root_;
   Job j = job(attack(/*walk=*/false));
   j.restrict_reads = false;
   ProcessResult r = run_process(j);
