@@ -4,8 +4,9 @@
 #
 #   1. formats   `diffucoder quantize` of the bundled model to Q8_0 and Q4_K (written once)
 #   2. settings  `diffucoder eval` of every setting below (greedy, entropy order, batch 4, 192 slots)
-#   3. table     $WORK/fast-decoding.md: pass@1 with its 95% interval over the problems, generation seconds,
-#                steps, answer tokens, answer tokens/s and the speed-up over the first row
+#   3. table     $WORK/fast-decoding.md: pass@1 with its 95% interval over the problems, its paired change
+#                from the first row, generation seconds, steps, answer tokens, answer tokens/s and the
+#                speed-up over the first row
 #
 # Every setting is skipped when its result exists, so the script can be interrupted and started again.
 # Timings are only comparable within one run on an otherwise idle machine.
@@ -49,26 +50,34 @@ SETTINGS=(
   "... + --precision fast|$MODEL|--block-length 32 --cache dual --early-stop --threshold 0.9 --precision fast"
   "... (exact) on Q8_0 weights|$WORK/model-q8_0|--block-length 32 --cache dual --early-stop --threshold 0.9"
   "... (exact) on Q4_K weights|$WORK/model-q4_k|--block-length 32 --cache dual --early-stop --threshold 0.9"
+  "one pass + --early-stop --threshold 0.9|$MODEL|--early-stop --threshold 0.9"
+  "one block of $NEW + --cache dual --early-stop --threshold 0.9|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.9"
+  "... + --precision fast|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.9 --precision fast"
+  "... (exact) on Q8_0 weights|$WORK/model-q8_0|--block-length $NEW --cache dual --early-stop --threshold 0.9"
+  "... (exact) on Q4_K weights|$WORK/model-q4_k|--block-length $NEW --cache dual --early-stop --threshold 0.9"
+  "one block of $NEW + --cache dual --early-stop --threshold 0.8|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.8"
+  "one block of $NEW + --cache dual --early-stop --threshold 0.7|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.7"
+  "... + --precision fast|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.7 --precision fast"
 )
 
+# The settings to run, by number: a setting's files are named after its number, so runs of different ROWS
+# share one WORK folder.
 if [[ -n "$ROWS" ]]; then
-  picked=()
   for r in $ROWS; do
     [[ "$r" =~ ^[0-9]+$ && "$r" -ge 1 && "$r" -le "${#SETTINGS[@]}" ]] ||
       { echo "error: ROWS: '$r' is not a setting number (1..${#SETTINGS[@]})" >&2; exit 1; }
-    picked+=("${SETTINGS[$((r - 1))]}")
   done
-  SETTINGS=("${picked[@]}")
+  rows=($ROWS)
+else
+  rows=($(seq 1 "${#SETTINGS[@]}"))
 fi
 
 stage "2/3 settings"
-i=0
-for s in "${SETTINGS[@]}"; do
-  IFS='|' read -r label model flags <<<"$s"
-  i=$((i + 1))
+for i in "${rows[@]}"; do
+  IFS='|' read -r label model flags <<<"${SETTINGS[$((i - 1))]}"
   out="$WORK/setting-$i.json"
   [[ -f "$out" ]] && continue
-  echo "-- $label"
+  echo "-- $i: $label"
   rm -rf "$WORK/eval-$i"
   # shellcheck disable=SC2086  # flags are words
   "$DIFFUCODER" eval --dataset "$heldout" --model "$model" --out-dir "$WORK/eval-$i" --max-new-tokens "$NEW" \
@@ -77,24 +86,36 @@ for s in "${SETTINGS[@]}"; do
 done
 
 stage "3/3 table"
-python3 - "$WORK" "${SETTINGS[@]}" >"$WORK/fast-decoding.md" <<'EOF'
+picked=()
+for i in "${rows[@]}"; do picked+=("$i|${SETTINGS[$((i - 1))]}"); done
+python3 - "$WORK" "${picked[@]}" >"$WORK/fast-decoding.md" <<'EOF'
 import glob, json, math, sys
-work, settings = sys.argv[1], sys.argv[2:]
-print("| setting (greedy, entropy order, batch 4) | pass@1 (%), 95% interval | generation s | steps | "
-      "answer tokens | answer tokens/s | speed-up |")
-print("|---|---|---|---|---|---|---|")
-base = None
-for i, s in enumerate(settings, 1):
-    label = s.split("|")[0]
+work, settings = sys.argv[1], sys.argv[2:]  # "number|label|model|flags"
+print("| setting (greedy, entropy order, batch 4) | pass@1 (%), 95% interval | change from the first row, "
+      "paired (points) | generation s | steps | answer tokens | answer tokens/s | speed-up |")
+print("|---|---|---|---|---|---|---|---|")
+base, first = None, None
+for row, s in enumerate(settings):
+    i, label = s.split("|")[:2]
     ev = json.loads(open(f"{work}/setting-{i}.json").read().strip().splitlines()[-1])
-    solved = [1.0 if json.loads(l)["base_pass"] else 0.0
-              for p in glob.glob(f"{work}/eval-{i}/*.results.jsonl") for l in open(p) if l.strip()]
+    solved = {}  # task id -> 1.0 when solved
+    for p in glob.glob(f"{work}/eval-{i}/*.results.jsonl"):
+        for l in open(p):
+            if l.strip():
+                r = json.loads(l)
+                solved[r["task_id"]] = 1.0 if r["base_pass"] else 0.0
     n, p = len(solved), ev["pass_at_1"]["base"]
     half = 1.96 * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+    # The paired change: the mean and 95% interval of the per-problem differences from the first row.
+    first = first or solved
+    d = [solved[t] - first[t] for t in solved if t in first]
+    mean = sum(d) / max(len(d), 1)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / max(len(d) - 1, 1))
+    change = f"{100 * mean:+.0f} ± {100 * 1.96 * sd / math.sqrt(max(len(d), 1)):.0f}" if row > 0 else "0"
     g = ev["generation"]
     rate = g["answer_tokens_per_second"]
     base = base or rate
-    print(f"| {label} | {100 * p:.0f} ± {100 * half:.0f} | {g['seconds']:.1f} | {g['steps']:,} | "
+    print(f"| {label} | {100 * p:.0f} ± {100 * half:.0f} | {change} | {g['seconds']:.1f} | {g['steps']:,} | "
           f"{g['answer_tokens']:,} | {rate:.1f} | {rate / base:.2f}x |")
 EOF
 cat "$WORK/fast-decoding.md"

@@ -2,7 +2,7 @@
 //
 // x is quantized once per call to int8 blocks of 32 (kernels/act_quant.h), as the scalar reference does. For
 // a unit of 32 values (a block, or a K-quant sub-block) and a register tile of kNv panels (16 weight rows
-// each) x up to kMr activation rows, 8 vpdpbusd per (panel, activation row) each add one 4-value group of 16
+// each) x up to kMaxRows activation rows (per format), 8 vpdpbusd per (panel, activation row) each add one 4-value group of 16
 // rows against the activation row's 4 bytes of that group broadcast to every lane: the unit's integer dot
 // product of each weight row ends whole in its own lane. It is then converted and scaled once, (weight
 // scale) x (activation scale), into fp32 lanes that are the outputs themselves: 8 integer operations per 3
@@ -38,7 +38,9 @@ namespace dc::kernels::cpu {
 namespace {
 
 constexpr int kNv = 2;             // panels per register tile (32 weight rows)
-constexpr int kMr = 4;             // activation rows per register tile (at most)
+// Activation rows per register tile (at most): each format's kMaxRows, as many as its registers allow
+// (accumulators, integer sums and the loaded weights of kNv panels in 32 zmm): 6 with one set of sums per
+// unit, 4 for Q6_K's two. More rows share each weight load and scale among more vpdpbusd.
 constexpr int64_t kKcUnits = 128;  // units of K per block (4096 values; a multiple of Q4_K's 8)
 
 inline __m512i broadcast_word(const int8_t* p) {
@@ -63,7 +65,7 @@ inline void q4_dots(__m512i (&ia)[1][NV][MR], const uint8_t* const (&up)[NV], co
       lo[v] = _mm512_and_si512(raw, low);
       hi[v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int m = 0; m < MR; ++m) {
       const __m512i xa = broadcast_word(xq[m] + 4 * j), xb = broadcast_word(xq[m] + 4 * (j + 4));
 #pragma GCC unroll 2
@@ -85,7 +87,7 @@ inline void byte_dots(__m512i (&ia)[H][NV][MR], const uint8_t* const (&up)[NV],
     __m512i w[NV];
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) w[v] = _mm512_load_si512(up[v] + 64 * g);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int m = 0; m < MR; ++m) {
       const __m512i xb = broadcast_word(xq[m] + 4 * g);
 #pragma GCC unroll 2
@@ -102,7 +104,7 @@ inline __m512 f16_scales(const uint8_t* p) {
 // unit.
 template <bool kNibbles>
 struct PanelF16Scaled {
-  static constexpr int kOffset = kNibbles ? 8 : 128, kHalves = 1;
+  static constexpr int kOffset = kNibbles ? 8 : 128, kHalves = 1, kMaxRows = 6;
   static constexpr bool kMins = false;
   static constexpr size_t kUnitQuants = kNibbles ? kVnniQ4UnitQuants : kVnniQ8_0UnitQuants;
   int64_t units;  // per row
@@ -124,7 +126,7 @@ using PanelQ8_0 = PanelF16Scaled<false>;
 using PanelQ4_0 = PanelF16Scaled<true>;
 
 struct PanelQ4_K {
-  static constexpr int kOffset = 0, kHalves = 1;
+  static constexpr int kOffset = 0, kHalves = 1, kMaxRows = 6;
   static constexpr bool kMins = true;
   int64_t units;
   static const uint8_t* group(const uint8_t* panel, int64_t u) {
@@ -151,7 +153,7 @@ struct PanelQ4_K {
 // Q6_K's scales cover 16 values, half a unit: each half has its own integer sums (kHalves = 2), started
 // from -32 x the sum of the activations of that half (half_sums, [M, K / 16]).
 struct PanelQ6_K {
-  static constexpr int kOffset = 32, kHalves = 2;
+  static constexpr int kOffset = 32, kHalves = 2, kMaxRows = 4;
   static constexpr bool kMins = false;
   int64_t units;
   const int32_t* half_sums;
@@ -187,7 +189,7 @@ void tile(const F& f, const uint8_t* const* panel, const ActBlocks& a, int64_t m
   __m512 acc[NV][MR];
 #pragma GCC unroll 2
   for (int v = 0; v < NV; ++v)
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int m = 0; m < MR; ++m) acc[v][m] = _mm512_setzero_ps();
   for (int64_t u = u0; u < u1; ++u) {
     const uint8_t* up[NV];
@@ -196,7 +198,7 @@ void tile(const F& f, const uint8_t* const* panel, const ActBlocks& a, int64_t m
     constexpr int H = F::kHalves;
     __m512i ia[H][NV][MR];
     const int8_t* xq[MR];
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int m = 0; m < MR; ++m) {
       xq[m] = a.q + (m0 + m) * a.K + u * kActBlock;
 #pragma GCC unroll 2
@@ -213,7 +215,7 @@ void tile(const F& f, const uint8_t* const* panel, const ActBlocks& a, int64_t m
       __m512 s[NV];
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) s[v] = f.scale(panel[v], u, h);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
       for (int m = 0; m < MR; ++m) {
         const __m512 dx = _mm512_set1_ps(a.d[(m0 + m) * nb + u]);
 #pragma GCC unroll 2
@@ -225,7 +227,7 @@ void tile(const F& f, const uint8_t* const* panel, const ActBlocks& a, int64_t m
       __m512 mn[NV];
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) mn[v] = f.mins(panel[v], u);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
       for (int m = 0; m < MR; ++m) {
         const int64_t b = (m0 + m) * nb + u;
         const __m512 c = _mm512_set1_ps(a.d[b] * float(a.sum[b]));
@@ -238,7 +240,7 @@ void tile(const F& f, const uint8_t* const* panel, const ActBlocks& a, int64_t m
   for (int v = 0; v < NV; ++v) {
     const int64_t n = n0 + kVnniPanelRows * v, valid = std::min<int64_t>(kVnniPanelRows, N - n);
     const __mmask16 mask = __mmask16((1u << valid) - 1);
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int m = 0; m < MR; ++m) {
       float* dst = y + (m0 + m) * ldy + n;
       const __m512 prev = !first ? _mm512_maskz_loadu_ps(mask, dst)
@@ -261,11 +263,12 @@ constexpr auto tile_row(std::index_sequence<I...>) {
 template <class F>
 void gemm(const F& f, float* y, int64_t ldy, const ActBlocks& a, const uint8_t* w, size_t panel_bytes,
           int64_t M, int64_t N, const float* bias) {
+  constexpr int MR = F::kMaxRows;
   // [panels in the tile - 1][activation rows - 1]
-  static constexpr std::array<std::array<TileFn<F>, kMr>, kNv> kTiles = {
-      tile_row<F, 1>(std::make_index_sequence<kMr>()), tile_row<F, 2>(std::make_index_sequence<kMr>())};
+  static constexpr std::array<std::array<TileFn<F>, MR>, kNv> kTiles = {
+      tile_row<F, 1>(std::make_index_sequence<MR>()), tile_row<F, 2>(std::make_index_sequence<MR>())};
   const int64_t units = f.units, panels = (N + kVnniPanelRows - 1) / kVnniPanelRows;
-  const int64_t pairs = (panels + kNv - 1) / kNv, tiles = (M + kMr - 1) / kMr;
+  const int64_t pairs = (panels + kNv - 1) / kNv, tiles = (M + MR - 1) / MR;
   const int64_t kblocks = (units + kKcUnits - 1) / kKcUnits;
   parallel_panels_or_tiles(pairs, tiles, [&](int64_t p0, int64_t p1, int64_t t0, int64_t t1) {
     for (int64_t pp = p0; pp < p1; ++pp) {
