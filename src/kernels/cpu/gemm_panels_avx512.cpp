@@ -2,21 +2,20 @@
 //
 // x is quantized once per call to int8 blocks of 32 (kernels/act_quant.h), as the scalar reference does. For
 // a unit of 32 values (a block, or a K-quant sub-block) and a register tile of kNv panels (16 weight rows
-// each) x up to kMaxRows activation rows (per format), 8 vpdpbusd per (panel, activation row) each add one 4-value group of 16
-// rows against the activation row's 4 bytes of that group broadcast to every lane: the unit's integer dot
-// product of each weight row ends whole in its own lane. It is then converted and scaled once, (weight
-// scale) x (activation scale), into fp32 lanes that are the outputs themselves: 8 integer operations per 3
-// fp32 ones and no reduction at the end. (Reading the ggml rows in place instead, a vpdpbusd's 16 lanes
-// split two blocks 8 ways, and every vpdpbusd needs 3 fp32 operations to scale its lanes: about a quarter
-// of this rate.)
-// Weight offsets are exact, in integers: the unsigned quants exceed the signed ones by an offset (Q8_0 128,
-// Q4_0 8, Q6_K 32), so each unit's lanes start from -offset x (the activation block's sum; Q6_K, whose
-// scales cover 16 values, keeps two sums per unit, one per half). Q4_K's mins (value =
-// d sc q - dmin m) are one fp32 term per sub-block: -(dmin m) (d_x sum_x).
-// K is blocked by kKcUnits units so that a tile's weights (2 panels x 4096 values) stay in L2 while every
-// activation tile passes over them; y accumulates over the K blocks. Threads split the panel pairs (or the
-// activation tiles when there are few panels); each output is computed by one thread in a fixed order, so
-// results do not depend on the thread count.
+// each) x up to kMaxRows activation rows (per format), 8 vpdpbusd per (panel, activation row) each add one
+// 4-value group of 16 rows against the activation row's 4 bytes of that group broadcast to every lane: the
+// unit's integer dot product of each weight row ends whole in its own lane. It is then converted and scaled
+// once, (weight scale) x (activation scale), into fp32 lanes that are the outputs themselves: 8 integer
+// operations per 3 fp32 ones and no reduction at the end. (Reading the ggml rows in place instead, a
+// vpdpbusd's 16 lanes split two blocks 8 ways, and every vpdpbusd needs 3 fp32 operations to scale its lanes:
+// about a quarter of this rate.) Weight offsets are exact, in integers: the unsigned quants exceed the signed
+// ones by an offset (Q8_0 128, Q4_0 8, Q6_K 32), so each unit's lanes start from -offset x (the activation
+// block's sum; Q6_K, whose scales cover 16 values, keeps two sums per unit, one per half). Q4_K's mins (value
+// = d sc q - dmin m) are one fp32 term per sub-block: -(dmin m) (d_x sum_x). K is blocked by kKcUnits units
+// so that a tile's weights (2 panels x 4096 values) stay in L2 while every activation tile passes over them;
+// y accumulates over the K blocks. Threads split the panel pairs (or the activation tiles when there are few
+// panels); each output is computed by one thread in a fixed order, so results do not depend on the thread
+// count.
 
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their internal _mm512_undefined_* (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -37,7 +36,7 @@ namespace dc::kernels::cpu {
 
 namespace {
 
-constexpr int kNv = 2;             // panels per register tile (32 weight rows)
+constexpr int kNv = 2;  // panels per register tile (32 weight rows)
 // Activation rows per register tile (at most): each format's kMaxRows, as many as its registers allow
 // (accumulators, integer sums and the loaded weights of kNv panels in 32 zmm): 6 with one set of sums per
 // unit, 4 for Q6_K's two. More rows share each weight load and scale among more vpdpbusd.
