@@ -13,7 +13,11 @@
 namespace dc::test {
 namespace {
 
-const std::string kDir = std::string(DC_BINARY_DIR) + "/tokenize_limits_tmp";
+// One folder per test: ctest runs the tests of this file in parallel processes.
+std::string test_dir() {
+  return std::string(DC_BINARY_DIR) + "/tokenize_limits_tmp/" +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
 
 // Runs `diffucoder tokenize ARGS < input` under `ulimit -v kib`; returns (exit code, stdout bytes, stderr).
 struct CappedRun {
@@ -22,16 +26,17 @@ struct CappedRun {
   std::string err;
 };
 CappedRun tokenize_capped(const std::string& args, const std::string& input, long kib) {
-  std::filesystem::create_directories(kDir);
-  write_file_atomic(kDir + "/in", input);
+  const std::string dir = test_dir();
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir + "/in", input);
   const std::string cmd = "ulimit -v " + std::to_string(kib) + " && exec " + std::string(DC_BINARY_DIR) +
-                          "/bin/diffucoder tokenize " + args + " <" + kDir + "/in >" + kDir + "/out 2>" +
-                          kDir + "/err";
+                          "/bin/diffucoder tokenize " + args + " <" + dir + "/in >" + dir + "/out 2>" +
+                          dir + "/err";
   const int status = std::system(("bash -c " + shell_quote(cmd)).c_str());
   CappedRun r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out_bytes = std::filesystem::file_size(kDir + "/out");
-  r.err = read_file(kDir + "/err");
+  r.out_bytes = std::filesystem::file_size(dir + "/out");
+  r.err = read_file(dir + "/err");
   return r;
 }
 
