@@ -30,8 +30,8 @@ CappedRun tokenize_capped(const std::string& args, const std::string& input, lon
   std::filesystem::create_directories(dir);
   write_file_atomic(dir + "/in", input);
   const std::string cmd = "ulimit -v " + std::to_string(kib) + " && exec " + std::string(DC_BINARY_DIR) +
-                          "/bin/diffucoder tokenize " + args + " <" + dir + "/in >" + dir + "/out 2>" +
-                          dir + "/err";
+                          "/bin/diffucoder tokenize " + args + " <" + dir + "/in >" + dir + "/out 2>" + dir +
+                          "/err";
   const int status = std::system(("bash -c " + shell_quote(cmd)).c_str());
   CappedRun r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
