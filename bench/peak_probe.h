@@ -3,7 +3,10 @@
 // (enough chains to cover the latency of 2 issue ports) and counts its arithmetic:
 //  * vfmadd231ps zmm: 16 lanes x 2 = 32 flop (ymm on AVX2-only CPUs: 16 flop);
 //  * vdpbf16ps zmm: 16 lanes x 2 bf16 products x 2 = 64 flop (AVX512-BF16);
-//  * vpdpbusd zmm: 16 lanes x 4 u8 x s8 products x 2 = 128 int ops (AVX512-VNNI).
+//  * vpdpbusd zmm: 16 lanes x 4 u8 x s8 products x 2 = 128 int ops (AVX512-VNNI);
+//  * the same with the block kernels' scale epilogue mixed in: per 8 vpdpbusd one convert, one multiply and
+//    one fused add in fp32 (kernels/cpu/gemm_panels_avx512.cpp), counting only the vpdpbusd ops; its ratio
+//    to the pure rate is the ceiling those kernels can reach where the epilogue shares the vector pipes.
 // A rate is 0 where the CPU lacks the instruction.
 #pragma once
 
@@ -23,9 +26,10 @@
 namespace dc::bench {
 
 struct Peaks {
-  double fma_f32 = 0;  // GFLOP/s
-  double dpbf16 = 0;   // GFLOP/s
-  double dpbusd = 0;   // GOP/s
+  double fma_f32 = 0;        // GFLOP/s
+  double dpbf16 = 0;         // GFLOP/s
+  double dpbusd = 0;         // GOP/s
+  double dpbusd_scaled = 0;  // GOP/s of the vpdpbusd ops, with 3 fp32 operations per 8 of them
 };
 
 namespace probe {
@@ -81,6 +85,26 @@ __attribute__((target("avx512f,avx512vnni"))) inline float dpbusd_zmm(int64_t it
   return float(_mm512_reduce_add_epi32(s));
 }
 
+// 16 vpdpbusd chains per iteration; chains 0 and 8 are then converted, scaled (a product of two scales, as
+// the kernels form it) and added into fp32 chains. The empty asm keeps the products inside the loop.
+__attribute__((target("avx512f,avx512vnni"))) inline float dpbusd_scaled_zmm(int64_t iters) {
+  __m512i acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_epi32(j);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  __m512 out0 = _mm512_setzero_ps(), out1 = _mm512_setzero_ps(), s = _mm512_set1_ps(1e-3f);
+  const __m512 d = _mm512_set1_ps(0.5f);
+  for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 16
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_dpbusd_epi32(acc[j], a, b);
+    asm volatile("" : "+v"(s));
+    out0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[0]), _mm512_mul_ps(s, d), out0);
+    out1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[8]), _mm512_mul_ps(s, d), out1);
+  }
+  __m512i t = acc[0];
+  for (int j = 1; j < kChains; ++j) t = _mm512_add_epi32(t, acc[j]);
+  return float(_mm512_reduce_add_epi32(t)) + _mm512_reduce_add_ps(_mm512_add_ps(out0, out1));
+}
+
 // Ops per second of `loop` (ops_per_instr per instruction) run on every thread of the pool at once.
 template <typename Loop>
 double rate(Loop loop, double ops_per_instr, double min_seconds) {
@@ -102,7 +126,10 @@ inline Peaks measure_peaks(double min_seconds = 0.2) {
   if (kernels::detected_isa() == Isa::Avx512) {
     p.fma_f32 = probe::rate(probe::fma_zmm, 32, min_seconds) * 1e-9;
     if (kernels::has_avx512_bf16()) p.dpbf16 = probe::rate(probe::dpbf16_zmm, 64, min_seconds) * 1e-9;
-    if (kernels::has_avx512_vnni()) p.dpbusd = probe::rate(probe::dpbusd_zmm, 128, min_seconds) * 1e-9;
+    if (kernels::has_avx512_vnni()) {
+      p.dpbusd = probe::rate(probe::dpbusd_zmm, 128, min_seconds) * 1e-9;
+      p.dpbusd_scaled = probe::rate(probe::dpbusd_scaled_zmm, 128, min_seconds) * 1e-9;
+    }
   } else if (kernels::detected_isa() == Isa::Avx2) {
     p.fma_f32 = probe::rate(probe::fma_ymm, 16, min_seconds) * 1e-9;
   }

@@ -58,6 +58,8 @@ SETTINGS=(
   "one block of $NEW + --cache dual --early-stop --threshold 0.8|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.8"
   "one block of $NEW + --cache dual --early-stop --threshold 0.7|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.7"
   "... + --precision fast|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.7 --precision fast"
+  "--block-length 64 --cache dual --early-stop --threshold 0.9|$MODEL|--block-length 64 --cache dual --early-stop --threshold 0.9"
+  "--block-length 96 --cache dual --early-stop --threshold 0.9|$MODEL|--block-length 96 --cache dual --early-stop --threshold 0.9"
 )
 
 # The settings to run, by number: a setting's files are named after its number, so runs of different ROWS
