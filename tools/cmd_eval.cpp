@@ -110,6 +110,7 @@ void run_eval(const EvalCliOptions& o) {
 
   double generation_seconds = 0;  // filled while generating (--model)
   int64_t answer_tokens = 0, generation_steps = 0;
+  int64_t model_calls = 0, refresh_calls = 0, refresh_rows = 0, window_rows = 0;  // summed over batches
   if (gen) {
     const std::string out_dir = o.out_dir.empty()
                                     ? fmt::format("eval-{}-{}", tag, fs::path(model_dir).filename().string())
@@ -149,6 +150,10 @@ void run_eval(const EvalCliOptions& o) {
           for (size_t i = 0; i < results.size(); i += size_t(results[i].batch_size)) {
             generation_seconds += results[i].stats.seconds;  // once per batch
             generation_steps += results[i].stats.steps;
+            model_calls += results[i].stats.model_calls;
+            refresh_calls += results[i].stats.refresh_calls;
+            refresh_rows += results[i].stats.refresh_rows;
+            window_rows += results[i].stats.window_rows;
           }
           for (auto& res : results) {
             answer_tokens += int64_t(res.answer_tokens.size());
@@ -183,6 +188,10 @@ void run_eval(const EvalCliOptions& o) {
   if (comm.distributed()) {
     answer_tokens = comm.sum(answer_tokens);
     generation_steps = comm.sum(generation_steps);
+    model_calls = comm.sum(model_calls);
+    refresh_calls = comm.sum(refresh_calls);
+    refresh_rows = comm.sum(refresh_rows);
+    window_rows = comm.sum(window_rows);
     generation_seconds = double(comm.max(uint64_t(generation_seconds * 1e9))) * 1e-9;
   }
   if (!comm.is_root()) return;
@@ -191,7 +200,11 @@ void run_eval(const EvalCliOptions& o) {
     generation = {{"seconds", generation_seconds},
                   {"steps", generation_steps},
                   {"answer_tokens", answer_tokens},
-                  {"answer_tokens_per_second", double(answer_tokens) / generation_seconds}};
+                  {"answer_tokens_per_second", double(answer_tokens) / generation_seconds},
+                  {"model_calls", model_calls},
+                  {"refresh_calls", refresh_calls},
+                  {"refresh_rows", refresh_rows},
+                  {"window_rows", window_rows}};
   if (o.json) {
     nlohmann::json j = s.to_json();
     if (!generation.is_null()) j["generation"] = generation;

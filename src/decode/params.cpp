@@ -19,10 +19,11 @@ constexpr std::array<std::pair<Alg, std::string_view>, 6> kAlgNames = {{
     {Alg::Random, "random"},
 }};
 
-constexpr std::array<std::pair<CacheMode, std::string_view>, 3> kCacheNames = {{
+constexpr std::array<std::pair<CacheMode, std::string_view>, 4> kCacheNames = {{
     {CacheMode::None, "none"},
     {CacheMode::Prefix, "prefix"},
     {CacheMode::Dual, "dual"},
+    {CacheMode::Sparse, "sparse"},
 }};
 
 constexpr std::array<std::pair<kernels::Precision, std::string_view>, 2> kPrecisionNames = {{
@@ -67,7 +68,7 @@ std::string_view cache_name(CacheMode mode) {
 
 CacheMode parse_cache(std::string_view name) {
   if (std::optional<CacheMode> m = value_in(kCacheNames, name)) return *m;
-  throw_error("unknown cache '{}' (expected none, prefix or dual)", name);
+  throw_error("unknown cache '{}' (expected none, prefix, dual or sparse)", name);
 }
 
 std::string_view precision_name(kernels::Precision precision) {

@@ -27,16 +27,20 @@ std::string_view alg_name(Alg alg);
 Alg parse_alg(std::string_view name);
 
 // Key/value caching with semi-AR blocks (SPEC §4): none recomputes every position at every step; prefix
-// and dual run a full pass (the refresh) at a block's first model call and then only the block and
-// what follows it (prefix) or the block alone (dual) against the keys/values the refresh stored.
-enum class CacheMode { None, Prefix, Dual };
+// and dual run a refresh at a block's first model call and then only the block and what follows it
+// (prefix) or the block alone (dual) against the keys/values the refresh stored. The generation's first
+// refresh is a full pass; later ones keep the prompt's keys/values and run the answer slots. Sparse is
+// dual with delayed caching (dKV-Cache): a step runs only the rows that predict the block's masks and
+// the positions committed at the step before (their stored keys/values still hold the mask), so a step
+// costs about (masks left + commits) rows instead of the block's.
+enum class CacheMode { None, Prefix, Dual, Sparse };
 
 // "exact", "fast" (kernels::Precision).
 std::string_view precision_name(kernels::Precision precision);
 // Parses one of the names above; throws dc::Error naming the accepted values otherwise.
 kernels::Precision parse_precision(std::string_view name);
 
-// "none", "prefix", "dual".
+// "none", "prefix", "dual", "sparse".
 std::string_view cache_name(CacheMode mode);
 // Parses one of the names above; throws dc::Error naming the accepted values otherwise.
 CacheMode parse_cache(std::string_view name);

@@ -55,6 +55,7 @@ class Sampler {
     parallel_ = params.threshold > 0 || params.factor > 0;
     early_stop_ = params.early_stop;
     finished_.assign(size_t(B_), 0);
+    prompt_stored_.assign(size_t(B_), 0);
     scratch_.resize(size_t(global_pool().size()));
     order_.resize(size_t(B_));
   }
@@ -247,6 +248,8 @@ class Sampler {
         }
       }
     }
+    stale_.clear();
+    for (const CommitRef& c : committed) stale_.push_back(PredictionRef{c.row, c.position});
     if (early_stop_) finish_ended_rows(g, committed);
     // 6. History and hook.
     ++steps_run_;
@@ -276,6 +279,7 @@ class Sampler {
   void predict_rows(const std::vector<PredictionRef>& wanted,
                     const std::vector<std::vector<int32_t>>& candidates) {
     const bool cached = params_.cache != CacheMode::None, refresh = cached && need_refresh_;
+    const int64_t rows_before = model_.query_rows();
     std::vector<uint8_t> in_call(static_cast<size_t>(B_), 0);
     for (const PredictionRef& w : wanted) in_call[size_t(w.row)] = 1;
     if (refresh)
@@ -303,6 +307,7 @@ class Sampler {
     }
     if (!cached) {
       model_.predict(batch, remapped, logits_.data());
+      stats_.window_rows += model_.query_rows() - rows_before;
       return;
     }
     // The window: the block (and, for a prefix cache, everything after it), widened to any mask still
@@ -311,13 +316,30 @@ class Sampler {
     window.refresh = refresh;
     window.begin = block_begin_;
     for (const PredictionRef& w : wanted) window.begin = std::min<int64_t>(window.begin, w.position);
-    window.end = params_.cache == CacheMode::Dual ? block_end_ : N_;
+    window.end = params_.cache == CacheMode::Prefix ? N_ : block_end_;
     window.cache_batch = B_;
     window.cache_rows = call_rows_;
+    // A refresh keeps the prompt's keys/values once every slot of the call has them; a sparse cache's
+    // refresh also keeps the earlier blocks' (each computed the step after its commit).
+    bool prompt_stored = true;
+    for (int32_t b : call_rows_) prompt_stored = prompt_stored && prompt_stored_[size_t(b)];
+    if (refresh && prompt_stored)
+      window.refresh_from =
+          std::min<int64_t>(window.begin, params_.cache == CacheMode::Sparse ? block_begin_ : P_);
+    // Sparse: last step's commits of the call's rows, whose stored keys/values still hold the mask.
+    std::vector<PredictionRef> stale;
+    if (params_.cache == CacheMode::Sparse && !refresh) {
+      window.sparse = true;
+      for (const PredictionRef& c : stale_)
+        if (compact[size_t(c.row)] >= 0) stale.push_back(PredictionRef{compact[size_t(c.row)], c.position});
+      window.stale = stale;
+    }
     model_.predict_cached(batch, window, remapped, logits_.data());
+    (refresh ? stats_.refresh_rows : stats_.window_rows) += model_.query_rows() - rows_before;
     if (refresh) {
       need_refresh_ = false;
       stats_.refresh_calls += 1;
+      for (int32_t b : call_rows_) prompt_stored_[size_t(b)] = 1;
     }
   }
 
@@ -368,6 +390,8 @@ class Sampler {
   std::vector<int32_t> call_rows_;           // (A) the batch row of each row of the model call
   int64_t block_begin_ = 0, block_end_ = 0;  // canvas positions of the current block
   bool need_refresh_ = false;                // a cache's next model call must be a refresh
+  std::vector<uint8_t> prompt_stored_;       // (B,) 1 once a refresh stored the row's prompt keys/values
+  std::vector<PredictionRef> stale_;         // the last step's commits (batch rows)
   std::vector<std::vector<Commit>> order_;
   std::vector<std::vector<int32_t>> history_;
   GenerationStats stats_;

@@ -68,11 +68,15 @@ struct GenerationStats {
   int64_t model_calls = 0;          // Denoiser::predict calls (steps committing nothing skip the model)
   int64_t refresh_calls = 0;        // of which full passes that refilled a cache (0 without a cache)
   int64_t predicted_positions = 0;  // rows of logits requested, summed over calls
-  int64_t new_tokens = 0;           // B * L
-  double seconds = 0;               // wall time of generate()
-  double model_seconds = 0;         // time inside Denoiser::predict
-  double tokens_per_second = 0;     // new_tokens / seconds
-  int64_t answer_tokens = 0;        // generated tokens before each row's first end token, summed over rows
+  // Query rows the model ran (Denoiser::query_rows; 0 for a model that does not count them), in refreshes
+  // and in the other calls.
+  int64_t refresh_rows = 0;
+  int64_t window_rows = 0;
+  int64_t new_tokens = 0;        // B * L
+  double seconds = 0;            // wall time of generate()
+  double model_seconds = 0;      // time inside Denoiser::predict
+  double tokens_per_second = 0;  // new_tokens / seconds
+  int64_t answer_tokens = 0;     // generated tokens before each row's first end token, summed over rows
   double answer_tokens_per_second = 0;  // answer_tokens / seconds
 };
 

@@ -140,6 +140,8 @@ std::string text_result_json(const TextResult& r) {
       {"precision", std::string(precision_name(r.precision))},
       {"model_calls", r.stats.model_calls},
       {"refresh_calls", r.stats.refresh_calls},
+      {"refresh_rows", r.stats.refresh_rows},
+      {"window_rows", r.stats.window_rows},
       {"batch_size", r.batch_size},
       {"batch_tokens_per_second", r.stats.tokens_per_second},
   };

@@ -30,11 +30,30 @@ struct PredictionRef {
 // their slots). A refresh runs every position of the batch and stores all their keys/values; a window
 // call runs only the positions [begin, end) (plus, with shifted logits, the row that predicts `begin`)
 // against the keys/values stored for the others, and every wanted position must lie in [begin, end).
+//
+// Two refinements, both approximations of the same kind as the window itself (stored keys/values stand
+// in for recomputed ones):
+//  * refresh_from > 0 (refresh only): positions [0, refresh_from) keep what an earlier refresh of the
+//    same slots stored, and only [refresh_from, N) run (with shifted logits also the row before, which
+//    predicts refresh_from): the prompt's keys/values are computed by a generation's first refresh and
+//    never again.
+//  * sparse (window only): instead of [begin, end), run just the rows the wanted predictions read
+//    (position - 1 with shifted logits, position without) and the positions in `stale` (for the sampler,
+//    those committed at its last step, whose stored keys/values still hold the mask token): delayed
+//    caching of committed tokens (dKV-Cache). begin and end still bound the wanted positions.
 struct CacheWindow {
+  CacheWindow() = default;
+  CacheWindow(bool refresh_, int64_t begin_, int64_t end_, int64_t cache_batch_,
+              std::span<const int32_t> cache_rows_)
+      : refresh(refresh_), begin(begin_), end(end_), cache_batch(cache_batch_), cache_rows(cache_rows_) {}
+
   bool refresh = false;
-  int64_t begin = 0, end = 0;           // canvas positions of a window call
-  int64_t cache_batch = 0;              // canvas slots of the cache (the sampler's batch size)
-  std::span<const int32_t> cache_rows;  // (B) slot of each batch row
+  int64_t begin = 0, end = 0;            // canvas positions of a window call
+  int64_t cache_batch = 0;               // canvas slots of the cache (the sampler's batch size)
+  std::span<const int32_t> cache_rows;   // (B) slot of each batch row
+  int64_t refresh_from = 0;              // refresh: first position to recompute
+  bool sparse = false;                   // window: only the rows named above
+  std::span<const PredictionRef> stale;  // sparse window: positions to recompute besides the read rows
 };
 
 class Denoiser {
@@ -54,6 +73,8 @@ class Denoiser {
     (void)window;
     predict(batch, wanted, logits);
   }
+  // Query rows (canvas positions run through the layers) over every call so far; 0 if not counted.
+  virtual int64_t query_rows() const { return 0; }
 };
 
 }  // namespace dc

@@ -1,5 +1,5 @@
-// The transformer forward pass; see transformer_model.h. Buffer shapes use B canvases of N positions, a query
-// slice of S = end - begin positions, M = B*S rows, C hidden, H/Hkv query/KV heads of D, F FFN width, V
+// The transformer forward pass; see transformer_model.h. Buffer shapes use B canvases of N positions, M query
+// rows (QueryRows; B*S for a slice of S positions), C hidden, H/Hkv query/KV heads of D, F FFN width, V
 // vocabulary.
 #include "model/transformer_model.h"
 
@@ -58,15 +58,46 @@ void TransformerModel::check_batch(const CanvasBatch& batch) const {
   }
 }
 
+QueryRows QueryRows::slice(int64_t batch, int64_t begin, int64_t end) {
+  QueryRows q;
+  q.first.resize(size_t(batch + 1));
+  q.positions.reserve(size_t(batch * std::max<int64_t>(end - begin, 0)));
+  for (int64_t b = 0; b < batch; ++b) {
+    q.first[size_t(b)] = int64_t(q.positions.size());
+    for (int64_t i = begin; i < end; ++i) q.positions.push_back(int32_t(i));
+  }
+  q.first[size_t(batch)] = int64_t(q.positions.size());
+  return q;
+}
+
 void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t end, KvCache& cache,
                                ForwardActivations& acts, bool keep_activations,
                                std::span<const int32_t> cache_rows) {
+  if (begin < 0 || end > batch.length || begin >= end)
+    throw_error("model: query slice [{}, {}) is not inside a canvas of length {}", begin, end, batch.length);
+  forward_rows(batch, QueryRows::slice(batch.batch, begin, end), cache, acts, keep_activations, cache_rows);
+}
+
+void TransformerModel::forward_rows(const CanvasBatch& batch, QueryRows rows, KvCache& cache,
+                                    ForwardActivations& acts, bool keep_activations,
+                                    std::span<const int32_t> cache_rows) {
   check_batch(batch);
   const ModelConfig& c = config();
   const int64_t B = batch.batch, N = batch.length;
-  if (begin < 0 || end > N || begin >= end)
-    throw_error("model: query slice [{}, {}) is not inside a canvas of length {}", begin, end, N);
-  const int64_t S = end - begin, M = B * S;
+  if (int64_t(rows.first.size()) != B + 1 || rows.first[0] != 0 || rows.first[size_t(B)] != rows.rows())
+    throw_error("model: query rows for {} canvases do not describe a batch of {}", rows.first.size() - 1, B);
+  for (int64_t b = 0; b < B; ++b) {
+    if (rows.first[size_t(b + 1)] < rows.first[size_t(b)])
+      throw_error("model: query rows of canvas {} end before they start", b);
+    for (int64_t r = rows.first[size_t(b)]; r < rows.first[size_t(b + 1)]; ++r) {
+      const int32_t i = rows.positions[size_t(r)];
+      if (i < 0 || i >= N || (r > rows.first[size_t(b)] && i <= rows.positions[size_t(r - 1)]))
+        throw_error("model: query position {} of canvas {} is outside [0, {}) or out of order", i, b, N);
+    }
+  }
+  const int64_t M = rows.rows();
+  if (M == 0) throw_error("model: a pass with no query rows");
+  query_rows_ += M;
   const int64_t C = c.hidden_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads, D = c.head_dim;
   const int64_t F = c.intermediate_size, HD = H * D, KD = Hkv * D, QKV = HD + 2 * KD;
   const float eps = float(c.rms_norm_eps);
@@ -89,17 +120,27 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
     }
   }
 
-  // Slice bookkeeping: positions (M), the padding mask (B, N).
+  // Row bookkeeping: each row's canvas and cache entry (slot * N + position), positions (M), the padding
+  // mask (B, N) and the query rows' validity (M).
   acts.batch = B;
-  acts.begin = begin;
-  acts.end = end;
+  acts.rows = std::move(rows);
+  const QueryRows& q = acts.rows;
+  std::vector<int64_t> canvas_of(static_cast<size_t>(M)), entry_of(static_cast<size_t>(M));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t r = q.first[size_t(b)]; r < q.first[size_t(b + 1)]; ++r) {
+      canvas_of[size_t(r)] = b;
+      entry_of[size_t(r)] = slot_of[size_t(b)] * N + q.positions[size_t(r)];
+    }
   const std::vector<int32_t> all_pos = canvas_positions(batch);
   acts.pos.resize(size_t(M));
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < S; ++i) acts.pos[size_t(b * S + i)] = all_pos[size_t(b * N + begin + i)];
+  for (int64_t r = 0; r < M; ++r)
+    acts.pos[size_t(r)] = all_pos[size_t(canvas_of[size_t(r)] * N + q.positions[size_t(r)])];
   const bool padded = !batch.valid.empty();
   acts.valid.assign(size_t(B * N), 1);
   if (padded) std::memcpy(acts.valid.data(), batch.valid.data(), size_t(B * N));
+  std::vector<uint8_t> q_valid(static_cast<size_t>(M));
+  for (int64_t r = 0; r < M; ++r)
+    q_valid[size_t(r)] = acts.valid[size_t(canvas_of[size_t(r)] * N + q.positions[size_t(r)])];
 
   // h (M, C): the residual stream, starting as the token embeddings (widened to fp32).
   std::vector<float>& h = acts.hidden;
@@ -108,14 +149,15 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
       M,
       [&](int64_t r0, int64_t r1, int) {
         for (int64_t r = r0; r < r1; ++r) {
-          const int64_t tok = batch.tokens[size_t((r / S) * N + begin + r % S)];
+          const int64_t tok = batch.tokens[size_t(canvas_of[size_t(r)] * N + q.positions[size_t(r)])];
           embedding_row(w_.embed, tok, h.data() + r * C);
         }
       },
       16);
 
   acts.layers.resize(keep_activations ? size_t(c.num_hidden_layers) : 1);
-  std::vector<float> proj(size_t(M * C));  // (M, C) o_proj / down_proj output before the residual add
+  std::vector<float> proj(size_t(M * C));    // (M, C) o_proj / down_proj output before the residual add
+  std::vector<float> krows(size_t(M * KD));  // (M, KD) the rows' keys, roped before they enter the cache
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LayerWeights& lw = w_.layers[size_t(l)];
     LayerActivations& a = acts.layers[keep_activations ? size_t(l) : 0];
@@ -135,28 +177,29 @@ void TransformerModel::forward(const CanvasBatch& batch, int64_t begin, int64_t 
     k::rmsnorm(a.x.data(), h.data(), lw.input_norm, M, C, eps);
     k::linear(a.qkv.data(), a.x.data(), lw.qkv, lw.qkv_bias.empty() ? nullptr : lw.qkv_bias.data(), M,
               precision_);
-    // Split: q rows to a.q (M, HD); k and v rows to the cache at (canvas, begin + i).
+    // Split: q rows to a.q (M, HD), k rows to krows, v rows to the cache at their entry.
     global_pool().parallel_for(
         M,
         [&](int64_t r0, int64_t r1, int) {
           for (int64_t r = r0; r < r1; ++r) {
             const float* src = a.qkv.data() + r * QKV;
-            const int64_t slot = slot_of[size_t(r / S)] * N + begin + r % S;
             std::memcpy(a.q.data() + r * HD, src, size_t(HD) * 4);
-            std::memcpy(kc + slot * KD, src + HD, size_t(KD) * 4);
-            std::memcpy(vc + slot * KD, src + HD + KD, size_t(KD) * 4);
+            std::memcpy(krows.data() + r * KD, src + HD, size_t(KD) * 4);
+            std::memcpy(vc + entry_of[size_t(r)] * KD, src + HD + KD, size_t(KD) * 4);
           }
         },
         16);
     k::rope(a.q.data(), acts.pos.data(), M, H, D, c.rope_theta);
-    for (int64_t b = 0; b < B; ++b)
-      k::rope(kc + (slot_of[size_t(b)] * N + begin) * KD, acts.pos.data() + b * S, S, Hkv, D, c.rope_theta);
+    k::rope(krows.data(), acts.pos.data(), M, Hkv, D, c.rope_theta);
+    for (int64_t r = 0; r < M; ++r)
+      std::memcpy(kc + entry_of[size_t(r)] * KD, krows.data() + r * KD, size_t(KD) * 4);
     for (int64_t b = 0; b < B; ++b) {
+      const int64_t r0 = q.first[size_t(b)], S = q.first[size_t(b + 1)] - r0;
+      if (S == 0) continue;
       const int64_t slot = slot_of[size_t(b)];
       const uint8_t* kv_valid = padded ? acts.valid.data() + b * N : nullptr;
-      const uint8_t* q_valid = padded ? acts.valid.data() + b * N + begin : nullptr;
-      k::attention(a.att.data() + b * S * HD, a.q.data() + b * S * HD, kc + slot * N * KD, vc + slot * N * KD,
-                   S, N, H, Hkv, D, kv_valid, q_valid);
+      k::attention(a.att.data() + r0 * HD, a.q.data() + r0 * HD, kc + slot * N * KD, vc + slot * N * KD, S, N,
+                   H, Hkv, D, kv_valid, padded ? q_valid.data() + r0 : nullptr);
     }
     k::linear(proj.data(), a.att.data(), lw.o, nullptr, M, precision_);
     k::add_inplace(h.data(), proj.data(), M * C);
@@ -222,19 +265,71 @@ void TransformerModel::predict(const CanvasBatch& batch, std::span<const Predict
   head(acts_, rows, logits);
 }
 
+QueryRows TransformerModel::sparse_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
+                                        std::span<const PredictionRef> stale) const {
+  const int64_t B = batch.batch, N = batch.length, shift = logit_shift(config().arch);
+  std::vector<std::vector<int32_t>> of(static_cast<size_t>(B));
+  auto add = [&](const PredictionRef& p, int64_t row, const char* what) {
+    if (p.row < 0 || p.row >= B || row < 0 || row >= N)
+      throw_error("model: the {} position {} of canvas {} is outside a batch of {} x {}", what, p.position,
+                  p.row, B, N);
+    of[size_t(p.row)].push_back(int32_t(row));
+  };
+  for (const PredictionRef& w : wanted) add(w, w.position - shift, "wanted");
+  for (const PredictionRef& p : stale) add(p, p.position, "stale");
+  QueryRows q;
+  q.first.resize(size_t(B + 1));
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int32_t>& v = of[size_t(b)];
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    q.first[size_t(b)] = int64_t(q.positions.size());
+    q.positions.insert(q.positions.end(), v.begin(), v.end());
+  }
+  q.first[size_t(B)] = int64_t(q.positions.size());
+  return q;
+}
+
+std::vector<int64_t> TransformerModel::head_rows_in(const QueryRows& rows,
+                                                    std::span<const PredictionRef> wanted) const {
+  const int64_t shift = logit_shift(config().arch);
+  std::vector<int64_t> out(wanted.size());
+  for (size_t r = 0; r < wanted.size(); ++r) {
+    const PredictionRef& w = wanted[r];
+    const auto lo = rows.positions.begin() + rows.first[size_t(w.row)];
+    const auto hi = rows.positions.begin() + rows.first[size_t(w.row) + 1];
+    const auto it = std::lower_bound(lo, hi, int32_t(w.position - shift));
+    DC_ASSERT(it != hi && *it == w.position - shift, "a wanted prediction's row is not in the pass");
+    out[r] = int64_t(it - rows.positions.begin());
+  }
+  return out;
+}
+
 void TransformerModel::predict_cached(const CanvasBatch& batch, const CacheWindow& window,
                                       std::span<const PredictionRef> wanted, float* logits) {
   const int64_t B = batch.batch, N = batch.length;
   if (int64_t(window.cache_rows.size()) != B || window.cache_batch < B)
     throw_error("model: {} cache slots for a batch of {} canvases (cache of {})", window.cache_rows.size(), B,
                 window.cache_batch);
+  // A window or a partial refresh reads the keys/values a refresh stored for its canvases at this length.
+  auto check_filled = [&] {
+    for (int32_t slot : window.cache_rows)
+      if (decode_cache_.length != N || slot < 0 || slot >= decode_cache_.batch ||
+          !decode_cache_fresh_[size_t(slot)])
+        throw_error("model: cache slot {} was not filled by a refresh for canvases of length {}", slot, N);
+  };
   if (window.refresh) {
-    if (decode_cache_.batch != window.cache_batch || decode_cache_.length != N) {
+    if (window.refresh_from < 0 || window.refresh_from >= N)
+      throw_error("model: a refresh from position {} in canvases of length {}", window.refresh_from, N);
+    if (window.refresh_from > 0) {
+      check_filled();
+    } else if (decode_cache_.batch != window.cache_batch || decode_cache_.length != N) {
       decode_cache_.resize(config(), window.cache_batch, N);
       decode_cache_fresh_.assign(size_t(window.cache_batch), 0);
     }
-    const std::vector<int64_t> rows = head_rows(batch, wanted, 0, N);
-    forward(batch, 0, N, decode_cache_, acts_, false, window.cache_rows);
+    const std::vector<int64_t> rows = head_rows(batch, wanted, window.refresh_from, N);
+    const int64_t first = std::max<int64_t>(window.refresh_from - logit_shift(config().arch), 0);
+    forward(batch, first, N, decode_cache_, acts_, false, window.cache_rows);
     for (int32_t slot : window.cache_rows) decode_cache_fresh_[size_t(slot)] = 1;
     if (!rows.empty()) head(acts_, rows, logits);
     return;
@@ -242,11 +337,17 @@ void TransformerModel::predict_cached(const CanvasBatch& batch, const CacheWindo
   if (window.begin < 0 || window.end > N || window.begin >= window.end)
     throw_error("model: cache window [{}, {}) is not inside a canvas of length {}", window.begin, window.end,
                 N);
-  // A window reads the keys/values a refresh stored for its canvases at this length.
-  for (int32_t slot : window.cache_rows)
-    if (decode_cache_.length != N || slot < 0 || slot >= decode_cache_.batch ||
-        !decode_cache_fresh_[size_t(slot)])
-      throw_error("model: cache slot {} was not filled by a refresh for canvases of length {}", slot, N);
+  check_filled();
+  if (window.sparse) {
+    // Validates the wanted positions against [begin, end) as a slice window would.
+    (void)head_rows(batch, wanted, window.begin, window.end);
+    QueryRows q = sparse_rows(batch, wanted, window.stale);
+    if (q.rows() == 0) return check_batch(batch);
+    const std::vector<int64_t> rows = head_rows_in(q, wanted);
+    forward_rows(batch, std::move(q), decode_cache_, acts_, false, window.cache_rows);
+    if (!rows.empty()) head(acts_, rows, logits);
+    return;
+  }
   const std::vector<int64_t> rows = head_rows(batch, wanted, window.begin, window.end);
   const int64_t first = std::max<int64_t>(window.begin - logit_shift(config().arch), 0);
   forward(batch, first, window.end, decode_cache_, acts_, false, window.cache_rows);

@@ -42,7 +42,17 @@ struct KvCache {
   void resize(const ModelConfig& cfg, int64_t batch, int64_t length);
 };
 
-// Intermediates of one layer for the M = B*S rows of a slice (row m = canvas m / S, position begin + m % S).
+// The query rows of one pass: canvas b's rows are the positions positions[first[b] .. first[b + 1]),
+// ascending and distinct; row m of the pass is entry m. A slice [begin, end) of every canvas is the
+// contiguous case (row m = canvas m / S, position begin + m % S, M = B*S).
+struct QueryRows {
+  std::vector<int64_t> first;      // (B + 1)
+  std::vector<int32_t> positions;  // (M)
+  static QueryRows slice(int64_t batch, int64_t begin, int64_t end);
+  int64_t rows() const { return int64_t(positions.size()); }
+};
+
+// Intermediates of one layer for the M rows of a pass (QueryRows; M = B*S for a slice).
 struct LayerActivations {
   std::vector<float> h_in;   // (M, C) residual stream entering the layer
   std::vector<float> x;      // (M, C) input_layernorm(h_in)
@@ -58,10 +68,11 @@ struct LayerActivations {
 
 // Everything one forward() call produces. Reused across calls (buffers only grow).
 struct ForwardActivations {
-  int64_t batch = 0, begin = 0, end = 0;  // the slice [begin, end) of B canvases
-  std::vector<int32_t> pos;               // (M) RoPE position of each slice row
-  std::vector<uint8_t> valid;             // (B, N) 1 = real token (all ones when the batch has no padding)
-  std::vector<float> hidden;              // (M, C) residual stream after the last layer (before model.norm)
+  int64_t batch = 0;           // B canvases
+  QueryRows rows;              // the pass's rows
+  std::vector<int32_t> pos;    // (M) RoPE position of each row
+  std::vector<uint8_t> valid;  // (B, N) 1 = real token (all ones when the batch has no padding)
+  std::vector<float> hidden;   // (M, C) residual stream after the last layer (before model.norm)
   // [L] when keep_activations, else [1] reused by every layer (holds the last layer's values).
   std::vector<LayerActivations> layers;
 };
@@ -98,6 +109,7 @@ class TransformerModel : public Denoiser {
                       std::span<const PredictionRef> wanted, float* logits) override;
 
   void raw_logits(const CanvasBatch& batch, std::span<const int64_t> raw_rows, float* logits);
+  int64_t query_rows() const override { return query_rows_; }
 
   // Runs every layer for query positions [begin, end) of every canvas (see the file comment). Writes the
   // slice's keys/values into `cache` (resized for B x N if needed; other positions are read as they are) and
@@ -106,6 +118,9 @@ class TransformerModel : public Denoiser {
   // CacheWindow), instead of slot b of a cache resized to the batch.
   void forward(const CanvasBatch& batch, int64_t begin, int64_t end, KvCache& cache, ForwardActivations& acts,
                bool keep_activations = false, std::span<const int32_t> cache_rows = {});
+  // The same for any query rows (a slice is QueryRows::slice; the result is the same bit for bit).
+  void forward_rows(const CanvasBatch& batch, QueryRows rows, KvCache& cache, ForwardActivations& acts,
+                    bool keep_activations = false, std::span<const int32_t> cache_rows = {});
 
   // logits (R, V) = lm_head(model.norm(hidden rows)) for rows[r] indexing acts.hidden (0 <= rows[r] < M).
   void head(const ForwardActivations& acts, std::span<const int64_t> rows, float* logits);
@@ -116,6 +131,11 @@ class TransformerModel : public Denoiser {
   // prediction outside [max(shift, begin), end) or a row outside the batch.
   std::vector<int64_t> head_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
                                  int64_t begin, int64_t end) const;
+  // The rows of a sparse window (denoiser.h): each wanted prediction's read row and each stale position.
+  QueryRows sparse_rows(const CanvasBatch& batch, std::span<const PredictionRef> wanted,
+                        std::span<const PredictionRef> stale) const;
+  // Head row of each wanted prediction in a pass over `rows` (the read row must be one of them).
+  std::vector<int64_t> head_rows_in(const QueryRows& rows, std::span<const PredictionRef> wanted) const;
 
   Checkpoint ckpt_;
   int32_t mask_id_ = -1;
@@ -126,6 +146,7 @@ class TransformerModel : public Denoiser {
   std::vector<uint8_t> decode_cache_fresh_;  // (cache slots) 1 once a refresh filled the slot
   ForwardActivations acts_;                  // scratch activations for full passes
   std::vector<float> head_x_;                // (R, C) normalised rows for the head
+  int64_t query_rows_ = 0;                   // rows run by forward_rows, summed over calls
 };
 
 // RoPE positions for every slot of a canvas batch (B*N): cumsum(valid) - 1 for real tokens, 1 for pad

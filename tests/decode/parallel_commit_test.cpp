@@ -230,7 +230,8 @@ TEST(CacheSchedule, NeedsBlocksAndAKnownName) {
             "the dual cache works block by block: give a block length (--block-length, e.g. 32)");
   for (const CacheMode mode : {CacheMode::None, CacheMode::Prefix, CacheMode::Dual})
     EXPECT_EQ(parse_cache(cache_name(mode)), mode);
-  EXPECT_EQ(error_of([] { parse_cache("full"); }), "unknown cache 'full' (expected none, prefix or dual)");
+  EXPECT_EQ(error_of([] { parse_cache("full"); }),
+            "unknown cache 'full' (expected none, prefix, dual or sparse)");
 }
 
 TEST(ParallelCommits, BadSettingsGiveOneLine) {

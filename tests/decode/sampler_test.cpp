@@ -243,7 +243,11 @@ class WindowRecorder : public ScriptedDenoiser {
  public:
   void predict_cached(const CanvasBatch& batch, const CacheWindow& w, std::span<const PredictionRef> wanted,
                       float* logits) override {
-    windows.push_back(w.refresh ? std::make_pair(int64_t(-1), int64_t(-1)) : std::make_pair(w.begin, w.end));
+    // A refresh as (-1, the first position it runs).
+    windows.push_back(w.refresh ? std::make_pair(int64_t(-1), w.refresh_from)
+                                : std::make_pair(w.begin, w.end));
+    sparse.push_back(w.sparse);
+    stale.emplace_back(w.stale.begin(), w.stale.end());
     for (const PredictionRef& r : wanted) {
       if (!w.refresh) {
         EXPECT_TRUE(r.position >= w.begin && r.position < w.end);
@@ -251,27 +255,48 @@ class WindowRecorder : public ScriptedDenoiser {
     }
     predict(batch, wanted, logits);
   }
-  std::vector<std::pair<int64_t, int64_t>> windows;  // (-1, -1) for a refresh
+  std::vector<std::pair<int64_t, int64_t>> windows;
+  std::vector<bool> sparse;
+  std::vector<std::vector<PredictionRef>> stale;
 };
 
 TEST(Sampler, CachedBlocksRefreshAtEachBlockThenRunTheirWindow) {
   // Three padded prompts (P = 5), 16 slots in blocks of 4, 2 steps per block: each block's first call is
-  // a refresh, its second the window [block, block end) (dual) or [block, N) (prefix).
+  // a refresh (the first from position 0, the others keeping the prompt), its second the window
+  // [block, block end) (dual, sparse) or [block, N) (prefix).
   GenerationParams p = small(Alg::Entropy, 16, 8);
   p.block_length = 4;
   ScriptedDenoiser plain;
   const GenerationResult ref = generate(plain, kPrompts, p);
-  for (const CacheMode mode : {CacheMode::Prefix, CacheMode::Dual}) {
+  for (const CacheMode mode : {CacheMode::Prefix, CacheMode::Dual, CacheMode::Sparse}) {
     WindowRecorder m;
     p.cache = mode;
     const GenerationResult r = generate(m, kPrompts, p);
     EXPECT_EQ(r.canvas, ref.canvas);  // the fake's logits ignore the cache
     std::vector<std::pair<int64_t, int64_t>> expected;
     for (int64_t begin = 5; begin < 21; begin += 4)
-      expected.insert(expected.end(), {{-1, -1}, {begin, mode == CacheMode::Dual ? begin + 4 : 21}});
+      expected.insert(expected.end(),
+                      {{-1, begin == 5 ? 0 : 5}, {begin, mode == CacheMode::Prefix ? 21 : begin + 4}});
     EXPECT_EQ(m.windows, expected) << cache_name(mode);
     EXPECT_EQ(r.stats.refresh_calls, 4);
     EXPECT_EQ(r.stats.model_calls, 8);
+    // Sparse windows name the positions the refresh before them committed: their keys/values hold the mask.
+    for (size_t i = 0; i < m.windows.size(); ++i) {
+      const bool window = m.windows[i].first >= 0;
+      EXPECT_EQ(m.sparse[i], window && mode == CacheMode::Sparse);
+      if (!m.sparse[i]) {
+        EXPECT_TRUE(m.stale[i].empty());
+        continue;
+      }
+      std::vector<std::pair<int32_t, int32_t>> stale, committed;
+      for (const PredictionRef& s : m.stale[i]) stale.push_back({s.row, s.position});
+      const int step = int(i) - 1;  // the refresh's step
+      for (int32_t b = 0; b < 3; ++b)
+        for (const Commit& c : r.order[size_t(b)])
+          if (c.step == step) committed.push_back({b, c.position + 5});
+      EXPECT_EQ(stale, committed) << "window " << i;
+      EXPECT_FALSE(stale.empty());
+    }
   }
   EXPECT_EQ(ref.stats.refresh_calls, 0);
 }

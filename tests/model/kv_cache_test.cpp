@@ -1,6 +1,7 @@
 // Cached decoding at the model (TransformerModel::predict_cached, SPEC §4): a refresh is the full pass bit
 // for bit; a window call on an unchanged canvas gives the full pass's logits to rounding, for Dream's
-// shifted logits and LLaDA's unshifted ones, with prefix and dual windows; cache slots follow their canvas
+// shifted logits and LLaDA's unshifted ones, with prefix, dual and sparse windows and refreshes that keep
+// the prompt; a sparse window equals the dual window that runs the same rows; cache slots follow their canvas
 // when a call leaves canvases out; misuse is refused with one line. How far cached logits drift once the
 // block changes is measured on the trained bundled model (tests/cli/bundled_model_test.cpp).
 #include <gtest/gtest.h>
@@ -121,6 +122,70 @@ TEST_P(KvCacheTest, RefreshIsTheFullPassAndWindowsMatchItOnAnUnchangedCanvas) {
   EXPECT_GT(max_abs_diff(stale, full_pass(m, changed.batch(), block)), 1e-4);
 }
 
+TEST_P(KvCacheTest, LaterRefreshesAndSparseWindowsMatchTheFullPassOnAnUnchangedCanvas) {
+  TransformerModel m(GetParam());
+  const Canvases c = random_canvases(m, {0, 3, 5}, 24, 12);
+  const std::vector<int32_t> slots = identity_slots(c.B);
+  cached(m, c.batch(), CacheWindow{true, 0, 0, c.B, slots}, {});
+  // A later refresh from position 16 keeps [0, 16) as stored and runs the rest.
+  CacheWindow later{true, 0, 0, c.B, slots};
+  later.refresh_from = 16;
+  const std::vector<PredictionRef> tail = positions(c.B, 16, c.N);
+  EXPECT_LE(max_abs_diff(cached(m, c.batch(), later, tail), full_pass(m, c.batch(), tail)), 1e-5);
+  // A sparse window runs only the rows its scattered predictions read (and a stale position).
+  CacheWindow sparse{false, 16, 22, c.B, slots};
+  sparse.sparse = true;
+  const std::vector<PredictionRef> stale = {{0, 20}, {2, 5}};
+  sparse.stale = stale;
+  const std::vector<PredictionRef> scattered = {{0, 16}, {0, 19}, {1, 21}, {2, 17}, {2, 18}};
+  const int64_t rows_before = m.query_rows();
+  const std::vector<float> got = cached(m, c.batch(), sparse, scattered);
+  EXPECT_EQ(m.query_rows() - rows_before, 5 + 2) << "5 rows read by the predictions, 2 stale positions";
+  EXPECT_LE(max_abs_diff(got, full_pass(m, c.batch(), scattered)), 1e-5);
+}
+
+TEST_P(KvCacheTest, ASparseWindowRecomputesTheRowsItRunsAndReadsTheRestAsStored) {
+  TransformerModel m(GetParam());
+  const Canvases c = random_canvases(m, {0, 2}, 24, 13);
+  const std::vector<int32_t> slots = identity_slots(c.B);
+  // The block [16, 20) after the refresh: position 17 changes in both canvases.
+  Canvases changed = c;
+  for (int64_t b = 0; b < c.B; ++b) {
+    int32_t& t = changed.tokens[size_t(b * c.N + 17)];
+    t = (t + 1) % m.mask_token_id();
+  }
+  const std::vector<PredictionRef> block = positions(c.B, 16, 20);
+  // Oracle: the dual window runs every block row (and, with shifted logits, the row before the block).
+  // A sparse window whose predictions read the same rows, with the rest of the block stale, runs the
+  // same rows against the same stored keys/values.
+  cached(m, c.batch(), CacheWindow{true, 0, 0, c.B, slots}, {});
+  const std::vector<float> dual = cached(m, changed.batch(), CacheWindow{false, 16, 20, c.B, slots}, block);
+  cached(m, c.batch(), CacheWindow{true, 0, 0, c.B, slots}, {});
+  CacheWindow sparse{false, 16, 20, c.B, slots};
+  sparse.sparse = true;
+  std::vector<PredictionRef> stale;
+  for (int32_t b = 0; b < int32_t(c.B); ++b)
+    for (int32_t p = 16; p < 20; ++p) stale.push_back({b, p});
+  sparse.stale = stale;
+  EXPECT_LE(max_abs_diff(cached(m, changed.batch(), sparse, block), dual), 1e-5);
+
+  // Without the changed position among its rows, a sparse window sees the refresh's view of it; with it
+  // as a stale position, the change reaches the prediction, and the keys/values it wrote stay for the
+  // next window.
+  const std::vector<PredictionRef> last = {{0, 19}, {1, 19}};
+  cached(m, c.batch(), CacheWindow{true, 0, 0, c.B, slots}, {});
+  CacheWindow only_last{false, 16, 20, c.B, slots};
+  only_last.sparse = true;
+  const std::vector<float> unseen = cached(m, changed.batch(), only_last, last);
+  EXPECT_LE(max_abs_diff(unseen, full_pass(m, c.batch(), last)), 1e-5);
+  CacheWindow with_stale = only_last;
+  const std::vector<PredictionRef> changed_rows = {{0, 17}, {1, 17}};
+  with_stale.stale = changed_rows;
+  const std::vector<float> seen = cached(m, changed.batch(), with_stale, last);
+  EXPECT_GT(max_abs_diff(seen, unseen), 1e-4);
+  EXPECT_LE(max_abs_diff(cached(m, changed.batch(), only_last, last), seen), 1e-5);
+}
+
 TEST_P(KvCacheTest, SlotsFollowTheirCanvasWhenACallLeavesCanvasesOut) {
   TransformerModel m(GetParam());
   const Canvases c = random_canvases(m, {2, 0, 4}, 20, 5);
@@ -158,7 +223,11 @@ TEST_P(KvCacheTest, MisuseIsRefusedWithOneLine) {
   const Canvases c = random_canvases(m, {0, 1}, 16, 3);
   const std::vector<int32_t> slots = identity_slots(c.B);
   const std::vector<PredictionRef> block = positions(c.B, 8, 12);
-  // A window before any refresh of this length.
+  // A window, or a refresh that keeps stored positions, before any refresh of this length.
+  CacheWindow partial{true, 0, 0, c.B, slots};
+  partial.refresh_from = 4;
+  EXPECT_NE(error_of([&] { cached(m, c.batch(), partial, {}); }).find("was not filled by a refresh"),
+            std::string::npos);
   EXPECT_NE(error_of([&] {
               cached(m, c.batch(), CacheWindow{false, 8, 12, c.B, slots}, block);
             }).find("was not filled by a refresh"),
@@ -178,6 +247,16 @@ TEST_P(KvCacheTest, MisuseIsRefusedWithOneLine) {
   EXPECT_NE(error_of([&] {
               cached(m, c.batch(), CacheWindow{false, 8, 12, c.B, one_slot}, block);
             }).find("cache slots for a batch of 2"),
+            std::string::npos);
+  CacheWindow later{true, 0, 0, c.B, slots};
+  later.refresh_from = 16;
+  EXPECT_NE(error_of([&] { cached(m, c.batch(), later, {}); }).find("a refresh from position 16"),
+            std::string::npos);
+  CacheWindow sparse{false, 8, 12, c.B, slots};
+  sparse.sparse = true;
+  const std::vector<PredictionRef> stale_outside = {{1, 16}};
+  sparse.stale = stale_outside;
+  EXPECT_NE(error_of([&] { cached(m, c.batch(), sparse, block); }).find("the stale position 16 of canvas 1"),
             std::string::npos);
   const std::vector<int32_t> far = {0, 5};
   EXPECT_NE(error_of([&] {
