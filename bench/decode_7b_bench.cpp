@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
   std::string data = dc::bench::default_data_dir(), child;
   int64_t layers = 28;
   int iters = 3, threads = 0;
-  double steps_per_slot = 0.86;
+  double steps_per_slot = 0.83;
   int64_t sparse_rows = 16;
   Shape s;
   app.add_option("--formats", formats, "weight formats")

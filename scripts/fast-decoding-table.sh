@@ -60,6 +60,11 @@ SETTINGS=(
   "... + --precision fast|$MODEL|--block-length $NEW --cache dual --early-stop --threshold 0.7 --precision fast"
   "--block-length 64 --cache dual --early-stop --threshold 0.9|$MODEL|--block-length 64 --cache dual --early-stop --threshold 0.9"
   "--block-length 96 --cache dual --early-stop --threshold 0.9|$MODEL|--block-length 96 --cache dual --early-stop --threshold 0.9"
+  "--block-length 32 --cache sparse --early-stop --threshold 0.9|$MODEL|--block-length 32 --cache sparse --early-stop --threshold 0.9"
+  "one block of $NEW + --cache sparse --early-stop --threshold 0.9|$MODEL|--block-length $NEW --cache sparse --early-stop --threshold 0.9"
+  "one block of $NEW + --cache sparse --early-stop --threshold 0.7|$MODEL|--block-length $NEW --cache sparse --early-stop --threshold 0.7"
+  "... + --precision fast|$MODEL|--block-length $NEW --cache sparse --early-stop --threshold 0.7 --precision fast"
+  "... (exact) on Q4_K weights|$WORK/model-q4_k|--block-length $NEW --cache sparse --early-stop --threshold 0.7"
 )
 
 # The settings to run, by number: a setting's files are named after its number, so runs of different ROWS
