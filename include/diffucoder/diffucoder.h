@@ -61,7 +61,8 @@ struct GenerateRequest {
   float threshold = 0;
   float factor = 0;
   bool early_stop = false;  // stop once the answer has ended and nothing before its end is masked
-  // Key/value cache, with blocks: "none" (or empty), "prefix" or "dual" (see `diffucoder generate --help`).
+  // Key/value cache, with blocks: "none" (or empty), "prefix", "dual" or "sparse" (`diffucoder generate
+  // --help`).
   std::string cache;
   // Products with BF16 weights: "exact" (or empty; fp32 activations) or "fast" (activations rounded to bf16).
   std::string precision;

@@ -153,6 +153,19 @@ TEST(Engine, FastDecodingSettingsReachTheSampler) {
   EXPECT_EQ(cs["cache"], "dual");
   EXPECT_EQ(cs["refresh_calls"], 2);
   EXPECT_EQ(cs["model_calls"], 8);
+  // Rows the model ran (Dream: a window also runs the row before the block, which predicts its first
+  // slot). Dual: the first refresh runs the canvas, the second the answer slots and the row before them,
+  // each window the block. Sparse: the second refresh runs the second block and the row before it, and a
+  // window about half the block.
+  const int64_t P = int64_t(nlohmann::json::parse(tiny().generate(cached).json)["prompt_tokens"].size());
+  EXPECT_EQ(cs["refresh_rows"], (P + 8) + (8 + 1));
+  EXPECT_EQ(cs["window_rows"], 6 * (4 + 1));
+  cached.cache = "sparse";
+  const nlohmann::json ss = nlohmann::json::parse(tiny().generate(cached).json)["stats"];
+  EXPECT_EQ(ss["refresh_calls"], 2);
+  EXPECT_EQ(ss["refresh_rows"], (P + 8) + (4 + 1));
+  EXPECT_LT(ss["window_rows"].get<int64_t>(), 6 * (4 + 1));
+  EXPECT_GE(ss["window_rows"].get<int64_t>(), 6) << "at least the row of the last masked slot";
   cached.cache = "full";
   EXPECT_NE(error_of([&] { tiny().generate(cached); }).find("unknown cache 'full'"), std::string::npos);
 }
