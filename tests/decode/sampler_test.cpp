@@ -262,7 +262,8 @@ class WindowRecorder : public ScriptedDenoiser {
 
 TEST(Sampler, CachedBlocksRefreshAtEachBlockThenRunTheirWindow) {
   // Three padded prompts (P = 5), 16 slots in blocks of 4, 2 steps per block: each block's first call is
-  // a refresh (the first from position 0, the others keeping the prompt), its second the window
+  // a refresh (the first from position 0, the others keeping the prompt, or for sparse everything before
+  // the block), its second the window
   // [block, block end) (dual, sparse) or [block, N) (prefix).
   GenerationParams p = small(Alg::Entropy, 16, 8);
   p.block_length = 4;
@@ -275,8 +276,10 @@ TEST(Sampler, CachedBlocksRefreshAtEachBlockThenRunTheirWindow) {
     EXPECT_EQ(r.canvas, ref.canvas);  // the fake's logits ignore the cache
     std::vector<std::pair<int64_t, int64_t>> expected;
     for (int64_t begin = 5; begin < 21; begin += 4)
-      expected.insert(expected.end(),
-                      {{-1, begin == 5 ? 0 : 5}, {begin, mode == CacheMode::Prefix ? 21 : begin + 4}});
+      expected.insert(expected.end(), {{-1, begin == 5                  ? 0
+                                            : mode == CacheMode::Sparse ? begin
+                                                                        : 5},
+                                       {begin, mode == CacheMode::Prefix ? 21 : begin + 4}});
     EXPECT_EQ(m.windows, expected) << cache_name(mode);
     EXPECT_EQ(r.stats.refresh_calls, 4);
     EXPECT_EQ(r.stats.model_calls, 8);
