@@ -7,10 +7,11 @@
 //  * decoding (Denoiser::predict): the whole canvas, then the final norm and lm_head only at the raw rows
 //    of the requested positions p (p-1 with shifted logits, p without);
 //  * cached decoding (SPEC §4, predict_cached): forward() runs the layers for one contiguous slice
-//    [begin, end) of query positions of every canvas. Keys/values of the slice are computed and written into
-//    a KvCache that holds all N positions; attention reads the whole cache, so positions outside the
-//    slice use whatever an earlier pass stored there (a prefix cache keeps [0, block), a dual cache also
-//    the suffix). A full pass is the slice [0, N);
+//    [begin, end) of query positions of every canvas, forward_rows() for any rows (QueryRows: a sparse
+//    cache's scattered rows). Keys/values of the rows are computed and written into a KvCache that holds
+//    all N positions; attention reads the whole cache, so positions outside the rows use whatever an
+//    earlier pass stored there (a prefix cache keeps [0, block), a dual cache also the suffix, a sparse
+//    cache every row it does not run). A full pass is the slice [0, N);
 //  * training (not implemented here): with keep_activations every layer's inputs and intermediates stay in
 //    ForwardActivations for a backward pass that mirrors forward(); post-RoPE keys/values are in the cache.
 //
