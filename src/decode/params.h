@@ -32,7 +32,8 @@ Alg parse_alg(std::string_view name);
 // refresh is a full pass; later ones keep the prompt's keys/values and run the answer slots. Sparse is
 // dual with delayed caching (dKV-Cache): a step runs only the rows that predict the block's masks and
 // the positions committed at the step before (their stored keys/values still hold the mask), so a step
-// costs about (masks left + commits) rows instead of the block's.
+// costs about (masks left + commits) rows instead of the block's; its later refreshes also keep the
+// earlier blocks' keys/values and run the block and what follows it.
 enum class CacheMode { None, Prefix, Dual, Sparse };
 
 // "exact", "fast" (kernels::Precision).

@@ -66,7 +66,7 @@ struct GenerationStats {
   int steps = 0;                    // steps run (fewer than asked when a hook stopped early)
   bool stopped_early = false;       // a step hook called StepEvent::request_stop()
   int64_t model_calls = 0;          // Denoiser::predict calls (steps committing nothing skip the model)
-  int64_t refresh_calls = 0;        // of which full passes that refilled a cache (0 without a cache)
+  int64_t refresh_calls = 0;        // of which refreshes of a cache (0 without a cache)
   int64_t predicted_positions = 0;  // rows of logits requested, summed over calls
   // Query rows the model ran (Denoiser::query_rows; 0 for a model that does not count them), in refreshes
   // and in the other calls.

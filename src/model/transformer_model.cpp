@@ -84,11 +84,11 @@ void TransformerModel::forward_rows(const CanvasBatch& batch, QueryRows rows, Kv
   check_batch(batch);
   const ModelConfig& c = config();
   const int64_t B = batch.batch, N = batch.length;
-  if (int64_t(rows.first.size()) != B + 1 || rows.first[0] != 0 || rows.first[size_t(B)] != rows.rows())
-    throw_error("model: query rows for {} canvases do not describe a batch of {}", rows.first.size() - 1, B);
+  if (int64_t(rows.first.size()) != B + 1 || rows.first[0] != 0 || rows.first[size_t(B)] != rows.rows() ||
+      !std::is_sorted(rows.first.begin(), rows.first.end()))
+    throw_error("model: query rows for {} canvases do not describe a batch of {}",
+                int64_t(rows.first.size()) - 1, B);
   for (int64_t b = 0; b < B; ++b) {
-    if (rows.first[size_t(b + 1)] < rows.first[size_t(b)])
-      throw_error("model: query rows of canvas {} end before they start", b);
     for (int64_t r = rows.first[size_t(b)]; r < rows.first[size_t(b + 1)]; ++r) {
       const int32_t i = rows.positions[size_t(r)];
       if (i < 0 || i >= N || (r > rows.first[size_t(b)] && i <= rows.positions[size_t(r - 1)]))

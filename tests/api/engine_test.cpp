@@ -149,7 +149,8 @@ TEST(Engine, FastDecodingSettingsReachTheSampler) {
   diffucoder::GenerateRequest cached = small_request();
   cached.block_length = 4;
   cached.cache = "dual";
-  const nlohmann::json cs = nlohmann::json::parse(tiny().generate(cached).json)["stats"];
+  const nlohmann::json dual = nlohmann::json::parse(tiny().generate(cached).json);
+  const nlohmann::json& cs = dual["stats"];
   EXPECT_EQ(cs["cache"], "dual");
   EXPECT_EQ(cs["refresh_calls"], 2);
   EXPECT_EQ(cs["model_calls"], 8);
@@ -157,7 +158,7 @@ TEST(Engine, FastDecodingSettingsReachTheSampler) {
   // slot). Dual: the first refresh runs the canvas, the second the answer slots and the row before them,
   // each window the block. Sparse: the second refresh runs the second block and the row before it, and a
   // window about half the block.
-  const int64_t P = int64_t(nlohmann::json::parse(tiny().generate(cached).json)["prompt_tokens"].size());
+  const int64_t P = int64_t(dual["prompt_tokens"].size());
   EXPECT_EQ(cs["refresh_rows"], (P + 8) + (8 + 1));
   EXPECT_EQ(cs["window_rows"], 6 * (4 + 1));
   cached.cache = "sparse";

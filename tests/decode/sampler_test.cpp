@@ -263,8 +263,7 @@ class WindowRecorder : public ScriptedDenoiser {
 TEST(Sampler, CachedBlocksRefreshAtEachBlockThenRunTheirWindow) {
   // Three padded prompts (P = 5), 16 slots in blocks of 4, 2 steps per block: each block's first call is
   // a refresh (the first from position 0, the others keeping the prompt, or for sparse everything before
-  // the block), its second the window
-  // [block, block end) (dual, sparse) or [block, N) (prefix).
+  // the block), its second the window [block, block end) (dual, sparse) or [block, N) (prefix).
   GenerationParams p = small(Alg::Entropy, 16, 8);
   p.block_length = 4;
   ScriptedDenoiser plain;

@@ -258,6 +258,27 @@ TEST_P(KvCacheTest, MisuseIsRefusedWithOneLine) {
   sparse.stale = stale_outside;
   EXPECT_NE(error_of([&] { cached(m, c.batch(), sparse, block); }).find("the stale position 16 of canvas 1"),
             std::string::npos);
+  // Query rows that are not a batch's: a wrong canvas count, positions out of order or outside.
+  KvCache scratch;
+  ForwardActivations acts;
+  QueryRows bad = QueryRows::slice(c.B, 8, 12);
+  bad.first.pop_back();
+  EXPECT_NE(error_of([&] {
+              m.forward_rows(c.batch(), bad, scratch, acts);
+            }).find("query rows for 1 canvases do not describe a batch of 2"),
+            std::string::npos);
+  bad = QueryRows::slice(c.B, 8, 12);
+  std::swap(bad.positions[0], bad.positions[1]);
+  EXPECT_NE(error_of([&] {
+              m.forward_rows(c.batch(), bad, scratch, acts);
+            }).find("query position 8 of canvas 0 is outside [0, 16) or out of order"),
+            std::string::npos);
+  bad = QueryRows::slice(c.B, 8, 12);
+  bad.positions.back() = 16;
+  EXPECT_NE(error_of([&] {
+              m.forward_rows(c.batch(), bad, scratch, acts);
+            }).find("query position 16 of canvas 1 is outside [0, 16)"),
+            std::string::npos);
   const std::vector<int32_t> far = {0, 5};
   EXPECT_NE(error_of([&] {
               cached(m, c.batch(), CacheWindow{true, 0, 0, c.B, far}, {});
