@@ -176,6 +176,7 @@ DC_SUBCOMMAND("analyze", [](CLI::App& app) {
   flags.temperature = false;  // --temperature above takes several values
   flags.parallel = false;
   flags.fast = false;  // the order of one-token-per-step decoding is what is analysed
+  flags.cache = false;
   add_generation_flags(sub, o->generation, flags);
   sub->add_option("--batch-size", o->batch_size, "Prompts decoded together")
       ->capture_default_str()

@@ -176,9 +176,9 @@ DC_SUBCOMMAND("grpo", [](CLI::App& app) {
   dc::cli::GenerationFlagSet rollout_flags;
   rollout_flags.steps_flag = "--rollout-steps";  // --steps counts RL steps here
   rollout_flags.seed = false;
-  // Rollouts decode with the fp32 policy being trained: no cache or precision choice. --threshold and
-  // --factor are offered (one token per step, the paper's setting, stays the default). Early stop is not:
-  // it would fill the "\n" after <|im_end|> that the format reward asks for.
+  // Rollouts decode with the fp32 policy being trained: no precision choice. --threshold, --factor and
+  // --cache are offered (one token per step without a cache, the paper's setting, stays the default).
+  // Early stop is not: it would fill the "\n" after <|im_end|> that the format reward asks for.
   rollout_flags.fast = false;
   dc::cli::add_generation_flags(sub, g.rollout, rollout_flags);
   sub->add_option("--max-prompt-tokens", g.max_prompt_tokens, "longer prompts are left out")

@@ -45,14 +45,16 @@ void add_generation_flags(CLI::App* sub, GenerationFlags& g, const GenerationFla
                     "result of an fp32 model) or fast (activations rounded to bf16, vdpbf16ps on CPUs with "
                     "AVX512-BF16: about twice the speed, logits moved by about 1e-2 relative)")
         ->capture_default_str();
+    sub->add_flag("--early-stop", p.early_stop,
+                  "Stop once the answer has ended (end token, or the chat turn's end) with nothing masked "
+                  "before it; the rest is filled with the end token");
+  }
+  if (which.cache) {
     sub->add_option("--cache", g.cache,
                     "Key/value cache with --block-length: none|prefix|dual|sparse (prefix: a refresh at "
                     "each block's start, then the block and what follows it; dual: the block alone; sparse: "
                     "only the rows that predict the block's masks and last step's commits)")
         ->capture_default_str();
-    sub->add_flag("--early-stop", p.early_stop,
-                  "Stop once the answer has ended (end token, or the chat turn's end) with nothing masked "
-                  "before it; the rest is filled with the end token");
   }
   if (which.parallel) {
     sub->add_option(

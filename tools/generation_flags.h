@@ -18,8 +18,10 @@ struct GenerationFlagSet {
   bool temperature = true;             // false: the command defines its own (analyze takes several)
   bool seed = true;                    // false: the command's --seed means more than the sampler's
   std::string seed_help = "Random seed";
-  // --precision, --cache, --early-stop (generate and eval; not analyses or RL)
+  // --precision, --early-stop (generate and eval; not analyses or RL)
   bool fast = true;
+  // --cache (generate, eval and RL rollouts; not analyses)
+  bool cache = true;
   // --threshold, --factor: parallel commits, which need nothing of the model (also RL rollouts)
   bool parallel = true;
 };

@@ -61,6 +61,16 @@ std::map<std::string, std::string> parse_safetensors_index(std::string_view text
   return out;
 }
 
+Checkpoint Checkpoint::from_views(std::string label, ModelConfig config,
+                                  std::map<std::string, TensorView> tensors) {
+  Checkpoint ck;
+  ck.dir_ = std::move(label);
+  ck.config_ = std::move(config);
+  ck.tensors_ = std::move(tensors);
+  for (const auto& kv : ck.tensors_) ck.owner_.emplace(kv.first, ck.dir_);
+  return ck;
+}
+
 Checkpoint Checkpoint::open(const std::string& dir) {
   Checkpoint ck;
   ck.dir_ = dir;

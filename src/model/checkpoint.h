@@ -46,6 +46,11 @@ class Checkpoint {
   // validate_tensors(), which the model and the training parameters call when they load. Throws dc::Error
   // naming the offending file.
   static Checkpoint open(const std::string& dir);
+  // A checkpoint over tensors in memory (views: nothing is copied; the caller keeps the bytes alive and
+  // unchanged while the checkpoint or anything built from it is in use). `label` stands for the folder in
+  // messages. For a policy being trained, decoded through the packed inference model.
+  static Checkpoint from_views(std::string label, ModelConfig config,
+                               std::map<std::string, TensorView> tensors);
 
   const ModelConfig& config() const { return config_; }
   const std::string& dir() const { return dir_; }

@@ -53,6 +53,13 @@ ModelParams params_from_checkpoint(const Checkpoint& ckpt) {
   return p;
 }
 
+Checkpoint params_checkpoint(const ModelParams& p, std::string label) {
+  std::map<std::string, TensorView> views;
+  for (const ParamTensor& t : p.tensors)
+    views.emplace(t.name, TensorView{DType::F32, t.shape, t.data.data()});
+  return Checkpoint::from_views(std::move(label), p.config, std::move(views));
+}
+
 void save_params(const ModelParams& p, const std::string& path, DType dtype) {
   if (dtype == DType::F32) {
     std::vector<TensorRef> refs;

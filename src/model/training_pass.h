@@ -65,6 +65,9 @@ struct ModelParams {
 ModelParams params_zeros(const ModelConfig& cfg);
 // The checkpoint's tensors (validate_tensors) widened to fp32. Throws dc::Error.
 ModelParams params_from_checkpoint(const Checkpoint& ckpt);
+// The parameters as a checkpoint of F32 views (Checkpoint::from_views): `p` must outlive it, and anything
+// built from it sees later changes only where it kept a view (norms, embedding), so rebuild after a change.
+Checkpoint params_checkpoint(const ModelParams& p, std::string label);
 // Writes the parameters as one safetensors file in F32 or BF16 (round to nearest even). Atomic; throws
 // dc::Error on I/O errors.
 void save_params(const ModelParams& p, const std::string& path, DType dtype);

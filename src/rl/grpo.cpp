@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "dist/comm.h"
 #include "dist/job.h"
 #include "model/checkpoint.h"
+#include "model/transformer_model.h"
 #include "rl/step_table.h"
 #include "train/data_parallel.h"
 #include "train/epoch_order.h"
@@ -121,6 +123,8 @@ void validate(const GrpoOptions& o) {
     throw_error("grpo: --lr must be finite and > 0, got {}", o.adam.lr);
   validate(o.estimator);
   validate(o.rollout);
+  if (o.rollout.early_stop)
+    throw_error("grpo: rollouts cannot stop early (the filled end tokens are not the policy's samples)");
 }
 
 GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t>>& prompts,
@@ -239,6 +243,16 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
     // 1-2. Rollouts and rewards of this rank's prompts (step_table.h); each goes to its row of `rolled`.
     std::vector<Group> groups;
     StepTable rolled(size_t(P), kRolledCols + size_t(G) * kCompletionCols);
+    // With a cache, rollouts run on the inference model packed from this step's parameters (they changed
+    // since the last step); without one, on the training forward over the parameters as they are.
+    std::optional<TransformerModel> packed;
+    if (o.rollout.cache != CacheMode::None) {
+      const auto t0 = Clock::now();
+      packed.emplace(params_checkpoint(policy, "the policy at step " + std::to_string(s)));
+      packed->set_mask_token_id(mask);
+      st.rollout_s += since(t0);
+    }
+    Denoiser& rollout_model = packed ? static_cast<Denoiser&>(*packed) : denoiser;
     for (int i = 0; i < P; ++i) {
       if (!owns(comm, size_t(i))) continue;
       double* row = rolled.row(size_t(i));
@@ -249,7 +263,7 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
       gp.seed = Rng(o.seed).fork(kRolloutStream + uint64_t(step * P + i)).next_u64();
       auto t0 = Clock::now();
       const std::vector<std::vector<int32_t>> copies(size_t(G), prompts[grp.prompt]);
-      GenerationResult gen = generate(denoiser, copies, gp);
+      GenerationResult gen = generate(rollout_model, copies, gp);
       st.rollout_s += since(t0);
       row[kNewTokens] = double(gen.stats.new_tokens);
       grp.completions = gen.tokens;

@@ -2,8 +2,10 @@
 //
 // One step:
 //  1. rollouts: for each of `prompts_per_step` prompts (taken in a seeded shuffled order, epoch by epoch),
-//     G completions decoded together by the diffusion sampler from the in-memory policy
-//     (train::ParamsDenoiser, no checkpoint round-trip);
+//     G completions decoded together by the diffusion sampler from the in-memory policy, no checkpoint
+//     round-trip: on the training forward over the fp32 parameters (train::ParamsDenoiser), or, when the
+//     rollout settings name a cache, on the inference model packed from them at the step's start
+//     (TransformerModel over params_checkpoint; fp32 weights, so the same network up to float sums);
 //  2. scoring: the reward callback gives one reward per completion; group advantages (leave-one-out by
 //     default); groups whose rewards are all equal may be skipped (their advantages are all 0 anyway);
 //  3. for each of mu inner iterations i a mask plan per completion (seeded by step and i, shared by the old,
@@ -69,7 +71,8 @@ struct GrpoOptions {
   AdvantageMode advantage = AdvantageMode::LeaveOneOut;
   bool scale_std = false;
   bool skip_flat_groups = false;
-  GenerationParams rollout;      // the sampler's settings for the rollouts (seed ignored: derived per step)
+  GenerationParams rollout;      // the sampler's settings for the rollouts (seed ignored: derived per step;
+                                 // early_stop must be off: it fills the rest with the end token)
   std::vector<int32_t> end_ids;  // tokens that end the scored region (e.g. <|im_end|>)
   int64_t save_every = 0;        // > 0: checkpoint every this many steps (always at the end)
   bool resume = false;

@@ -1,7 +1,8 @@
 // The GRPO loss through the model: the gradient the engine computes (objective -> head weights -> the
 // model's backward) against a central finite difference of the loss along a random direction; with
 // rho = 1 and no KL the gradient equals the policy-gradient formula -mean A * grad logp computed as a plain
-// weighted cross-entropy; and the training parameters decode exactly like the inference model.
+// weighted cross-entropy; and the training parameters decode exactly like the inference model, also when
+// it is built over them in memory.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -141,6 +142,12 @@ TEST(ParamsDenoiser, DecodesLikeTheInferenceModel) {
   denoiser.predict(batch, wanted, b.data());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-4f) << i;
   std::filesystem::remove_all(dir);
+  // The same model over the parameters in memory (what cached rollouts decode with) is the model of the
+  // written folder, bit for bit.
+  TransformerModel in_memory(params_checkpoint(p, "the policy"));
+  std::vector<float> m(a.size());
+  in_memory.predict(batch, wanted, m.data());
+  EXPECT_EQ(m, a);
   // Padding is refused with one line.
   const std::vector<uint8_t> valid = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   EXPECT_THROW(denoiser.predict(CanvasBatch{2, 6, tokens, valid}, wanted, b.data()), Error);

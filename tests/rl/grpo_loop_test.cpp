@@ -58,14 +58,23 @@ GrpoOptions small_options(const std::string& out) {
 
 const std::vector<std::vector<int32_t>> kPrompts = {{1, 2, 3, 4}, {5, 6, 8, 9, 10}, {11, 12, 13}};
 
-TEST(GrpoLoop, RaisesTheReward) {
-  TempDir dir("grpo-raise");
+// Rollouts on the training forward (no cache) and on the inference model packed from the parameters at
+// each step with the sparse cache (one block of the whole completion, parallel commits): both learn.
+class GrpoLoopRollouts : public ::testing::TestWithParam<CacheMode> {};
+
+TEST_P(GrpoLoopRollouts, RaiseTheReward) {
+  TempDir dir("grpo-raise-" + std::string(cache_name(GetParam())));
   ModelParams p = train::init_params(testing::tiny_config(), 2, 0.3);
   GrpoOptions o = small_options(dir.path.string());
   o.steps = 40;
   o.group_size = 8;
   o.objective.beta = 0;
   o.adam.lr = 1e-2;
+  if (GetParam() != CacheMode::None) {
+    o.rollout.cache = GetParam();
+    o.rollout.block_length = o.rollout.max_new_tokens;
+    o.rollout.threshold = 0.5;
+  }
   GrpoResult r = grpo_train(p, kPrompts, token_share, o);
   ASSERT_EQ(r.history.size(), 40u);
   double first = 0, last = 0;
@@ -78,6 +87,9 @@ TEST(GrpoLoop, RaisesTheReward) {
   EXPECT_TRUE(fs::exists(dir.path / "reward.svg"));
   EXPECT_TRUE(fs::exists(dir.path / "checkpoint-40" / "reference.safetensors"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Cache, GrpoLoopRollouts, ::testing::Values(CacheMode::None, CacheMode::Sparse),
+                         [](const auto& info) { return std::string(cache_name(info.param)); });
 
 TEST(GrpoLoop, ResumeIsBitExact) {
   TempDir a("grpo-straight"), b("grpo-resumed");
@@ -133,6 +145,12 @@ TEST(GrpoLoop, BadInputFailsWithOneLineAndKeepsTheRun) {
   EXPECT_THROW(grpo_train(p, kPrompts, token_share, bad), Error);
   bad = fresh;
   bad.adam.lr = std::nan("");
+  EXPECT_THROW(grpo_train(p, kPrompts, token_share, bad), Error);
+  bad = fresh;  // early stop would fill the completions with end tokens the policy did not sample
+  bad.rollout.early_stop = true;
+  EXPECT_THROW(grpo_train(p, kPrompts, token_share, bad), Error);
+  bad = fresh;  // a cache needs blocks
+  bad.rollout.cache = CacheMode::Dual;
   EXPECT_THROW(grpo_train(p, kPrompts, token_share, bad), Error);
   EXPECT_THROW(grpo_train(p, {{}}, token_share, fresh), Error);
   auto short_reward = [](size_t, const std::vector<std::vector<int32_t>>&) { return std::vector<Scored>(1); };
