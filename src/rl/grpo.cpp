@@ -301,6 +301,9 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
       grp.advantages = group_advantages(r, o.advantage, o.scale_std);
       groups.push_back(std::move(grp));
     }
+    // The packed copy is stale once the updates below change the parameters: free it before the log-prob
+    // and backward passes need their memory.
+    packed.reset();
     rolled.share(comm);
     // The step's sums over every rank's rows, in prompt order; `kept` numbers the groups that train.
     double arness_sum = 0, reward_sum = 0, reward_sq = 0, pass_sum = 0, format_sum = 0, length_sum = 0;
