@@ -14,9 +14,17 @@
 #                are (`eval --n N` at T = 1.2), and only those whose samples pass different shares of their
 #                tests are kept (a prompt always or never solved gives a flat group, which teaches nothing);
 #                the runs and scores of a filtered experiment are named ESTIMATOR-mixed-SEED
-#                (with ROLLOUT_CACHE=C: ESTIMATOR[-mixed]-C-SEED)
+#                (with ROLLOUT_CACHE=C: ESTIMATOR[-mixed]-C-SEED).
+#                With FILTER=N FILTER_BY=family: the pool is the first $FILTER_PER_FAMILY prompts of each
+#                template family instead, and a family is kept when at least a quarter of its pool prompts
+#                give samples that disagree; the RL prompts are then up to $FAMILY_CAP prompts of each kept
+#                family (the train split is two thirds affine and quadratic, which the start always
+#                solves). Such runs are named ESTIMATOR-families[-C]-SEED.
 #   3. baseline  held-out pass@1 (greedy, as the model card) and AR-ness of the bundled model and of the
 #                start
+#                With CEILING=N: the start's held-out samples drawn N times as rollouts are, per template
+#                family, into $WORK/ceiling-N.md: RL reinforces what its samples solve, so the share of
+#                problems some sample solves bounds what it can sharpen into greedy pass@1
 #   4. runs      for each estimator in $ESTIMATORS and seed in $SEEDS: `diffucoder grpo` for $STEPS steps
 #                with the same budget (prompts, completions, inner iterations, rollout length), exported in
 #                BF16; then its held-out pass@1 and AR-ness, as for the baseline
@@ -38,7 +46,7 @@ DIFFUCODER=${DIFFUCODER:-build/bin/diffucoder}
 WORK=${WORK:-build-rl}
 MODEL=${MODEL:-models/diffucoder-tiny}   # the bundled model; the RL start is its format pass
 FORMAT_SFT_STEPS=${FORMAT_SFT_STEPS:-400}
-ESTIMATORS=${ESTIMATORS:-coupled decoupled d1}
+ESTIMATORS=${ESTIMATORS-coupled decoupled d1}  # empty: the baselines only
 SEEDS=${SEEDS:-1 2}
 STEPS=${STEPS:-16}
 PROMPTS=${PROMPTS:-4}          # prompts per step
@@ -56,6 +64,10 @@ BETA=${BETA:-0.01}
 REF_SYNC=${REF_SYNC:-8}
 FILTER=${FILTER:-0}            # > 0: keep the RL prompts whose FILTER samples from the start disagree
 FILTER_POOL=${FILTER_POOL:-240}  # ... out of the first this many
+FILTER_BY=${FILTER_BY:-prompt}   # prompt: keep single prompts; family: keep whole template families
+FILTER_PER_FAMILY=${FILTER_PER_FAMILY:-8}  # family: pool prompts per family
+FAMILY_CAP=${FAMILY_CAP:-48}     # family: RL prompts per kept family
+CEILING=${CEILING:-0}          # > 0: the start's held-out pass@k over this many rollout-like samples
 EVAL_NEW=${EVAL_NEW:-192}      # as the bundled model's card
 HELDOUT_LIMIT=${HELDOUT_LIMIT:-0}  # 0: all 100 held-out problems
 AR_LIMIT=${AR_LIMIT:-20}       # held-out prompts decoded for AR-ness
@@ -100,7 +112,58 @@ fi
 
 RL_TASKS="$WORK/tasks.jsonl"
 TAG=""
-if [[ "$FILTER" -gt 0 ]]; then
+if [[ "$FILTER" -gt 0 && "$FILTER_BY" == family ]]; then
+  RL_TASKS="$WORK/tasks-families-$FILTER.jsonl"
+  TAG="-families"
+  if [[ ! -f "$RL_TASKS" ]]; then
+    python3 - "$WORK/tasks.jsonl" "$FILTER_PER_FAMILY" >"$WORK/family-pool.jsonl" <<'EOF'
+import json, sys
+taken = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        family = json.loads(line)["template"]
+        if taken.get(family, 0) < int(sys.argv[2]):
+            taken[family] = taken.get(family, 0) + 1
+            sys.stdout.write(line)
+EOF
+    "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$WORK/family-pool.jsonl" --model "$START" \
+      --out-dir "$WORK/family-filter-$FILTER" --n "$FILTER" --temperature 1.2 --top-p 0.95 --seed 7 \
+      --max-new-tokens "$MAX_NEW" --threshold "$THRESHOLD" --steps "$ROLLOUT_STEPS" --batch-size 4 \
+      --json >"$WORK/family-filter-$FILTER.json"
+    python3 - "$WORK/tasks.jsonl" "$WORK/family-filter-$FILTER" "$FAMILY_CAP" >"$RL_TASKS.tmp" <<'EOF'
+import glob, json, sys
+# Per pool prompt: the set of shares of tests its samples pass; more than one share = an informative group.
+shares = {}
+for path in glob.glob(sys.argv[2] + "/*.results.jsonl"):
+    for line in open(path):
+        if line.strip():
+            r = json.loads(line)
+            shares.setdefault(r["task_id"], set()).add(r["base"]["passed"] / max(r["base"]["total"], 1))
+family_of = lambda task_id: task_id.split("/")[1]  # synthetic/FAMILY/PARAMS
+pool, informative = {}, {}
+for task_id, s in shares.items():
+    f = family_of(task_id)
+    pool[f] = pool.get(f, 0) + 1
+    informative[f] = informative.get(f, 0) + (len(s) > 1)
+kept = sorted(f for f in pool if 4 * informative[f] >= pool[f])
+for f in sorted(pool):
+    print(f"filter: {f}: {informative[f]} of {pool[f]} prompts informative{' (kept)' if f in kept else ''}",
+          file=sys.stderr)
+taken = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        f = json.loads(line)["template"]
+        if f in kept and taken.get(f, 0) < int(sys.argv[3]):
+            taken[f] = taken.get(f, 0) + 1
+            sys.stdout.write(line)
+print(f"filter: {sum(taken.values())} RL prompts from {len(kept)} families", file=sys.stderr)
+EOF
+    # An empty selection is not kept, so a later run with other filter settings tries again.
+    [[ -s "$RL_TASKS.tmp" ]] || { rm -f "$RL_TASKS.tmp"
+      echo "error: FILTER=$FILTER FILTER_BY=family kept no family; raise FILTER or FILTER_PER_FAMILY" >&2; exit 1; }
+    mv "$RL_TASKS.tmp" "$RL_TASKS"
+  fi
+elif [[ "$FILTER" -gt 0 ]]; then
   RL_TASKS="$WORK/tasks-mixed-$FILTER.jsonl"
   TAG="-mixed"
   if [[ ! -f "$RL_TASKS" ]]; then
@@ -124,9 +187,10 @@ for line in open(sys.argv[1]):
         kept += 1
 print(f"filter: kept {kept} of {len(shares)} prompts whose samples disagree", file=sys.stderr)
 EOF
+    [[ -s "$RL_TASKS.tmp" ]] || { rm -f "$RL_TASKS.tmp"
+      echo "error: FILTER=$FILTER kept no prompt; raise FILTER_POOL" >&2; exit 1; }
     mv "$RL_TASKS.tmp" "$RL_TASKS"
   fi
-  [[ -s "$RL_TASKS" ]] || { echo "error: FILTER=$FILTER kept no prompt; raise FILTER_POOL" >&2; exit 1; }
 fi
 
 # score MODEL_DIR NAME: held-out pass@1 (eval --json) and global AR-ness@1 (analyze --json) into
@@ -155,17 +219,53 @@ EOF
   mv "$out.tmp" "$out"
 }
 
-stage "3/5 baselines"
-score "$MODEL" bundled
-score "$START" start
-
-stage "4/5 runs"
 # Runs with cached rollouts are named ESTIMATOR[-mixed]-CACHE-SEED, so they never resume another's.
 cache=()
 if [[ "$ROLLOUT_CACHE" != none ]]; then
   cache=(--cache "$ROLLOUT_CACHE" --block-length "$MAX_NEW")
   TAG="$TAG-$ROLLOUT_CACHE"
 fi
+
+stage "3/5 baselines"
+score "$MODEL" bundled
+score "$START" start
+if [[ "$CEILING" -gt 0 && ! -f "$WORK/ceiling-$CEILING.md" ]]; then
+  "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$heldout" --model "$START" --out-dir "$WORK/ceiling-$CEILING" \
+    --n "$CEILING" --temperature 1.2 --top-p 0.95 --seed 7 --max-new-tokens "$MAX_NEW" \
+    --threshold "$THRESHOLD" --steps "$ROLLOUT_STEPS" "${cache[@]}" --batch-size 4 \
+    --json >"$WORK/ceiling-$CEILING.json"
+  python3 - "$WORK/ceiling-$CEILING" "$WORK/eval-start" "$WORK/ceiling-$CEILING.json" \
+    >"$WORK/ceiling-$CEILING.md.tmp" <<'EOF'
+import glob, json, sys
+def results(folder):
+    for path in glob.glob(folder + "/*.results.jsonl"):
+        for line in open(path):
+            if line.strip():
+                yield json.loads(line)
+family_of = lambda task_id: task_id.split("/")[1]  # synthetic/FAMILY/PARAMS
+greedy = {r["task_id"]: r["base_pass"] for r in results(sys.argv[2])}
+samples = {}
+for r in results(sys.argv[1]):
+    samples.setdefault(r["task_id"], []).append((r["base_pass"], r["base"]["passed"] / max(r["base"]["total"], 1)))
+n = max(len(s) for s in samples.values())
+summary = json.loads(open(sys.argv[3]).read().strip().splitlines()[-1])
+ks = ", ".join(f"pass@{k} {100 * v['base']:.1f}%" for k, v in sorted(summary["pass_at_k"].items(), key=lambda kv: int(kv[0])))
+print(f"The start's held-out samples, {n} per problem as rollouts draw them: {ks}; some sample solves "
+      f"{100 * sum(any(p for p, _ in s) for s in samples.values()) / len(samples):.1f}% of the problems "
+      f"(greedy pass@1 {100 * sum(greedy.values()) / len(greedy):.1f}%).\n")
+print("| family | problems | solved greedily | solved by some sample | samples that pass | tests passed |")
+print("|---|---|---|---|---|---|")
+for f in sorted({family_of(t) for t in samples}):
+    ts = [t for t in samples if family_of(t) == f]
+    flat = [x for t in ts for x in samples[t]]
+    print(f"| {f} | {len(ts)} | {sum(greedy.get(t, False) for t in ts)} | {sum(any(p for p, _ in samples[t]) for t in ts)} | "
+          f"{100 * sum(p for p, _ in flat) / len(flat):.0f}% | {100 * sum(s for _, s in flat) / len(flat):.0f}% |")
+EOF
+  mv "$WORK/ceiling-$CEILING.md.tmp" "$WORK/ceiling-$CEILING.md"
+  cat "$WORK/ceiling-$CEILING.md"
+fi
+
+stage "4/5 runs"
 for est in $ESTIMATORS; do
   for seed in $SEEDS; do
     run="$WORK/run-$est$TAG-$seed"

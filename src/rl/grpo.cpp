@@ -149,7 +149,18 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
                       {"estimator", estimator_name(o.estimator.kind)},
                       {"mask_pairs", o.estimator.mask_pairs},
                       {"prompts", prompts.size()},
-                      {"max_new_tokens", o.rollout.max_new_tokens}};
+                      {"max_new_tokens", o.rollout.max_new_tokens},
+                      {"rollout",
+                       {{"steps", o.rollout.steps},
+                        {"alg", std::string(alg_name(o.rollout.alg))},
+                        {"temperature", o.rollout.temperature},
+                        {"top_p", o.rollout.top_p},
+                        {"top_k", o.rollout.top_k},
+                        {"alg_temp", o.rollout.alg_temp},
+                        {"threshold", o.rollout.threshold},
+                        {"factor", o.rollout.factor},
+                        {"block_length", o.rollout.block_length},
+                        {"cache", std::string(cache_name(o.rollout.cache))}}}};
   const std::string metrics_path = o.out_dir + "/metrics.jsonl";
   int64_t step = 0;
   std::string resumed_from;
@@ -172,7 +183,10 @@ GrpoResult grpo_train(ModelParams& policy, const std::vector<std::vector<int32_t
       const json st = json::parse(read_file(ck + "/grpo_state.json"), nullptr, false);
       if (st.is_discarded() || !st.contains("step"))
         throw_error("{}/grpo_state.json: not the state of a grpo run", ck);
-      train::check_resume_state(ck + "/grpo_state.json", st, shape);
+      // States written before the rollout settings were recorded resume without that check.
+      json expected = shape;
+      if (!st.contains("rollout")) expected.erase("rollout");
+      train::check_resume_state(ck + "/grpo_state.json", st, expected);
       ModelParams loaded = params_from_checkpoint(Checkpoint::open(ck));
       if (loaded.numel() != policy.numel())
         throw_error("{}: the checkpoint's model differs from this one", ck);

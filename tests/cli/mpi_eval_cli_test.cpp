@@ -6,6 +6,8 @@
 // held-out problems, 96 new tokens, batches of two (three batches).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,7 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kWork = std::string(DC_BINARY_DIR) + "/mpi_eval_cli_tmp";
+// One folder per test process: ctest runs each test of this file in a process of its own, in parallel,
+// and two of them make the one-process run they compare with.
+const std::string kWork = std::string(DC_BINARY_DIR) + "/mpi_eval_cli_tmp/" + std::to_string(::getpid());
 
 // The first `count` held-out problems of the bundled model, as a dataset of their own.
 std::string subset(const std::string& path, int count) {
@@ -114,6 +118,8 @@ class MpiEvalCli : public ::testing::Test {
     const std::string why = mpi_unavailable_reason();
     if (!why.empty()) GTEST_SKIP() << why;
   }
+
+  static void TearDownTestSuite() { fs::remove_all(kWork); }
 
   // One process's run, kept in kWork/one for the tests that compare with it.
   static const CliRun& one_process() {

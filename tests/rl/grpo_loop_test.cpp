@@ -2,6 +2,7 @@
 // completion tokens equal to one chosen token, so the oracle is exact and needs no sandbox): RL raises the
 // reward; N steps straight equal N/2 + resume + N/2 byte for byte; bad options and folders fail clearly.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -134,6 +135,22 @@ TEST(GrpoLoop, BadInputFailsWithOneLineAndKeepsTheRun) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("group_size"), std::string::npos) << e.what();
   }
+  // A resume whose rollouts would be drawn otherwise (another cache, threshold or temperature).
+  o.group_size = small_options(dir.path.string()).group_size;
+  o.rollout.threshold = 0.5f;
+  try {
+    grpo_train(p, kPrompts, token_share, o);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rollout"), std::string::npos) << e.what();
+  }
+  // A state written before the rollout settings were recorded resumes without that check.
+  const std::string state_path = (dir.path / "checkpoint-1" / "grpo_state.json").string();
+  nlohmann::json state = nlohmann::json::parse(read_file(state_path));
+  state.erase("rollout");
+  write_file_atomic(state_path, state.dump());
+  EXPECT_NO_THROW(grpo_train(p, kPrompts, token_share, o));
+  o.rollout.threshold = small_options(dir.path.string()).rollout.threshold;
   EXPECT_EQ(before, read_file((dir.path / "checkpoint-1" / "model.safetensors").string()));
   // No mask token; bad options; a reward of the wrong size.
   GrpoOptions fresh = small_options((dir.path / "other").string());
