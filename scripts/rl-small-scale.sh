@@ -110,13 +110,36 @@ if [[ ! -f "$WORK/tasks.jsonl" ]]; then
   mv "$WORK/tasks.jsonl.tmp" "$WORK/tasks.jsonl"
 fi
 
+# sample_as_rollouts DATASET OUT_DIR N [EVAL_ARGS...]: the start's answers to DATASET, N per problem,
+# drawn as rollouts draw them (T = 1.2, top-p 0.95, the rollout length, threshold and step cap), judged
+# into OUT_DIR (resumed when interrupted); the summary into OUT_DIR.json.
+sample_as_rollouts() {
+  local dataset=$1 out=$2 n=$3
+  shift 3
+  "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$dataset" --model "$START" --out-dir "$out" --n "$n" \
+    --temperature 1.2 --top-p 0.95 --seed 7 --max-new-tokens "$MAX_NEW" --threshold "$THRESHOLD" \
+    --steps "$ROLLOUT_STEPS" "$@" --batch-size 4 --json >"$out.json"
+}
+
 RL_TASKS="$WORK/tasks.jsonl"
 TAG=""
-if [[ "$FILTER" -gt 0 && "$FILTER_BY" == family ]]; then
-  RL_TASKS="$WORK/tasks-families-$FILTER.jsonl"
-  TAG="-families"
+if [[ "$FILTER" -gt 0 ]]; then
+  if [[ "$FILTER_BY" == family ]]; then
+    RL_TASKS="$WORK/tasks-families-$FILTER.jsonl"
+    TAG="-families"
+    pool="$WORK/family-pool.jsonl"
+    samples="$WORK/family-filter-$FILTER"
+    none_kept="kept no family; raise FILTER or FILTER_PER_FAMILY"
+  else
+    RL_TASKS="$WORK/tasks-mixed-$FILTER.jsonl"
+    TAG="-mixed"
+    pool="$WORK/filter-pool.jsonl"
+    samples="$WORK/filter-$FILTER"
+    none_kept="kept no prompt; raise FILTER_POOL"
+  fi
   if [[ ! -f "$RL_TASKS" ]]; then
-    python3 - "$WORK/tasks.jsonl" "$FILTER_PER_FAMILY" >"$WORK/family-pool.jsonl" <<'EOF'
+    if [[ "$FILTER_BY" == family ]]; then
+      python3 - "$WORK/tasks.jsonl" "$FILTER_PER_FAMILY" >"$pool" <<'EOF'
 import json, sys
 taken = {}
 for line in open(sys.argv[1]):
@@ -126,69 +149,50 @@ for line in open(sys.argv[1]):
             taken[family] = taken.get(family, 0) + 1
             sys.stdout.write(line)
 EOF
-    "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$WORK/family-pool.jsonl" --model "$START" \
-      --out-dir "$WORK/family-filter-$FILTER" --n "$FILTER" --temperature 1.2 --top-p 0.95 --seed 7 \
-      --max-new-tokens "$MAX_NEW" --threshold "$THRESHOLD" --steps "$ROLLOUT_STEPS" --batch-size 4 \
-      --json >"$WORK/family-filter-$FILTER.json"
-    python3 - "$WORK/tasks.jsonl" "$WORK/family-filter-$FILTER" "$FAMILY_CAP" >"$RL_TASKS.tmp" <<'EOF'
+    else
+      head -n "$FILTER_POOL" "$WORK/tasks.jsonl" >"$pool"
+    fi
+    sample_as_rollouts "$pool" "$samples" "$FILTER"
+    python3 - "$FILTER_BY" "$pool" "$WORK/tasks.jsonl" "$samples" "$FAMILY_CAP" >"$RL_TASKS.tmp" <<'EOF'
 import glob, json, sys
+mode, pool_path, tasks_path, samples, cap = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 # Per pool prompt: the set of shares of tests its samples pass; more than one share = an informative group.
 shares = {}
-for path in glob.glob(sys.argv[2] + "/*.results.jsonl"):
+for path in glob.glob(samples + "/*.results.jsonl"):
     for line in open(path):
         if line.strip():
             r = json.loads(line)
             shares.setdefault(r["task_id"], set()).add(r["base"]["passed"] / max(r["base"]["total"], 1))
+informative = lambda task_id: len(shares.get(task_id, ())) > 1
+if mode != "family":
+    kept = 0
+    for line in open(pool_path):
+        if line.strip() and informative(json.loads(line)["task_id"]):
+            sys.stdout.write(line)
+            kept += 1
+    print(f"filter: kept {kept} of {len(shares)} prompts whose samples disagree", file=sys.stderr)
+    sys.exit(0)
 family_of = lambda task_id: task_id.split("/")[1]  # synthetic/FAMILY/PARAMS
-pool, informative = {}, {}
-for task_id, s in shares.items():
+pool, useful = {}, {}
+for task_id in shares:
     f = family_of(task_id)
     pool[f] = pool.get(f, 0) + 1
-    informative[f] = informative.get(f, 0) + (len(s) > 1)
-kept = sorted(f for f in pool if 4 * informative[f] >= pool[f])
+    useful[f] = useful.get(f, 0) + informative(task_id)
+kept = sorted(f for f in pool if 4 * useful[f] >= pool[f])
 for f in sorted(pool):
-    print(f"filter: {f}: {informative[f]} of {pool[f]} prompts informative{' (kept)' if f in kept else ''}",
+    print(f"filter: {f}: {useful[f]} of {pool[f]} prompts informative{' (kept)' if f in kept else ''}",
           file=sys.stderr)
 taken = {}
-for line in open(sys.argv[1]):
+for line in open(tasks_path):
     if line.strip():
         f = json.loads(line)["template"]
-        if f in kept and taken.get(f, 0) < int(sys.argv[3]):
+        if f in kept and taken.get(f, 0) < cap:
             taken[f] = taken.get(f, 0) + 1
             sys.stdout.write(line)
 print(f"filter: {sum(taken.values())} RL prompts from {len(kept)} families", file=sys.stderr)
 EOF
     # An empty selection is not kept, so a later run with other filter settings tries again.
-    [[ -s "$RL_TASKS.tmp" ]] || { rm -f "$RL_TASKS.tmp"
-      echo "error: FILTER=$FILTER FILTER_BY=family kept no family; raise FILTER or FILTER_PER_FAMILY" >&2; exit 1; }
-    mv "$RL_TASKS.tmp" "$RL_TASKS"
-  fi
-elif [[ "$FILTER" -gt 0 ]]; then
-  RL_TASKS="$WORK/tasks-mixed-$FILTER.jsonl"
-  TAG="-mixed"
-  if [[ ! -f "$RL_TASKS" ]]; then
-    head -n "$FILTER_POOL" "$WORK/tasks.jsonl" >"$WORK/filter-pool.jsonl"
-    "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$WORK/filter-pool.jsonl" --model "$START" \
-      --out-dir "$WORK/filter-$FILTER" --n "$FILTER" --temperature 1.2 --top-p 0.95 --seed 7 \
-      --max-new-tokens "$MAX_NEW" --threshold "$THRESHOLD" --steps "$ROLLOUT_STEPS" --batch-size 4 \
-      --json >"$WORK/filter-$FILTER.json"
-    python3 - "$WORK/filter-pool.jsonl" "$WORK/filter-$FILTER" >"$RL_TASKS.tmp" <<'EOF'
-import glob, json, sys
-shares = {}
-for path in glob.glob(sys.argv[2] + "/*.results.jsonl"):
-    for line in open(path):
-        if line.strip():
-            r = json.loads(line)
-            shares.setdefault(r["task_id"], set()).add(r["base"]["passed"] / max(r["base"]["total"], 1))
-kept = 0
-for line in open(sys.argv[1]):
-    if line.strip() and len(shares.get(json.loads(line)["task_id"], ())) > 1:
-        sys.stdout.write(line)
-        kept += 1
-print(f"filter: kept {kept} of {len(shares)} prompts whose samples disagree", file=sys.stderr)
-EOF
-    [[ -s "$RL_TASKS.tmp" ]] || { rm -f "$RL_TASKS.tmp"
-      echo "error: FILTER=$FILTER kept no prompt; raise FILTER_POOL" >&2; exit 1; }
+    [[ -s "$RL_TASKS.tmp" ]] || { rm -f "$RL_TASKS.tmp"; echo "error: FILTER=$FILTER $none_kept" >&2; exit 1; }
     mv "$RL_TASKS.tmp" "$RL_TASKS"
   fi
 fi
@@ -230,10 +234,7 @@ stage "3/5 baselines"
 score "$MODEL" bundled
 score "$START" start
 if [[ "$CEILING" -gt 0 && ! -f "$WORK/ceiling-$CEILING.md" ]]; then
-  "${LAUNCH[@]}" "$DIFFUCODER" eval --dataset "$heldout" --model "$START" --out-dir "$WORK/ceiling-$CEILING" \
-    --n "$CEILING" --temperature 1.2 --top-p 0.95 --seed 7 --max-new-tokens "$MAX_NEW" \
-    --threshold "$THRESHOLD" --steps "$ROLLOUT_STEPS" "${cache[@]}" --batch-size 4 \
-    --json >"$WORK/ceiling-$CEILING.json"
+  sample_as_rollouts "$heldout" "$WORK/ceiling-$CEILING" "$CEILING" "${cache[@]}"
   python3 - "$WORK/ceiling-$CEILING" "$WORK/eval-start" "$WORK/ceiling-$CEILING.json" \
     >"$WORK/ceiling-$CEILING.md.tmp" <<'EOF'
 import glob, json, sys
