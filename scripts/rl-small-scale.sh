@@ -8,6 +8,10 @@
 #                "<|im_end|>\n". The bundled model was trained when answers ended with <|im_end|> alone, so
 #                its answers end in "```" and every one of them scores format 0 (SPEC §6 asks for "```\n");
 #                every group would be flat and RL would learn nothing. This pass is the RL start.
+#                With FORMAT_PER_TEMPLATE=N: the pass draws N tasks of every template (`tasks --per-template`)
+#                instead of the whole split, which is two thirds affine and quadratic; a start made so
+#                is recorded in $WORK/start-recipe.txt, and a WORK holding a start of other settings is
+#                refused (use another WORK).
 #   2. tasks     RL prompts: `diffucoder tasks --split train` (template parameters disjoint from the
 #                held-out split), in the generic benchmark format; rewards from the sandbox and the judge.
 #                With FILTER=N: the first $FILTER_POOL of them are decoded N times by the start as rollouts
@@ -46,6 +50,7 @@ DIFFUCODER=${DIFFUCODER:-build/bin/diffucoder}
 WORK=${WORK:-build-rl}
 MODEL=${MODEL:-models/diffucoder-tiny}   # the bundled model; the RL start is its format pass
 FORMAT_SFT_STEPS=${FORMAT_SFT_STEPS:-400}
+FORMAT_PER_TEMPLATE=${FORMAT_PER_TEMPLATE:-0}  # > 0: the format pass draws this many tasks per template
 ESTIMATORS=${ESTIMATORS-coupled decoupled d1}  # empty: the baselines only
 SEEDS=${SEEDS:-1 2}
 STEPS=${STEPS:-16}
@@ -87,13 +92,25 @@ fi
 
 stage "1/5 format pass ($FORMAT_SFT_STEPS SFT steps)"
 START="$WORK/start/export-bf16"
+# A WORK made before start-recipe.txt existed holds a start of the default settings.
+start_recipe="format pass: $FORMAT_SFT_STEPS steps, $FORMAT_PER_TEMPLATE per template (0: whole split x 3)"
+if [[ -f "$WORK/start-recipe.txt" && "$(cat "$WORK/start-recipe.txt")" != "$start_recipe" ]]; then
+  echo "error: $WORK holds a start made with '$(cat "$WORK/start-recipe.txt")', not '$start_recipe'; use another WORK" >&2
+  exit 1
+fi
+[[ -d "$WORK/start" ]] || echo "$start_recipe" >"$WORK/start-recipe.txt"
 if [[ ! -f "$START/model.safetensors" ]]; then
   if [[ ! -f "$WORK/format-data/dataset.json" ]]; then
-    # Fresh draws of the train split (other seeds than the bundled model's SFT data).
-    for seed in 31 32 33; do
-      "$DIFFUCODER" tasks --split train --count 100000 --seed "$seed" --sft-out "$WORK/format-$seed.jsonl"
-    done
-    cat "$WORK"/format-{31,32,33}.jsonl >"$WORK/format.jsonl"
+    if [[ "$FORMAT_PER_TEMPLATE" -gt 0 ]]; then
+      "$DIFFUCODER" tasks --split train --per-template "$FORMAT_PER_TEMPLATE" --seed 31 \
+        --sft-out "$WORK/format.jsonl"
+    else
+      # Fresh draws of the train split (other seeds than the bundled model's SFT data).
+      for seed in 31 32 33; do
+        "$DIFFUCODER" tasks --split train --count 100000 --seed "$seed" --sft-out "$WORK/format-$seed.jsonl"
+      done
+      cat "$WORK"/format-{31,32,33}.jsonl >"$WORK/format.jsonl"
+    fi
     "$DIFFUCODER" data --tokenizer "$MODEL" --out "$WORK/format-data" --sft "$WORK/format.jsonl" \
       --seq-len 384 --val-fraction 0.03 --seed 5
   fi

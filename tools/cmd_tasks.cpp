@@ -14,7 +14,11 @@ DC_SUBCOMMAND("tasks", [](CLI::App& app) {
   auto sft = std::make_shared<std::string>();
   auto list = std::make_shared<bool>(false);
   sub->add_option("--split", opt->split, "train or heldout (disjoint template parameters)");
-  sub->add_option("--count", opt->count, "number of tasks");
+  auto* count = sub->add_option("--count", opt->count, "number of tasks (without repeats)");
+  sub->add_option("--per-template", opt->per_template,
+                  "instead of --count: this many tasks from every template, repeating a template's "
+                  "parameter tuples (with new docstring examples and tests) when it has fewer")
+      ->excludes(count);
   sub->add_option("--seed", opt->seed, "seed for the choice of tasks and test inputs");
   sub->add_option("--heldout-percent", opt->heldout_percent, "share of parameter tuples held out (1..99)");
   sub->add_option("--tests", opt->tests_per_task, "test cases per task");

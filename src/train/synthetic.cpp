@@ -107,11 +107,17 @@ std::vector<SyntheticTask> generate_synthetic_tasks(const SyntheticOptions& opt)
   }
   if (opt.count < 1 || opt.count > kMaxSyntheticTasks)
     throw_error("synthetic tasks: count {} is not within 1..{}", opt.count, kMaxSyntheticTasks);
+  const int64_t n_templates = int64_t(synth::templates().size());
+  if (opt.per_template < 0 || opt.per_template > kMaxSyntheticTasks / n_templates) {
+    throw_error("synthetic tasks: {} per template is not within 0..{}", opt.per_template,
+                kMaxSyntheticTasks / n_templates);
+  }
+  const int64_t wanted = opt.per_template > 0 ? opt.per_template * n_templates : opt.count;
   if (opt.tests_per_task < 1 || opt.tests_per_task > kMaxTestsPerTask)
     throw_error("synthetic tasks: {} tests per task is not within 1..{}", opt.tests_per_task,
                 kMaxTestsPerTask);
-  if (opt.count * opt.tests_per_task > kMaxSyntheticTestCases)
-    throw_error("synthetic tasks: {} tasks x {} tests is more than the cap of {} test cases", opt.count,
+  if (wanted * opt.tests_per_task > kMaxSyntheticTestCases)
+    throw_error("synthetic tasks: {} tasks x {} tests is more than the cap of {} test cases", wanted,
                 opt.tests_per_task, kMaxSyntheticTestCases);
   const auto fams = synthetic_families();
   for (const auto& f : opt.families) {
@@ -137,8 +143,19 @@ std::vector<SyntheticTask> generate_synthetic_tasks(const SyntheticOptions& opt)
     for (size_t i = mine.size(); i > 1; --i) std::swap(mine[i - 1], mine[rng.below(i)]);
     pools.emplace_back(&t, std::move(mine));
   }
-  // Round-robin over templates, without replacement.
   std::vector<SyntheticTask> out;
+  if (opt.per_template > 0) {
+    // Round-robin over templates, each cycling through its tuples until it has given per_template.
+    for (int64_t round = 0; round < opt.per_template; ++round) {
+      for (const auto& [t, tuples] : pools) {
+        if (tuples.empty()) continue;
+        out.push_back(
+            make_task(*t, tuples[size_t(round) % tuples.size()], opt.split, rng, opt.tests_per_task));
+      }
+    }
+    return out;
+  }
+  // Round-robin over templates, without replacement.
   for (size_t round = 0; int64_t(out.size()) < opt.count; ++round) {
     bool any = false;
     for (const auto& [t, tuples] : pools) {

@@ -9,7 +9,10 @@
 // Splits are disjoint by template parameters: each (template, parameter tuple) belongs to exactly one split,
 // decided by a hash of the template name and the parameters (not by the seed), so "train" and "heldout"
 // never share a parameter tuple whatever the seeds and counts. Within a split, tasks are drawn without
-// replacement, round-robin over templates, with test inputs from dc::Rng(seed).
+// replacement, round-robin over templates, with test inputs from dc::Rng(seed). The split is skewed (affine
+// and quadratic have far more parameter tuples than the rest), so `per_template` draws the same number of
+// tasks from every template instead, cycling through a template's tuples again (with fresh docstring
+// examples and test inputs) when it has fewer than that.
 //
 // Output formats:
 //  * benchmark jsonl, the eval module's generic format (docs/EVAL.md): {"task_id", "prompt", "entry_point",
@@ -46,6 +49,7 @@ inline constexpr int64_t kMaxSyntheticTestCases = 10'000'000;  // count x tests_
 struct SyntheticOptions {
   std::string split = "train";  // "train" or "heldout"
   int64_t count = 100;          // tasks to draw (fewer when the split has fewer parameter tuples)
+  int64_t per_template = 0;     // > 0: instead of `count`, this many tasks from every template
   uint64_t seed = 1;
   int heldout_percent = 20;  // share of each template's parameter tuples held out (1..99)
   int tests_per_task = 8;

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 
@@ -121,6 +122,42 @@ TEST(Synthetic, DeterministicAndWithoutRepeats) {
   }
   EXPECT_TRUE(differs);
   EXPECT_EQ(ids.size(), a.size());
+}
+
+TEST(Synthetic, PerTemplateDrawsEveryTemplateEqually) {
+  // The train split holds few tuples of some templates (the bounded ones) and hundreds of others; 200 per
+  // template is more than the smallest has, so those repeat their tuples with other docstring examples.
+  SyntheticOptions o;
+  o.per_template = 200;
+  o.seed = 9;
+  const auto ts = dc::train::generate_synthetic_tasks(o);
+  std::map<std::string, int> per_template;
+  std::map<std::string, std::set<std::string>> ids, prompts;
+  for (const auto& t : ts) {
+    ++per_template[t.name];
+    ids[t.name].insert(t.task_id);
+    prompts[t.name].insert(t.prompt);
+    EXPECT_EQ(t.split, "train");
+  }
+  EXPECT_EQ(per_template.size(), dc::train::synthetic_templates().size());
+  bool some_repeat = false;
+  for (const auto& [name, n] : per_template) {
+    EXPECT_EQ(n, 200) << name;
+    some_repeat |= ids[name].size() < 200u;
+    // A repeated tuple comes with other docstring examples, so prompts outnumber tuples.
+    if (ids[name].size() < 200u) EXPECT_GT(prompts[name].size(), ids[name].size()) << name;
+  }
+  EXPECT_TRUE(some_repeat);
+  // Round-robin: the first tasks are one of each template.
+  std::set<std::string> first;
+  for (size_t i = 0; i < per_template.size(); ++i) first.insert(ts[i].name);
+  EXPECT_EQ(first.size(), per_template.size());
+  const auto again = dc::train::generate_synthetic_tasks(o);
+  ASSERT_EQ(again.size(), ts.size());
+  for (size_t i = 0; i < ts.size(); ++i)
+    EXPECT_EQ(dc::train::synthetic_benchmark_line(again[i]), dc::train::synthetic_benchmark_line(ts[i]));
+  o.per_template = -1;
+  EXPECT_THROW(dc::train::generate_synthetic_tasks(o), dc::Error);
 }
 
 TEST(Synthetic, LineFormats) {
