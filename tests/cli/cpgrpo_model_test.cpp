@@ -44,8 +44,9 @@ TEST(CpgrpoModel, AnswersTheDemoQuestionInTheTrainedFormat) {
   EXPECT_EQ(text.rfind("Here is the code to solve this problem:\n```python\ndef affine(x: int) -> int:\n", 0),
             0u)
       << text;
-  // RL rewards the SPEC §6 format: the code block is closed by "```" and a newline.
-  EXPECT_NE(text.find("```\n", 40), std::string::npos) << text;
+  // The code block is closed (the answer's text ends at <|im_end|>, before the newline the format reward
+  // counts).
+  EXPECT_NE(text.find("```", 40), std::string::npos) << text;
 }
 
 // The bound leaves room for greedy ties that fall the other way on another instruction set.
