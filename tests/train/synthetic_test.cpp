@@ -145,7 +145,9 @@ TEST(Synthetic, PerTemplateDrawsEveryTemplateEqually) {
     EXPECT_EQ(n, 200) << name;
     some_repeat |= ids[name].size() < 200u;
     // A repeated tuple comes with other docstring examples, so prompts outnumber tuples.
-    if (ids[name].size() < 200u) EXPECT_GT(prompts[name].size(), ids[name].size()) << name;
+    if (ids[name].size() < 200u) {
+      EXPECT_GT(prompts[name].size(), ids[name].size()) << name;
+    }
   }
   EXPECT_TRUE(some_repeat);
   // Round-robin: the first tasks are one of each template.
