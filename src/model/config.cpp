@@ -125,7 +125,7 @@ ModelConfig load_model_config(const std::string& path) {
 std::string model_config_to_json(const ModelConfig& c) {
   if (c.arch == Arch::Llada) return llada_config_to_json(c);
   json j = json::object();
-  j["architectures"] = json::array({"TransformerModel"});
+  j["architectures"] = json::array({arch_traits(c.arch).architectures});
   j["model_type"] = c.model_type;
   j["hidden_act"] = "silu";
   j["hidden_size"] = c.hidden_size;

@@ -49,7 +49,7 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& so
 // Reads and parses a config.json file. Throws dc::Error naming `path`.
 ModelConfig load_model_config(const std::string& path);
 
-// HF-style config.json text for `cfg` (with "architectures": ["TransformerModel"], "hidden_act": "silu"),
+// HF-style config.json text for `cfg` (with the architecture's "architectures" entry, "hidden_act": "silu"),
 // such that parse_model_config(model_config_to_json(cfg)) == cfg field by field.
 std::string model_config_to_json(const ModelConfig& cfg);
 

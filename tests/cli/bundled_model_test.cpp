@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "cli_runner.h"
 #include "core/mapped_file.h"
+#include "heldout_eval.h"
 #include "model/transformer_model.h"
 
 namespace dc::test {
@@ -127,28 +127,11 @@ TEST(BundledModel, CachedLogitsDriftLittleWithinABlock) {
 // trained; see the model card) through the real eval harness: generation, sandbox, judge. The bound
 // leaves room for greedy ties that fall the other way on another instruction set.
 TEST(BundledModel, SolvesTheHeldOutArithmeticProblems) {
-  const std::string dir = std::string(DC_BINARY_DIR) + "/bundled_model_tmp";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::istringstream in(read_file(kBundled + "/heldout.jsonl"));
-  std::string subset;
-  int tasks = 0;
-  for (std::string line; std::getline(in, line);) {
-    const json task = json::parse(line);
-    if (task.at("template") == "affine" || task.at("template") == "quadratic") {
-      subset += line + "\n";
-      ++tasks;
-    }
-  }
-  ASSERT_EQ(tasks, 16);
-  write_file_atomic(dir + "/arithmetic.jsonl", subset);
-  const CliRun r =
-      run_cli("eval --dataset " + shell_quote(dir + "/arithmetic.jsonl") + " --model " +
-              shell_quote(kBundled) + " --out-dir " + shell_quote(dir + "/out") + " --cache-dir " +
-              shell_quote(dir + "/cache") + " --max-new-tokens 192 --no-progress --json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json summary = json::parse(r.out);
-  EXPECT_GE(summary.at("pass_at_1").at("base").get<double>(), 0.75) << r.out;
+  const HeldOutEval e = heldout_pass_at_1(kBundled, kBundled + "/heldout.jsonl", {"affine", "quadratic"},
+                                          std::string(DC_BINARY_DIR) + "/bundled_model_tmp");
+  ASSERT_EQ(e.tasks, 16);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_GE(e.pass_at_1, 0.75) << e.out;
 }
 
 }  // namespace

@@ -6,11 +6,11 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "cli_runner.h"
 #include "core/mapped_file.h"
+#include "heldout_eval.h"
 
 namespace dc::test {
 namespace {
@@ -51,29 +51,12 @@ TEST(CpgrpoModel, AnswersTheDemoQuestionInTheTrainedFormat) {
 
 // The bound leaves room for greedy ties that fall the other way on another instruction set.
 TEST(CpgrpoModel, SolvesHeldOutProblemsOfTheTrainedTemplates) {
-  const std::string dir = std::string(DC_BINARY_DIR) + "/cpgrpo_model_tmp";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::istringstream in(read_file(kModels + "/diffucoder-tiny/heldout.jsonl"));
-  std::string subset;
-  int tasks = 0;
-  for (std::string line; std::getline(in, line);) {
-    const json task = json::parse(line);
-    if (task.at("template") == "scale_list" || task.at("template") == "fizz") {
-      subset += line + "\n";
-      ++tasks;
-    }
-  }
-  ASSERT_EQ(tasks, 14);
-  write_file_atomic(dir + "/trained.jsonl", subset);
-  const CliRun r =
-      run_cli("eval --dataset " + shell_quote(dir + "/trained.jsonl") + " --model " + shell_quote(kCpgrpo) +
-              " --out-dir " + shell_quote(dir + "/out") + " --cache-dir " + shell_quote(dir + "/cache") +
-              " --max-new-tokens 192 --no-progress --json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json summary = json::parse(r.out);
-  EXPECT_GE(summary.at("pass_at_1").at("base").get<double>(), 0.5) << r.out;
-  fs::remove_all(dir);
+  const HeldOutEval e =
+      heldout_pass_at_1(kCpgrpo, kModels + "/diffucoder-tiny/heldout.jsonl", {"scale_list", "fizz"},
+                        std::string(DC_BINARY_DIR) + "/cpgrpo_model_tmp");
+  ASSERT_EQ(e.tasks, 14);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_GE(e.pass_at_1, 0.5) << e.out;
 }
 
 }  // namespace

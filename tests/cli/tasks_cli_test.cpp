@@ -126,14 +126,16 @@ TEST(TasksCli, SameSeedSameFileDifferentSeedDiffers) {
 }
 
 TEST(TasksCli, BadOptionsGiveOneLine) {
-  const std::string out = " --sft-out " + shell_quote(fresh_dir("bad") + "/x.jsonl");
+  const std::string path = fresh_dir("bad") + "/x.jsonl", out = " --sft-out " + shell_quote(path);
   for (const std::string& args :
        std::vector<std::string>{"tasks --count 3", "tasks --split bogus" + out, "tasks --family nope" + out,
-                                "tasks --heldout-percent 0" + out}) {
+                                "tasks --heldout-percent 0" + out, "tasks --count 3 --per-template 2" + out,
+                                "tasks --per-template -1" + out}) {
     const CliRun r = run_cli(args);
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_EQ(count_lines(r.err), 1) << args << ": " << r.err;
     EXPECT_EQ(r.err.rfind("diffucoder: error: ", 0), 0u) << r.err;
+    EXPECT_FALSE(fs::exists(path)) << args;
   }
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "checkpoint_test_util.h"
 
 namespace dc {
@@ -139,6 +141,9 @@ TEST(ModelConfig, RoundTripsThroughJson) {
   EXPECT_EQ(b.bos_token_id, -1);
   EXPECT_EQ(b.eos_token_id, a.eos_token_id);
   EXPECT_EQ(b.torch_dtype, a.torch_dtype);
+  // Exports name the architecture's class as Dream's own checkpoints do (the bundled model, Dream-v0).
+  EXPECT_EQ(nlohmann::json::parse(model_config_to_json(a)).at("architectures"),
+            nlohmann::json::array({"DreamModel"}));
 }
 
 TEST(ModelConfig, RejectsBadJsonAndNonObjects) {
