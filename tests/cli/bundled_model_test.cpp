@@ -13,8 +13,8 @@
 
 #include "cli_runner.h"
 #include "core/mapped_file.h"
-#include "heldout_eval.h"
 #include "model/transformer_model.h"
+#include "shipped_model.h"
 
 namespace dc::test {
 namespace {
@@ -25,39 +25,26 @@ using nlohmann::json;
 const std::string kBundled = std::string(DC_SOURCE_DIR) + "/models/diffucoder-tiny";
 
 TEST(BundledModel, IsADreamCheckpointWithinTheSizeBudget) {
-  const json config = json::parse(read_file(kBundled + "/config.json"));
-  EXPECT_EQ(config.at("model_type"), "Dream");
   uintmax_t bytes = 0;
   for (const auto& e : fs::directory_iterator(kBundled)) bytes += e.file_size();
   EXPECT_LE(bytes, 25u * 1000 * 1000) << "the bundled model must stay within 25 MB";
-  for (const char* f : {"model.safetensors", "tokenizer.json", "tokenizer_config.json", "heldout.jsonl",
-                        "prompt.txt", "README.md"})
-    EXPECT_TRUE(fs::exists(kBundled + "/" + f)) << f;
-  const CliRun r = run_cli("inspect --model " + shell_quote(kBundled));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  expect_dream_checkpoint(kBundled, {"model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                                     "heldout.jsonl", "prompt.txt", "README.md"});
 }
 
 TEST(BundledModel, AnswersTheDemoQuestionInTheTrainedFormat) {
-  const CliRun r =
-      run_cli("generate --model " + shell_quote(kBundled) + " --chat --prompt-file " +
-              shell_quote(kBundled + "/prompt.txt") + " --max-new-tokens 160 --temperature 0 --json");
+  const CliRun r = demo_answer(kBundled);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json out = json::parse(r.out);
-  const std::string text = out.at("text");
-  // The question defines affine(x); the answer restates it inside a python block.
-  EXPECT_EQ(text.rfind("Here is the code to solve this problem:\n```python\ndef affine(x: int) -> int:\n", 0),
-            0u)
-      << text;
+  const std::string text = json::parse(r.out).at("text");
+  EXPECT_EQ(text.rfind(kDemoAnswerStart, 0), 0u) << text;
   EXPECT_NE(text.find("```", 40), std::string::npos) << text;
 }
 
 // Early stop with semi-AR blocks: once the block holding the end of the turn is complete, the rest is
 // filled; the answer is the one the full run gives, in fewer steps.
 TEST(BundledModel, EarlyStopGivesTheSameAnswerInFewerSteps) {
-  const std::string args = "generate --model " + shell_quote(kBundled) + " --chat --prompt-file " +
-                           shell_quote(kBundled + "/prompt.txt") +
-                           " --max-new-tokens 160 --block-length 32 --temperature 0 --json";
-  const CliRun full = run_cli(args), early = run_cli(args + " --early-stop");
+  const CliRun full = demo_answer(kBundled, " --block-length 32"),
+               early = demo_answer(kBundled, " --block-length 32 --early-stop");
   ASSERT_EQ(full.exit_code, 0) << full.err;
   ASSERT_EQ(early.exit_code, 0) << early.err;
   const json a = json::parse(full.out), b = json::parse(early.out);
@@ -73,9 +60,7 @@ TEST(BundledModel, EarlyStopGivesTheSameAnswerInFewerSteps) {
 // window of each cache predicts the other half against keys/values the refresh stored. A full pass on the
 // same canvas is the reference: the drift is bounded and the greedy choices mostly agree.
 TEST(BundledModel, CachedLogitsDriftLittleWithinABlock) {
-  const CliRun run = run_cli("generate --model " + shell_quote(kBundled) + " --chat --prompt-file " +
-                             shell_quote(kBundled + "/prompt.txt") +
-                             " --max-new-tokens 160 --block-length 32 --temperature 0 --json");
+  const CliRun run = demo_answer(kBundled, " --block-length 32");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const json answer = json::parse(run.out);
   std::vector<int32_t> canvas = answer.at("prompt_tokens").get<std::vector<int32_t>>();

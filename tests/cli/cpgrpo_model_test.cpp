@@ -10,7 +10,7 @@
 
 #include "cli_runner.h"
 #include "core/mapped_file.h"
-#include "heldout_eval.h"
+#include "shipped_model.h"
 
 namespace dc::test {
 namespace {
@@ -22,28 +22,19 @@ const std::string kModels = std::string(DC_SOURCE_DIR) + "/models";
 const std::string kCpgrpo = kModels + "/diffucoder-tiny-cpgrpo";
 
 TEST(CpgrpoModel, IsADreamCheckpointAndModelsStayWithinTheBudget) {
-  const json config = json::parse(read_file(kCpgrpo + "/config.json"));
-  EXPECT_EQ(config.at("model_type"), "Dream");
-  for (const char* f :
-       {"model.safetensors", "tokenizer.json", "tokenizer_config.json", "prompt.txt", "README.md"})
-    EXPECT_TRUE(fs::exists(kCpgrpo + "/" + f)) << f;
+  expect_dream_checkpoint(
+      kCpgrpo, {"model.safetensors", "tokenizer.json", "tokenizer_config.json", "prompt.txt", "README.md"});
   uintmax_t bytes = 0;
   for (const auto& e : fs::recursive_directory_iterator(kModels))
     if (e.is_regular_file()) bytes += e.file_size();
   EXPECT_LE(bytes, 25u * 1000 * 1000) << "models/ must stay within 25 MB";
-  const CliRun r = run_cli("inspect --model " + shell_quote(kCpgrpo));
-  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST(CpgrpoModel, AnswersTheDemoQuestionInTheTrainedFormat) {
-  const CliRun r =
-      run_cli("generate --model " + shell_quote(kCpgrpo) + " --chat --prompt-file " +
-              shell_quote(kCpgrpo + "/prompt.txt") + " --max-new-tokens 160 --temperature 0 --json");
+  const CliRun r = demo_answer(kCpgrpo);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string text = json::parse(r.out).at("text");
-  EXPECT_EQ(text.rfind("Here is the code to solve this problem:\n```python\ndef affine(x: int) -> int:\n", 0),
-            0u)
-      << text;
+  EXPECT_EQ(text.rfind(kDemoAnswerStart, 0), 0u) << text;
   // The code block is closed (the answer's text ends at <|im_end|>, before the newline the format reward
   // counts).
   EXPECT_NE(text.find("```", 40), std::string::npos) << text;

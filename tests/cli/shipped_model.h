@@ -1,17 +1,40 @@
-// Held-out pass@1 of a model on the problems of some templates, through the real eval harness
-// (generation, sandbox, judge): the shipped models' tests check that each still solves what its card says.
+// What the tests of the shipped models (models/*) share: the checkpoint's layout, its demo answer, and its
+// held-out pass@1 on the problems of some templates through the real eval harness (generation, sandbox,
+// judge), so that each model still does what its card says.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cli_runner.h"
 #include "core/mapped_file.h"
 
 namespace dc::test {
+
+// The start of the demo answer: prompt.txt asks for affine(x), which the answer restates in a python block.
+inline constexpr const char* kDemoAnswerStart =
+    "Here is the code to solve this problem:\n```python\ndef affine(x: int) -> int:\n";
+
+// Checks that `model` is a Dream checkpoint holding `files` that `inspect` loads.
+inline void expect_dream_checkpoint(const std::string& model, const std::vector<std::string>& files) {
+  const nlohmann::json config = nlohmann::json::parse(read_file(model + "/config.json"));
+  EXPECT_EQ(config.at("model_type"), "Dream");
+  for (const std::string& f : files) EXPECT_TRUE(std::filesystem::exists(model + "/" + f)) << f;
+  const CliRun r = run_cli("inspect --model " + shell_quote(model));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// The answer to the model's prompt.txt: chat template, greedy, 160 new tokens, with `extra` flags.
+inline CliRun demo_answer(const std::string& model, const std::string& extra = "") {
+  return run_cli("generate --model " + shell_quote(model) + " --chat --prompt-file " +
+                 shell_quote(model + "/prompt.txt") + " --max-new-tokens 160 --temperature 0 --json" + extra);
+}
 
 struct HeldOutEval {
   int tasks = 0;          // held-out problems of the templates
